@@ -1,0 +1,93 @@
+"""The four actions: checked inputs -> one Pinterest call -> output object.
+
+Method and path come from plugin.yaml; the output shapes are the action's
+output schema. Each function receives a :class:`~modulex_pinterest.client.PinterestClient`
+and inputs already checked by :mod:`modulex_pinterest.validation`, and raises
+:class:`~modulex_pinterest.client.ApiError` for the hook to turn into text.
+"""
+
+from . import manifest
+from .client import ApiError, path_for
+
+
+def _request(action_name):
+    return manifest.actions_by_name()[action_name]["request"]
+
+
+def _page_params(inputs):
+    params = {"page_size": inputs["page_size"]}
+    if "bookmark" in inputs:
+        params["bookmark"] = inputs["bookmark"]
+    return params
+
+
+def _page(response, sent_bookmark):
+    """Items and next bookmark of a paginated response, checked for shape.
+
+    A bookmark equal to the one just sent would loop forever; it is reported
+    as the end of the list.
+    """
+    items = response.get("items")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ApiError("bad_response", "'items' is not a list of objects", status=200, sent=True)
+    bookmark = response.get("bookmark")
+    if bookmark is not None and not isinstance(bookmark, str):
+        raise ApiError("bad_response", "'bookmark' is neither a string nor null", status=200, sent=True)
+    if not bookmark or bookmark == sent_bookmark:
+        bookmark = None
+    return items, bookmark
+
+
+def _get_page(client, action_name, inputs, **path_values):
+    request = _request(action_name)
+    template = request["path"]
+    if path_values.get("board_section_id"):
+        template = request["section_path"]
+    else:
+        path_values.pop("board_section_id", None)
+    response = client.get(path_for(template, path_values), _page_params(inputs))
+    return _page(response, inputs.get("bookmark"))
+
+
+def list_boards(client, inputs):
+    boards, bookmark = _get_page(client, "list_boards", inputs)
+    return {"success": True, "error": None, "boards": boards, "count": len(boards), "bookmark": bookmark}
+
+
+def get_board_sections(client, inputs):
+    sections, bookmark = _get_page(client, "get_board_sections", inputs, board_id=inputs["board_id"])
+    return {"success": True, "error": None, "board_id": inputs["board_id"], "sections": sections,
+            "count": len(sections), "bookmark": bookmark}
+
+
+def list_pins(client, inputs):
+    section_id = inputs.get("board_section_id")
+    pins, bookmark = _get_page(client, "list_pins", inputs, board_id=inputs["board_id"], board_section_id=section_id)
+    return {"success": True, "error": None, "board_id": inputs["board_id"], "board_section_id": section_id,
+            "pins": pins, "count": len(pins), "bookmark": bookmark}
+
+
+PIN_BODY_FIELDS = ("board_id", "board_section_id", "title", "description", "link", "alt_text")
+PIN_OUTPUT_FIELDS = ("id", "title", "description", "link", "board_id", "board_section_id", "created_at")
+
+
+def create_pin(client, inputs):
+    body = {name: inputs[name] for name in PIN_BODY_FIELDS if name in inputs}
+    body["media_source"] = {"source_type": "image_url", "url": inputs["media_url"]}
+    request = _request("create_pin")
+    pin = client.post(path_for(request["path"], {}), body)
+    if not isinstance(pin.get("id"), str) or not pin["id"]:
+        raise ApiError("bad_response", "the created pin has no 'id'", status=201, sent=True)
+    output = {"success": True, "error": None, "pin": pin}
+    for name in PIN_OUTPUT_FIELDS:
+        value = pin.get(name)
+        output[name] = value if isinstance(value, str) else None
+    return output
+
+
+HANDLERS = {
+    "list_boards": list_boards,
+    "get_board_sections": get_board_sections,
+    "create_pin": create_pin,
+    "list_pins": list_pins,
+}

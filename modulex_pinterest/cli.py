@@ -1,0 +1,153 @@
+"""The ``modulex-pinterest`` command: the plugin driven through the reference host.
+
+Exit codes: 0 when the action succeeded, 1 when it returned ``success: false``,
+2 for a usage error (unknown action, unreadable input).
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from .host import Host, HostError
+
+PLUGIN = "pinterest"
+TOKEN_ENV = "PINTEREST_ACCESS_TOKEN"
+BASE_URL_ENV = "PINTEREST_BASE_URL"
+
+
+class UsageError(Exception):
+    pass
+
+
+def _print_json(value):
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _read_input(text):
+    """``--input`` as JSON text, ``@file.json`` or ``-`` for standard input."""
+    if text is None:
+        return {}
+    try:
+        if text == "-":
+            text = sys.stdin.read()
+        elif text.startswith("@"):
+            with open(text[1:], encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read input: {exc.strerror}: {exc.filename}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"input is not valid JSON: {exc}") from None
+
+
+def _settings(args):
+    settings = {}
+    base_url = getattr(args, "base_url", None) or os.environ.get(BASE_URL_ENV)
+    if base_url:
+        settings["base_url"] = base_url
+    if getattr(args, "timeout", None) is not None:
+        settings["timeout"] = args.timeout
+    if getattr(args, "max_retries", None) is not None:
+        settings["max_retries"] = args.max_retries
+    return settings
+
+
+def _credentials():
+    token = os.environ.get(TOKEN_ENV)
+    return {"mode": "access_token", "access_token": token} if token else {}
+
+
+def cmd_actions(args, host):
+    _print_json([{key: entry[key] for key in ("name", "title", "description")}
+                 for entry in host.manifest(PLUGIN)["actions"]])
+    return 0
+
+
+def cmd_describe(args, host):
+    _print_json(host.action(PLUGIN, args.action))
+    return 0
+
+
+def cmd_run(args, host):
+    host.action(PLUGIN, args.action)
+    output = host.run(PLUGIN, args.action, _read_input(args.input), _credentials(), _settings(args))
+    _print_json(output)
+    return 0 if output.get("success") else 1
+
+
+def cmd_check(args, host):
+    result = host.check(PLUGIN, _credentials(), _settings(args))
+    _print_json(result)
+    return 0 if result.get("success") else 1
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def cmd_sandbox(args, host):
+    from .sandbox import Sandbox
+
+    sandbox = Sandbox(host=args.host, port=args.port)
+    sandbox.start()
+    print(json.dumps({"base_url": sandbox.base_url, "access_token": sandbox.access_token}), flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def cmd_demo(args, host):
+    from .demo import run_demo
+
+    return run_demo(host, PLUGIN, as_json=args.json)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="modulex-pinterest", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_connection(p):
+        p.add_argument("--base-url", help=f"Pinterest API base URL (default from plugin.yaml; env {BASE_URL_ENV})")
+        p.add_argument("--timeout", type=float, help="read timeout in seconds (connect timeout is at most 5 s)")
+        p.add_argument("--max-retries", type=int, help="retries for reads and never-sent creates (default 3)")
+        return p
+
+    sub.add_parser("actions", help="list the actions as JSON").set_defaults(func=cmd_actions)
+    p = sub.add_parser("describe", help="an action's manifest entry with its input and output schemas")
+    p.add_argument("action")
+    p.set_defaults(func=cmd_describe)
+    p = with_connection(sub.add_parser("run", help=f"run one action (token from {TOKEN_ENV})"))
+    p.add_argument("action")
+    p.add_argument("--input", help="inputs as JSON, @file.json, or - for stdin (default {})")
+    p.set_defaults(func=cmd_run)
+    p = with_connection(sub.add_parser("check", help=f"test the credentials in {TOKEN_ENV}"))
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("sandbox", help="serve the embedded Pinterest sandbox until interrupted")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.set_defaults(func=cmd_sandbox)
+    p = sub.add_parser("demo", help="run a sample workflow against the embedded sandbox")
+    p.add_argument("--json", action="store_true", help="print each node's raw output as JSON lines")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, Host())
+    except (UsageError, HostError) as exc:
+        print(f"modulex-pinterest: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

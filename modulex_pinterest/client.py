@@ -1,0 +1,335 @@
+"""The one place that talks HTTP to Pinterest.
+
+One ``requests.Session`` per plugin instance (the connection pool is the only
+shared mutable state), the bearer token attached per request, timeouts always
+set, retries decided in one function, and every failure turned into an
+:class:`ApiError` carrying the HTTP status and Pinterest's code and message.
+Text for people is written in :mod:`modulex_pinterest.errors`, not here.
+"""
+
+import ipaddress
+import json
+import logging
+import random
+import time
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from . import __version__
+from .redaction import install_log_filter, redact
+
+log = install_log_filter(__name__)
+
+USER_AGENT = f"modulex-pinterest/{__version__} (+python-requests/{requests.__version__})"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_DEADLINE = 120.0
+DEFAULT_MAX_WAIT = 60.0
+MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+class ApiError(Exception):
+    """A call that did not produce a usable response.
+
+    ``kind`` says what happened ("http", "timeout", "connection",
+    "bad_response", "too_large", "rate_limited"); ``sent`` says whether the
+    request may have reached Pinterest (``None``: unknown).
+    """
+
+    def __init__(self, kind, detail, *, status=None, code=None, message=None, retry_after=None, sent=None):
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+        self.sent = sent
+
+
+class BearerAuth(AuthBase):
+    """Attaches the token on every request, overriding anything ``~/.netrc`` would set."""
+
+    def __init__(self, token):
+        self._token = token
+
+    def __call__(self, request):
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self):
+        return "BearerAuth([redacted])"
+
+
+def check_base_url(base_url):
+    """Refuse a base URL that would send a token in clear text.
+
+    https is required unless the host is loopback (the embedded sandbox).
+    Returns the URL without a trailing slash.
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("base_url must be an http(s) URL with a host")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError("base_url must not carry credentials, a query or a fragment")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError("base_url must use https unless its host is loopback (127.0.0.1, ::1, localhost)")
+    return base_url.rstrip("/")
+
+
+def _is_loopback(host):
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def path_for(template, values):
+    """Fill ``{name}`` placeholders with percent-encoded values.
+
+    Values are IDs already checked to be ASCII digits; encoding every
+    character keeps a user-controlled value from changing which path is called.
+    """
+    out = template
+    for name, value in values.items():
+        out = out.replace("{" + name + "}", quote(str(value), safe=""))
+    if "{" in out:
+        raise ValueError(f"path template {template!r} has an unfilled placeholder")
+    return out
+
+
+def new_session(pool_size=32):
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def _retry_after_seconds(response, now=None):
+    """Seconds the server asks us to wait, from Retry-After or X-RateLimit-Reset; None if neither is usable."""
+    now = time.time() if now is None else now
+    value = response.headers.get("Retry-After", "").strip()
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+    reset = response.headers.get("X-RateLimit-Reset", "").strip()
+    if reset:
+        try:
+            seconds = float(reset)
+        except ValueError:
+            return None
+        # Either seconds until reset or an epoch timestamp; an epoch is far larger than any wait.
+        return max(0.0, seconds - now) if seconds > 1e9 else max(0.0, seconds)
+    return None
+
+
+def _never_sent(exc):
+    """True when a ConnectionError certainly happened before the request left (safe to resend a POST)."""
+    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    seen = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError, NameResolutionError)):
+            return True
+        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+    return False
+
+
+class Settings:
+    """The host's settings for this plugin, with defaults; unknown keys are ignored."""
+
+    def __init__(self, settings, default_base_url):
+        settings = settings or {}
+        self.base_url = check_base_url(str(settings.get("base_url") or default_base_url))
+        connect, read = _timeouts(settings.get("timeout"))
+        self.timeout = (connect, read)
+        self.max_retries = _non_negative_int(settings.get("max_retries"), DEFAULT_MAX_RETRIES, "max_retries")
+        self.deadline = _positive_float(settings.get("deadline"), DEFAULT_DEADLINE, "deadline")
+        self.max_wait = _positive_float(settings.get("max_retry_wait"), DEFAULT_MAX_WAIT, "max_retry_wait")
+
+
+def _positive_float(value, default, name):
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"setting '{name}' must be a positive number of seconds")
+    return float(value)
+
+
+def _non_negative_int(value, default, name):
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"setting '{name}' must be a non-negative integer")
+    return value
+
+
+def _timeouts(value):
+    if value is None:
+        return DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return (_positive_float(value[0], None, "timeout"), _positive_float(value[1], None, "timeout"))
+    seconds = _positive_float(value, None, "timeout")
+    return min(seconds, DEFAULT_CONNECT_TIMEOUT), seconds
+
+
+class PinterestClient:
+    """Calls for one action run: a shared session, this run's token and settings."""
+
+    def __init__(self, session, settings, token, *, sleep=time.sleep, rand=random.random, clock=time.monotonic):
+        self._session = session
+        self._settings = settings
+        self._auth = BearerAuth(token)
+        self._secrets = (token,)
+        self._sleep = sleep
+        self._rand = rand
+        self._clock = clock
+
+    def __repr__(self):
+        return f"PinterestClient(base_url={self._settings.base_url!r}, token=[redacted])"
+
+    def get(self, path, params=None):
+        return self._call("GET", path, params=params, idempotent=True)
+
+    def post(self, path, body):
+        return self._call("POST", path, body=body, idempotent=False)
+
+    def _call(self, method, path, *, params=None, body=None, idempotent):
+        """Send with retries; return the decoded JSON object or raise ApiError.
+
+        Reads retry on connection errors, timeouts, 429 and 5xx. A create is
+        resent only when Pinterest certainly did not act on it: a 429 or a
+        connection that was never made.
+        """
+        settings = self._settings
+        url = settings.base_url + path
+        deadline = self._clock() + settings.deadline
+        attempt = 0
+        while True:
+            try:
+                return self._once(method, url, params, body, deadline)
+            except ApiError as error:
+                wait = self._retry_wait(error, attempt, idempotent, deadline)
+                if wait is None:
+                    raise
+                log.debug("retrying %s %s in %.2fs after %s (attempt %d)", method, path, wait, error.kind, attempt + 1)
+                self._sleep(wait)
+                attempt += 1
+
+    def _retry_wait(self, error, attempt, idempotent, deadline):
+        """How long to wait before trying again, or None to give up now."""
+        settings = self._settings
+        if attempt >= settings.max_retries:
+            return None
+        retryable = error.kind in ("timeout", "connection") or error.status in RETRYABLE_STATUSES
+        if not retryable:
+            return None
+        if not idempotent and not (error.status == 429 or error.sent is False):
+            return None
+        if error.retry_after is not None:
+            wait = error.retry_after
+        else:
+            wait = self._rand() * min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
+        if wait > settings.max_wait:
+            return None
+        if self._clock() + wait >= deadline:
+            return None
+        return wait
+
+    def _once(self, method, url, params, body, deadline):
+        remaining = deadline - self._clock()
+        if remaining <= 0:
+            raise ApiError("timeout", "the action's deadline passed before the request was sent", sent=False)
+        connect, read = self._settings.timeout
+        timeout = (min(connect, remaining), min(read, remaining))
+        try:
+            response = self._session.request(
+                method, url, params=params, json=body, auth=self._auth, timeout=timeout, stream=True,
+                allow_redirects=False,
+            )
+        except requests.exceptions.ConnectTimeout:
+            raise ApiError("timeout", f"connecting timed out after {timeout[0]:g}s", sent=False) from None
+        except requests.exceptions.Timeout:
+            raise ApiError("timeout", f"no response within {timeout[1]:g}s", sent=None) from None
+        except requests.exceptions.ConnectionError as exc:
+            never_sent = _never_sent(exc)
+            where = urlsplit(url).netloc
+            detail = f"could not connect to {where}" if never_sent else f"the connection to {where} failed before a full response arrived"
+            raise ApiError("connection", detail, sent=False if never_sent else None) from None
+        except requests.exceptions.RequestException as exc:
+            raise ApiError("connection", "the request could not be sent (" + type(exc).__name__ + ")", sent=False) from None
+        with response:
+            raw = self._read_body(response, deadline)
+        return self._decode(response, raw)
+
+    def _read_body(self, response, deadline):
+        chunks = []
+        size = 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise ApiError("too_large", f"the response is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB",
+                                   status=response.status_code, sent=True)
+                if self._clock() > deadline:
+                    raise ApiError("timeout", "the response did not finish arriving within the action's deadline",
+                                   status=response.status_code, sent=True)
+                chunks.append(chunk)
+        except requests.exceptions.RequestException:
+            raise ApiError("connection", "the connection broke while the response was arriving",
+                           status=response.status_code, sent=True) from None
+        return b"".join(chunks)
+
+    def _decode(self, response, raw):
+        status = response.status_code
+        data, parsed = None, False
+        if raw:
+            try:
+                data, parsed = json.loads(raw), True
+            except ValueError:
+                pass
+        if 200 <= status < 300:
+            if not parsed:
+                kind = "empty" if not raw else "not JSON"
+                ctype = response.headers.get("Content-Type", "unknown")
+                raise ApiError("bad_response", f"the response body is {kind} (Content-Type {ctype})", status=status, sent=True)
+            if not isinstance(data, dict):
+                raise ApiError("bad_response", f"expected a JSON object, got {type(data).__name__}", status=status, sent=True)
+            return data
+        code = message = None
+        if isinstance(data, dict):
+            code = data.get("code") if isinstance(data.get("code"), int) and not isinstance(data.get("code"), bool) else None
+            message = data.get("message") if isinstance(data.get("message"), str) else None
+            if message is None and isinstance(data.get("error_description"), str):
+                message = data["error_description"]
+        if message is not None:
+            message = redact(message, self._secrets)[:300]
+        retry_after = _retry_after_seconds(response) if status in RETRYABLE_STATUSES else None
+        raise ApiError("http", f"HTTP {status}", status=status, code=code, message=message,
+                       retry_after=retry_after, sent=True)

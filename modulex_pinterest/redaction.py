@@ -1,0 +1,51 @@
+"""Keep secrets out of logs, errors and reprs.
+
+Two layers: text built by this package is passed through :func:`redact` with
+the secrets of the call at hand, and a logging filter on the package's logger
+masks anything shaped like a bearer token or a token field that slipped into a
+log record (including from a library we call).
+"""
+
+import logging
+import re
+
+MASK = "[redacted]"
+
+_TOKEN_SHAPES = re.compile(
+    r"(?i)(bearer\s+|basic\s+)[^\s,;\"']+"
+    r"|((?:access_token|refresh_token|app_secret|client_secret|code)[\"']?\s*[:=]\s*[\"']?)[^\s&,;\"']+"
+    r"|\bpina_[A-Za-z0-9._~+/=-]+"
+    r"|\bpinr[a-z]?_[A-Za-z0-9._~+/=-]+"
+)
+
+
+def _mask_match(match):
+    prefix = match.group(1) or match.group(2) or ""
+    return prefix + MASK
+
+
+def redact(text, secrets=()):
+    """``text`` with every given secret and every token-shaped string masked."""
+    text = str(text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, MASK)
+    return _TOKEN_SHAPES.sub(_mask_match, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks token-shaped strings in every record that passes through."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install_log_filter(logger_name="modulex_pinterest"):
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    return logger
