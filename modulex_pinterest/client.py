@@ -172,6 +172,7 @@ class Settings:
         self.max_retries = _non_negative_int(settings.get("max_retries"), DEFAULT_MAX_RETRIES, "max_retries")
         self.deadline = _positive_float(settings.get("deadline"), DEFAULT_DEADLINE, "deadline")
         self.max_wait = _positive_float(settings.get("max_retry_wait"), DEFAULT_MAX_WAIT, "max_retry_wait")
+        self.backoff = _positive_float(settings.get("retry_backoff"), BACKOFF_BASE, "retry_backoff")
 
 
 def _positive_float(value, default, name):
@@ -255,7 +256,7 @@ class PinterestClient:
         if error.retry_after is not None:
             wait = error.retry_after
         else:
-            wait = self._rand() * min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
+            wait = self._rand() * min(BACKOFF_CAP, settings.backoff * (2 ** attempt))
         if wait > settings.max_wait:
             return None
         if self._clock() + wait >= deadline:
@@ -289,10 +290,21 @@ class PinterestClient:
         return self._decode(response, raw)
 
     def _read_body(self, response, deadline):
+        """Read the body in pieces as they arrive, bounded in size and by the deadline.
+
+        ``read1`` returns whatever has arrived, so a server that trickles bytes
+        cannot keep a read alive past the action's deadline (a read timeout
+        bounds each socket read, not the response).
+        """
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
         chunks = []
         size = 0
         try:
-            for chunk in response.iter_content(64 * 1024):
+            while True:
+                chunk = response.raw.read1(64 * 1024)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > MAX_RESPONSE_BYTES:
                     raise ApiError("too_large", f"the response is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB",
@@ -301,7 +313,7 @@ class PinterestClient:
                     raise ApiError("timeout", "the response did not finish arriving within the action's deadline",
                                    status=response.status_code, sent=True)
                 chunks.append(chunk)
-        except requests.exceptions.RequestException:
+        except (Urllib3Error, OSError, requests.exceptions.RequestException):
             raise ApiError("connection", "the connection broke while the response was arriving",
                            status=response.status_code, sent=True) from None
         return b"".join(chunks)

@@ -14,7 +14,7 @@ DEMO_PIN = {
     "link": "https://example.com/recipes/lemon-tart",
     "alt_text": "A lemon tart on a marble counter",
 }
-LIST_PAGE_SIZE = 10
+LIST_PAGE_SIZE = 4
 MAX_PAGES = 50
 
 

@@ -1,0 +1,241 @@
+"""The endpoints: request in, response out, with no sockets involved.
+
+Each endpoint follows its operation in Pinterest's OpenAPI description
+(``boards/list``, ``board_sections/list``, ``boards/list_pins``,
+``board_sections/list_pins``, ``pins/create``, ``user_account/get``,
+``oauth/token``) plus the browser-facing authorization page ``GET /oauth/``.
+Order of checks: route (404), method (405), bearer token and scopes (401),
+parameters and body (400/413/415), then existence (404).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+
+from .auth import KNOWN_SCOPES, Auth, parse_scopes
+from .errors import ApiError, bad_request
+from .store import PRIVACY_FILTERS, Store, dumps
+
+JSON = "application/json"
+PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 25, 250
+# PinCreate's string fields and their maxLength in the spec.
+PIN_TEXT_LIMITS = {"title": 100, "description": 800, "alt_text": 500, "link": 2048,
+                   "dominant_color": None}
+INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # keys lower-cased
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)  # path parameters
+
+    def arg(self, name: str) -> str | None:
+        values = parse_qs(self.query, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+
+def json_response(status: int, obj: object) -> Response:
+    return Response(status, obj if isinstance(obj, bytes) else dumps(obj), {"Content-Type": JSON})
+
+
+def error_response(err: ApiError) -> Response:
+    resp = json_response(err.status, err.body())
+    resp.headers.update(err.headers)
+    return resp
+
+
+def is_digits(value: object) -> bool:
+    """IDs are ASCII digits only: no sign, no newline, no other scripts' digits."""
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
+def is_http_url(value: object) -> bool:
+    if not isinstance(value, str) or any(c.isspace() for c in value):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def page_size(req: Request) -> int:
+    raw = req.arg("page_size")
+    if raw is None:
+        return PAGE_SIZE_DEFAULT
+    if not INTEGER.fullmatch(raw):
+        raise bad_request(f"Parameter 'page_size' was not numeric (was {raw[:40]!r}).")
+    value = int(raw)
+    if not 1 <= value <= PAGE_SIZE_MAX:
+        raise bad_request(f"Parameter 'page_size' must be between 1 and {PAGE_SIZE_MAX} (was {value}).")
+    return value
+
+
+def bookmark(req: Request) -> str | None:
+    return req.arg("bookmark") or None
+
+
+def validate_pin_create(req: Request) -> dict:
+    """PinCreate, plus what Pinterest enforces beyond the schema (board_id, media_source)."""
+    content_type = req.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != JSON:
+        raise ApiError(415, 1, "Unsupported Content-Type: send the Pin as application/json.")
+    try:
+        body = json.loads(req.body)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("Invalid request: the body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise bad_request("Invalid request: the body must be a JSON object.")
+    if body.get("board_id") is None:
+        raise bad_request("Invalid request: 'board_id' is required.")
+    for name in ("board_id", "board_section_id"):
+        if body.get(name) is not None and not is_digits(body[name]):
+            raise bad_request(f"Invalid request: '{name}' must be a string of digits.")
+    source = body.get("media_source")
+    if not isinstance(source, dict):
+        raise bad_request("Invalid request: 'media_source' is required and must be an object.")
+    if source.get("source_type") != "image_url":
+        raise bad_request("Invalid request: 'media_source.source_type' must be 'image_url' "
+                          "(the only media source the sandbox accepts).")
+    if not is_http_url(source.get("url")):
+        raise bad_request("Invalid request: 'media_source.url' must be an http(s) URL.")
+    for name, limit in PIN_TEXT_LIMITS.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise bad_request(f"Invalid request: '{name}' must be a string.")
+        if limit is not None and len(value) > limit:
+            raise bad_request(f"Invalid request: '{name}' is too long ({len(value)} characters, "
+                              f"at most {limit}).")
+    if body.get("link") is not None and not is_http_url(body["link"]):
+        raise bad_request("Invalid request: 'link' must be an http(s) URL.")
+    return body
+
+
+class Api:
+    def __init__(self, store: Store, auth: Auth) -> None:
+        self.store = store
+        self.auth = auth
+        # (path pattern, method, required scopes or None for no bearer auth, handler)
+        self.routes = [
+            ("/v5/boards", "GET", ("boards:read",), self.list_boards),
+            ("/v5/boards/{board_id}/sections", "GET", ("boards:read",), self.list_sections),
+            ("/v5/boards/{board_id}/pins", "GET", ("boards:read", "pins:read"), self.list_pins),
+            ("/v5/boards/{board_id}/sections/{section_id}/pins", "GET",
+             ("boards:read", "pins:read"), self.list_pins),
+            ("/v5/pins", "POST", ("boards:read", "boards:write", "pins:read", "pins:write"),
+             self.create_pin),
+            ("/v5/user_account", "GET", ("user_accounts:read",), self.user_account),
+            ("/v5/oauth/token", "POST", None, self.token),
+            ("/oauth", "GET", None, self.authorize),
+        ]
+
+    @staticmethod
+    def _match(pattern: str, path: str) -> dict[str, str] | None:
+        want, got = pattern.strip("/").split("/"), path.strip("/").split("/")
+        if len(want) != len(got):
+            return None
+        params = {}
+        for w, g in zip(want, got):
+            if w.startswith("{"):
+                params[w[1:-1]] = g
+            elif w != g:
+                return None
+        return params
+
+    def handle(self, req: Request) -> Response:
+        try:
+            return self._dispatch(req)
+        except ApiError as err:
+            return error_response(err)
+
+    def _dispatch(self, req: Request) -> Response:
+        allowed = []
+        for pattern, method, scopes, handler in self.routes:
+            params = self._match(pattern, req.path)
+            if params is None:
+                continue
+            if method != req.method:
+                allowed.append(method)
+                continue
+            if scopes is not None:
+                self.auth.check_bearer(req.headers.get("authorization"), scopes)
+            for name, value in params.items():
+                if not is_digits(value):
+                    raise bad_request(f"'{name}' must match the pattern: ^\\d+$")
+            req.params = params
+            return handler(req)
+        if allowed:
+            raise ApiError(405, 405, f"Method {req.method} not allowed here.",
+                           headers={"Allow": ", ".join(allowed)})
+        raise ApiError(404, 404, "Not found: no such endpoint.")
+
+    # ----- endpoints ------------------------------------------------------
+
+    def list_boards(self, req: Request) -> Response:
+        privacy = req.arg("privacy") or "ALL"
+        if privacy not in PRIVACY_FILTERS:
+            raise bad_request(f"Parameter 'privacy' must be one of {', '.join(sorted(PRIVACY_FILTERS))}.")
+        size = page_size(req)
+        return json_response(200, self.store.list_boards(privacy, bookmark(req), size))
+
+    def list_sections(self, req: Request) -> Response:
+        size = page_size(req)
+        return json_response(200, self.store.list_sections(req.params["board_id"], bookmark(req), size))
+
+    def list_pins(self, req: Request) -> Response:
+        size = page_size(req)
+        return json_response(200, self.store.list_pins(req.params["board_id"],
+                                                       req.params.get("section_id"),
+                                                       bookmark(req), size))
+
+    def create_pin(self, req: Request) -> Response:
+        return json_response(201, self.store.create_pin(validate_pin_create(req)))
+
+    def user_account(self, req: Request) -> Response:
+        return json_response(200, self.store.account())
+
+    def token(self, req: Request) -> Response:
+        authorization = req.headers.get("authorization")
+        content_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            self.auth.token(authorization, {})  # client authentication still comes first
+            raise ApiError(400, 1, "Invalid request: send application/x-www-form-urlencoded.",
+                           extra={"error": "invalid_request"})
+        try:
+            form = dict(parse_qsl(req.body.decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise bad_request("Invalid request: the form is not UTF-8.") from None
+        return json_response(200, self.auth.token(authorization, form))
+
+    def authorize(self, req: Request) -> Response:
+        """The consent page, auto-approved: redirect back with a fresh code and the state."""
+        client_id, redirect_uri = req.arg("client_id"), req.arg("redirect_uri")
+        if not client_id or not self.auth.app_exists(client_id):
+            raise bad_request("Invalid client_id: no app with this id is registered.")
+        if not is_http_url(redirect_uri):
+            raise bad_request("Invalid redirect_uri: an http(s) URL is required.")
+        answer: dict[str, str] = {}
+        scopes = parse_scopes(req.arg("scope") or "")
+        if req.arg("response_type") != "code":
+            answer["error"] = "unsupported_response_type"
+        elif not scopes or not set(scopes) <= KNOWN_SCOPES:
+            answer["error"] = "invalid_scope"
+        else:
+            answer["code"] = self.auth.issue_authorization_code(client_id, redirect_uri, scopes)
+        if req.arg("state") is not None:
+            answer["state"] = req.arg("state")
+        separator = "&" if urlsplit(redirect_uri).query else "?"
+        return Response(302, b"", {"Location": redirect_uri + separator + urlencode(answer)})

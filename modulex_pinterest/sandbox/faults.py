@@ -1,0 +1,73 @@
+"""Injected faults: the failures a client must survive, queued by the test that wants them.
+
+Faults are configured only from Python (``Sandbox.inject_fault`` or the
+constructor's ``faults=`` list), never by anything a client sends, so a client
+cannot trigger one by accident. Each fault answers the next ``count`` requests
+that match its method and path prefix; the first matching fault in the queue
+wins, and a fault is dropped once used up.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+KINDS = ("status", "delay", "drop", "reset", "truncated_json", "non_json", "hang")
+MAX_HANG = 60.0
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int = 1
+    status: int | None = None
+    headers: dict[str, str] | None = None
+    body: bytes | str | dict | list | None = None
+    delay: float = 0.0
+    method: str | None = None
+    path_prefix: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        if self.count < 1:
+            raise ValueError("count must be at least 1")
+        if self.kind == "status" and not (isinstance(self.status, int) and 100 <= self.status <= 599):
+            raise ValueError("a 'status' fault needs status=<HTTP status code>")
+        if self.delay < 0:
+            raise ValueError("delay must not be negative")
+        if self.method:
+            self.method = self.method.upper()
+
+    def matches(self, method: str, path: str) -> bool:
+        return ((self.method is None or self.method == method)
+                and (self.path_prefix is None or path.startswith(self.path_prefix)))
+
+
+class FaultQueue:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """Use up one answer of the first fault matching this request, if any."""
+        with self._lock:
+            for i, fault in enumerate(self._faults):
+                if fault.matches(method, path):
+                    fault.count -= 1
+                    if fault.count == 0:
+                        del self._faults[i]
+                    return fault
+        return None
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(f.count for f in self._faults)

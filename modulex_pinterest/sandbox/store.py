@@ -1,0 +1,344 @@
+"""The sandbox's boards, sections and pins, and keyset pagination over them.
+
+Every board, section and pin gets a sequence number from one counter. Pins are
+listed newest first (descending sequence), boards and sections oldest first
+(ascending). A bookmark records the sequence of the last item served, so a
+later page continues strictly after it: pins created during a traversal get
+higher sequences and never shift, duplicate or hide the items not yet served,
+which an offset bookmark would do.
+
+A large board reserves a block of sequences for pins it does not store: pin i
+of that block is built by ``data.generated_pin_json`` when listed, so a
+100,000-pin board costs a few integers until someone reads it. Other pins are
+stored with their serialized JSON, and generated ones are cached once built
+(bounded), so a page is mostly a join of cached bytes.
+
+All methods take the store's lock: the HTTP server calls them from many threads.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import hmac
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import data
+from .errors import bad_request, board_not_found, section_not_found
+
+# Serialized generated pins kept for repeated listings (about 1.2 KB each).
+LAZY_CACHE_SIZE = 20_000
+PRIVACY_FILTERS = {"ALL", "PUBLIC", "PROTECTED", "SECRET", "PUBLIC_AND_SECRET"}
+
+
+@dataclass
+class BoardRec:
+    id: str
+    seq: int
+    name: str
+    description: str
+    theme: str
+    privacy: str
+    created_at: str
+    pins_modified_at: str
+    follower_count: int
+    lazy_base: int = 0
+    lazy_count: int = 0
+    pin_seqs: list[int] = field(default_factory=list)  # stored pins, ascending
+    section_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SectionRec:
+    id: str
+    seq: int
+    board_id: str
+    name: str
+    pin_seqs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PinRec:
+    pin: dict
+    body: bytes  # the pin's JSON, serialized once
+
+
+def dumps(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Store:
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._lock = threading.RLock()
+        self._rng = random.Random(f"ids:{seed}")
+        self._used_ids: set[str] = set()
+        self._next_seq = 1
+        # Pin ids are this base plus the pin's sequence: unique, growing with
+        # time like Pinterest's, and a lazy pin's id tells which pin it is.
+        self._pin_id_base = 813744226400000000 + (seed % 1000) * 10**9
+        self._bookmark_key = hashlib.sha256(f"bookmark:{seed}".encode()).digest()
+        self._boards: dict[str, BoardRec] = {}
+        self._board_order: list[str] = []
+        self._sections: dict[str, SectionRec] = {}
+        self._pins: dict[int, PinRec] = {}
+        self._lazy_cache: dict[int, bytes] = {}  # serialized generated pins, by sequence
+
+    # ----- building state -------------------------------------------------
+
+    def _take_seq(self, n: int = 1) -> int:
+        seq = self._next_seq
+        self._next_seq += n
+        return seq
+
+    def _new_id(self, digits: int) -> str:
+        while True:
+            new = str(self._rng.randrange(10 ** (digits - 1), 10**digits))
+            if new not in self._used_ids:
+                self._used_ids.add(new)
+                return new
+
+    def add_board(self, name: str, *, description: str = "", theme: str = "recipes",
+                  privacy: str = "PUBLIC", lazy_count: int = 0, created_at: str | None = None,
+                  follower_count: int = 0) -> str:
+        """Add a board; ``lazy_count`` pins are generated on demand, dated before any later pin."""
+        with self._lock:
+            seq = self._take_seq()
+            board = BoardRec(id=self._new_id(12), seq=seq, name=name, description=description,
+                             theme=theme, privacy=privacy,
+                             created_at=created_at or data.seq_time(seq),
+                             pins_modified_at=created_at or data.seq_time(seq),
+                             follower_count=follower_count)
+            if lazy_count:
+                board.lazy_base = self._take_seq(lazy_count)
+                board.lazy_count = lazy_count
+                board.pins_modified_at = data.seq_time(board.lazy_base + lazy_count - 1)
+            self._boards[board.id] = board
+            self._board_order.append(board.id)
+            return board.id
+
+    def add_section(self, board_id: str, name: str) -> str:
+        with self._lock:
+            board = self._boards[board_id]
+            section = SectionRec(id=self._new_id(13), seq=self._take_seq(), board_id=board_id,
+                                 name=name)
+            self._sections[section.id] = section
+            board.section_ids.append(section.id)
+            return section.id
+
+    def _store_pin(self, board: BoardRec, section: SectionRec | None, seq: int, pin: dict) -> None:
+        self._pins[seq] = PinRec(pin=pin, body=dumps(pin))
+        board.pin_seqs.append(seq)
+        board.pins_modified_at = pin["created_at"]
+        if section is not None:
+            section.pin_seqs.append(seq)
+
+    def add_generated_pin(self, board_id: str, section_id: str | None) -> str:
+        """Store a demo pin built from the seed (used to seed the demo boards)."""
+        with self._lock:
+            board = self._boards[board_id]
+            section = self._sections[section_id] if section_id else None
+            seq = self._take_seq()
+            pin_id = str(self._pin_id_base + seq)
+            self._store_pin(board, section, seq,
+                            data.generated_pin(self.seed, board.theme, pin_id, board_id,
+                                               section_id, seq))
+            return pin_id
+
+    def create_pin(self, fields: dict) -> dict:
+        """POST /pins after validation: raise 404 for an unknown board or foreign section."""
+        with self._lock:
+            board = self._boards.get(fields["board_id"])
+            if board is None:
+                raise board_not_found()
+            section = None
+            if fields.get("board_section_id") is not None:
+                section = self._sections.get(fields["board_section_id"])
+                if section is None or section.board_id != board.id:
+                    raise section_not_found()
+            seq = self._take_seq()
+            pin_id = str(self._pin_id_base + seq)
+            pin = data.make_pin(
+                pin_id=pin_id, board_id=board.id, section_id=section.id if section else None,
+                created_at=data.iso(time.time()), title=fields.get("title"),
+                description=fields.get("description"), link=fields.get("link"),
+                alt_text=fields.get("alt_text"), dominant_color=fields.get("dominant_color"),
+                image_hash=hashlib.md5(f"{pin_id}:{fields['media_source']['url']}".encode()).hexdigest())
+            self._store_pin(board, section, seq, pin)
+            return pin
+
+    # ----- reading state --------------------------------------------------
+
+    def _lazy_board_of(self, seq: int) -> BoardRec | None:
+        for board in self._boards.values():
+            if board.lazy_count and board.lazy_base <= seq < board.lazy_base + board.lazy_count:
+                return board
+        return None
+
+    def _pin_dict(self, seq: int, board: BoardRec) -> dict:
+        rec = self._pins.get(seq)
+        if rec is not None:
+            return rec.pin
+        return data.generated_pin(self.seed, board.theme, str(self._pin_id_base + seq),
+                                  board.id, None, seq)
+
+    def _pin_body(self, seq: int, board: BoardRec) -> bytes:
+        rec = self._pins.get(seq)
+        if rec is not None:
+            return rec.body
+        body = self._lazy_cache.get(seq)
+        if body is None:
+            if len(self._lazy_cache) >= LAZY_CACHE_SIZE:
+                self._lazy_cache.clear()  # crude but bounded; a re-listing refills it
+            body = data.generated_pin_json(self.seed, board.theme, str(self._pin_id_base + seq),
+                                           board.id, seq)
+            self._lazy_cache[seq] = body
+        return body
+
+    def get_pin(self, pin_id: str) -> dict | None:
+        """A copy of the pin, stored or generated; None if there is no such pin."""
+        if not (pin_id.isascii() and pin_id.isdigit()):
+            return None
+        seq = int(pin_id) - self._pin_id_base
+        with self._lock:
+            rec = self._pins.get(seq)
+            if rec is not None:
+                return json.loads(rec.body)
+            board = self._lazy_board_of(seq)
+            return self._pin_dict(seq, board) if board else None
+
+    def pin_count(self, board_id: str, section_id: str | None = None) -> int:
+        with self._lock:
+            if section_id is not None:
+                return len(self._sections[section_id].pin_seqs)
+            board = self._boards[board_id]
+            return board.lazy_count + len(board.pin_seqs)
+
+    def board_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._board_order)
+
+    def section_ids(self, board_id: str) -> list[str]:
+        with self._lock:
+            return list(self._boards[board_id].section_ids)
+
+    def board(self, board_id: str) -> dict | None:
+        with self._lock:
+            board = self._boards.get(board_id)
+            return json.loads(dumps(self._board_json(board))) if board else None
+
+    def section(self, section_id: str) -> dict | None:
+        with self._lock:
+            section = self._sections.get(section_id)
+            return {"id": section.id, "name": section.name, "board_id": section.board_id} \
+                if section else None
+
+    def _newest_seqs(self, board: BoardRec, limit: int) -> list[int]:
+        seqs = board.pin_seqs[-limit:][::-1]
+        top = board.lazy_base + board.lazy_count
+        seqs += list(range(top - 1, max(board.lazy_base, top - (limit - len(seqs))) - 1, -1))
+        return seqs[:limit]
+
+    def _board_json(self, board: BoardRec) -> dict:
+        thumbnails = [self._pin_dict(seq, board)["media"]["images"]["150x150"]["url"]
+                      for seq in self._newest_seqs(board, 4)]
+        return data.make_board(
+            board_id=board.id, name=board.name, description=board.description,
+            privacy=board.privacy, created_at=board.created_at,
+            pins_modified_at=board.pins_modified_at,
+            pin_count=board.lazy_count + len(board.pin_seqs),
+            follower_count=board.follower_count, thumbnails=thumbnails)
+
+    def account(self) -> dict:
+        with self._lock:
+            pins = sum(b.lazy_count + len(b.pin_seqs) for b in self._boards.values())
+            return data.make_account(self.seed, len(self._boards), pins)
+
+    # ----- bookmarks ------------------------------------------------------
+
+    def _bookmark(self, listing: str, seq: int) -> str:
+        """Opaque cursor: the listing it belongs to and the last sequence served, signed."""
+        payload = f"{listing}|{seq}"
+        sig = hmac.new(self._bookmark_key, payload.encode(), "sha256").hexdigest()[:12]
+        return base64.urlsafe_b64encode(f"{payload}|{sig}".encode()).decode().rstrip("=")
+
+    def _after_seq(self, listing: str, bookmark: str | None) -> int | None:
+        if bookmark is None:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(bookmark + "=" * (-len(bookmark) % 4)).decode()
+            got_listing, seq, sig = raw.rsplit("|", 2)
+            want = hmac.new(self._bookmark_key, f"{got_listing}|{seq}".encode(),
+                            "sha256").hexdigest()[:12]
+            if got_listing == listing and hmac.compare_digest(sig, want) and seq.isdigit():
+                return int(seq)
+        except ValueError:  # bad base64, bad utf-8, too few fields
+            pass
+        raise bad_request("Invalid bookmark: it is not a bookmark returned for this listing.")
+
+    # ----- listings -------------------------------------------------------
+
+    @staticmethod
+    def _page(items: list[bytes], next_bookmark: str | None) -> bytes:
+        bookmark = dumps(next_bookmark)
+        return b'{"items":[' + b",".join(items) + b'],"bookmark":' + bookmark + b"}"
+
+    def list_boards(self, privacy: str, bookmark: str | None, page_size: int) -> bytes:
+        listing = f"boards:{privacy}"
+        with self._lock:
+            after = self._after_seq(listing, bookmark)
+            wanted = {"ALL": None, "PUBLIC_AND_SECRET": {"PUBLIC", "SECRET"}}.get(privacy, {privacy})
+            boards = [self._boards[b] for b in self._board_order]
+            boards = [b for b in boards if (after is None or b.seq > after)
+                      and (wanted is None or b.privacy in wanted)]
+            page, more = boards[:page_size], len(boards) > page_size
+            items = [dumps(self._board_json(b)) for b in page]
+            return self._page(items, self._bookmark(listing, page[-1].seq) if more else None)
+
+    def list_sections(self, board_id: str, bookmark: str | None, page_size: int) -> bytes:
+        listing = f"sections:{board_id}"
+        with self._lock:
+            board = self._boards.get(board_id)
+            if board is None:
+                raise board_not_found()
+            after = self._after_seq(listing, bookmark)
+            sections = [self._sections[s] for s in board.section_ids]
+            sections = [s for s in sections if after is None or s.seq > after]
+            page, more = sections[:page_size], len(sections) > page_size
+            items = [dumps({"id": s.id, "name": s.name}) for s in page]
+            return self._page(items, self._bookmark(listing, page[-1].seq) if more else None)
+
+    def list_pins(self, board_id: str, section_id: str | None, bookmark: str | None,
+                  page_size: int) -> bytes:
+        """Newest first: stored pins (descending), then the lazy block (descending)."""
+        with self._lock:
+            board = self._boards.get(board_id)
+            if board is None:
+                raise board_not_found()
+            if section_id is None:
+                stored, lazy_base, lazy_count = board.pin_seqs, board.lazy_base, board.lazy_count
+                listing = f"pins:{board_id}"
+            else:
+                section = self._sections.get(section_id)
+                if section is None or section.board_id != board_id:
+                    raise section_not_found()
+                stored, lazy_base, lazy_count = section.pin_seqs, 0, 0
+                listing = f"pins:{board_id}:{section_id}"
+            after = self._after_seq(listing, bookmark)
+            # Stored pins strictly older than the bookmark, newest first.
+            end = len(stored) if after is None else bisect.bisect_left(stored, after)
+            seqs = stored[max(0, end - page_size):end][::-1]
+            stored_left = end - len(seqs)
+            # Then the lazy block, all older than any stored pin of the board.
+            top = lazy_base + lazy_count if after is None else min(lazy_base + lazy_count, after)
+            lazy_left = max(0, top - lazy_base)
+            take = min(page_size - len(seqs), lazy_left)
+            seqs += range(top - 1, top - 1 - take, -1)
+            more = stored_left + lazy_left - take > 0
+            items = [self._pin_body(seq, board) for seq in seqs]
+            return self._page(items, self._bookmark(listing, seqs[-1]) if more else None)

@@ -1,0 +1,83 @@
+"""Property-based fuzzing of the hook boundary, with bounded, derandomized runs.
+
+- Valid inputs generated from each input schema: the request sent validates
+  against Pinterest's OpenAPI description, and the output against the output schema.
+- Arbitrary JSON as inputs: the hook never raises, the output validates, and
+  nothing is sent when the inputs are invalid.
+"""
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis_jsonschema import from_schema
+
+from conftest import TOKEN
+from modulex_pinterest import manifest
+from scripted_server import Reply
+
+ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
+FUZZ = settings(max_examples=60, derandomize=True, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PIN = {"id": "813744226420795884", "title": "t", "board_id": "1", "created_at": "2026-11-01T10:00:00Z"}
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _answer(recorded):
+    if recorded.method == "POST":
+        return Reply(status=201, body=PIN)
+    return Reply(body={"items": [{"id": "1", "name": "b"}], "bookmark": None})
+
+
+def _inputs_with_known_keys(action):
+    names = list(manifest.load_schema(manifest.actions_by_name()[action]["input_schema"])["properties"])
+    return st.dictionaries(st.sampled_from(names + ["extra"]), json_values, max_size=len(names) + 1)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_valid_inputs_send_requests_that_pinterest_would_accept(host, server, contract, run, action):
+    if contract is None:
+        pytest.skip("Pinterest's OpenAPI description is absent (see test_contract.py)")
+    server.respond = _answer
+    schema = host.action("pinterest", action)["input_schema"]
+    output_schema = host.action("pinterest", action)["output_schema"]
+    sent = []
+
+    @FUZZ
+    @given(inputs=from_schema(schema))
+    def check(inputs):
+        server.requests.clear()
+        out = run(action, inputs, server.base_url, max_retries=0)
+        jsonschema.validate(out, output_schema)
+        if out["success"]:
+            (request,) = server.requests
+            contract.check_request(request.method, request.path, request.query, request.headers, request.body)
+            sent.append(request)
+        else:
+            # Stricter than the schema's pattern (e.g. "12\n"): refused without a request.
+            assert out["error"].startswith("Invalid input") and server.requests == []
+
+    check()
+    assert len(sent) >= 30, "most schema-valid inputs should reach the server"
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_arbitrary_json_never_raises_and_invalid_inputs_send_nothing(host, server, run, action):
+    server.respond = _answer
+    output_schema = host.action("pinterest", action)["output_schema"]
+
+    @FUZZ
+    @given(inputs=json_values | _inputs_with_known_keys(action))
+    def check(inputs):
+        server.requests.clear()
+        out = run(action, inputs, server.base_url, max_retries=0)
+        jsonschema.validate(out, output_schema)
+        assert TOKEN not in repr(out)
+        if not out["success"]:
+            assert out["error"] and server.requests == []
+
+    check()

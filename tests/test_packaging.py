@@ -1,0 +1,161 @@
+"""The installed package: discovery, shipped data, and manifest/schema consistency."""
+
+import json
+import re
+import sysconfig
+from importlib import metadata
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+import modulex_pinterest
+from modulex_pinterest import actions, hookspecs, manifest
+from modulex_pinterest.host import Host, HostError
+
+MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000_1d9c0e84d1cb038b.txt"
+ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
+
+
+def test_tests_import_the_installed_package_not_the_checkout():
+    site_packages = Path(sysconfig.get_paths()["purelib"]).resolve()
+    assert Path(modulex_pinterest.__file__).resolve().is_relative_to(site_packages)
+
+
+def test_manifest_and_schemas_are_read_from_package_data():
+    root = Path(str(manifest.data_root())).resolve()
+    assert root == Path(modulex_pinterest.__file__).resolve().parent / "data"
+    for action in manifest.raw_manifest()["actions"]:
+        assert (root / action["input_schema"]).is_file()
+        assert (root / action["output_schema"]).is_file()
+    assert (root / manifest.raw_manifest()["icon"]).read_text().startswith("<svg")
+
+
+def test_entry_point_registers_pinterest_in_the_modulex_group():
+    eps = metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP)
+    (ep,) = [ep for ep in eps if ep.name == "pinterest"]
+    assert ep.load() is modulex_pinterest.plugin.plugin
+
+
+def test_host_discovers_the_plugin_and_its_manifest(host):
+    assert host.pm.get_plugin("pinterest") is modulex_pinterest.plugin.plugin
+    found = host.manifest("pinterest")
+    assert found["version"] == modulex_pinterest.__version__ == metadata.version("modulex-pinterest")
+    assert [a["name"] for a in found["actions"]] == ACTIONS
+    for action in found["actions"]:
+        assert action["input_schema"]["type"] == "object"
+        assert action["output_schema"]["required"] == ["success"]
+
+
+def test_host_without_autoload_finds_no_plugin(monkeypatch):
+    monkeypatch.setenv("MODULEX_DISABLE_PLUGIN_AUTOLOAD", "1")
+    with pytest.raises(HostError, match="no plugin 'pinterest'"):
+        Host().manifest("pinterest")
+
+
+def test_check_pending_catches_a_misspelt_hook():
+    class Typo:
+        @hookspecs.hookimpl
+        def modulex_execute_actoin(self, plugin):
+            return None
+
+    import pluggy
+
+    with pytest.raises(pluggy.PluginValidationError):
+        Host(plugins=[Typo()], autoload=False)
+
+
+def test_plugin_yaml_validates_against_the_manifest_schema():
+    schema = manifest.load_schema("schemas/manifest.schema.json")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(manifest.raw_manifest(), schema)
+    bad = dict(manifest.raw_manifest(), actoins=[])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+def test_loaded_manifest_validates_too(host):
+    schema = manifest.load_schema("schemas/manifest.schema.json")
+    jsonschema.validate(host.manifest("pinterest"), schema)
+
+
+KNOWN_KEYWORDS = {
+    "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
+    "additionalProperties", "items", "anyOf", "default", "pattern", "minLength", "maxLength", "format",
+    "minItems", "uniqueItems", "enum", "const", "if", "then", "examples",
+}
+
+
+def _keywords(node, path="#"):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key not in ("properties", "$defs"):
+                yield key, path
+                yield from _keywords(value, f"{path}/{key}")
+            else:
+                for name, sub in value.items():
+                    yield from _keywords(sub, f"{path}/{key}/{name}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _keywords(item, f"{path}/{index}")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (Path(str(manifest.data_root())) / "schemas").glob("*.json")))
+def test_every_schema_is_valid_and_uses_only_known_keywords(name):
+    schema = manifest.load_schema(f"schemas/{name}")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    unknown = {(key, where) for key, where in _keywords(schema)
+               if key not in KNOWN_KEYWORDS and not re.search(r"/(enum|const|default|required|examples)(/|$)", where)}
+    assert not unknown
+
+
+def test_each_declared_action_has_a_handler_and_each_handler_a_declaration():
+    assert set(manifest.actions_by_name()) == set(actions.HANDLERS) == set(ACTIONS)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_input_schema_properties_have_title_and_description(action):
+    schema = manifest.load_schema(manifest.actions_by_name()[action]["input_schema"])
+    assert schema["additionalProperties"] is False
+    for name, prop in schema["properties"].items():
+        assert prop.get("title") and prop.get("description"), name
+    if "page_size" in schema["properties"]:
+        assert schema["properties"]["page_size"]["default"] == 25
+
+
+def _page_output_schemas():
+    text = MISSION_PAGE.read_text()
+    decoder = json.JSONDecoder()
+    found = {}
+    for match in re.finditer(r"Response\n\n\{", text):
+        obj, _ = decoder.raw_decode(text[match.end() - 1:])
+        found[obj["title"]] = obj
+    return found
+
+
+@pytest.mark.skipif(not MISSION_PAGE.is_file(), reason=f"the product page is not at {MISSION_PAGE}")
+def test_output_schemas_are_exactly_the_product_pages(host):
+    page = _page_output_schemas()
+    assert len(page) == 4
+    for action in host.manifest("pinterest")["actions"]:
+        ours = {k: v for k, v in action["output_schema"].items() if k != "$schema"}
+        assert ours == page[ours["title"]], action["name"]
+
+
+def test_scopes_and_requests_match_pinterest_operations():
+    by_name = manifest.actions_by_name()
+    assert by_name["list_boards"]["scopes"] == ["boards:read"]
+    assert by_name["create_pin"]["scopes"] == ["boards:read", "boards:write", "pins:read", "pins:write"]
+    assert by_name["list_pins"]["scopes"] == ["boards:read", "pins:read"]
+    oauth = manifest.credential_mode("oauth2")
+    assert oauth["token_url"] == "https://api.pinterest.com/v5/oauth/token"
+    assert oauth["authorization_url"] == "https://www.pinterest.com/oauth/"
+    assert [f["name"] for f in oauth["fields"] if f["secret"]] == ["app_secret", "access_token", "refresh_token"]
+
+
+def test_plugin_yaml_in_package_equals_the_checkout_file_when_present():
+    checkout = Path(__file__).resolve().parents[1] / "plugin.yaml"
+    if not checkout.is_file():
+        pytest.skip("no checkout beside the tests")
+    assert yaml.safe_load(checkout.read_text()) == manifest.raw_manifest()

@@ -1,0 +1,700 @@
+"""The Pinterest sandbox, exercised over real loopback HTTP with requests (no mocks).
+
+Each test gets a fresh sandbox (``sb``), so state changes never leak between tests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from modulex_pinterest.sandbox import Exchange, Sandbox
+
+IMAGE = {"source_type": "image_url", "url": "https://images.example.com/cake.jpg"}
+
+
+@pytest.fixture
+def sb():
+    with Sandbox(seed=0) as box:
+        yield box
+
+
+@pytest.fixture
+def http(sb):
+    """A keep-alive session authenticated with the sandbox's demo token."""
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {sb.access_token}"
+        yield session
+
+
+def boards(sb, http) -> list[dict]:
+    response = http.get(f"{sb.base_url}/boards")
+    assert response.status_code == 200
+    return response.json()["items"]
+
+
+def big_board(sb) -> dict:
+    return next(b for b in sb.boards if b["pin_count"] >= 500)
+
+
+def all_pins(sb, http, path: str, page_size: int = 250, bookmark: str | None = None) -> list[dict]:
+    """Follow bookmarks to the end; fail on a repeated bookmark."""
+    items, seen = [], set()
+    while True:
+        params = {"page_size": page_size, **({"bookmark": bookmark} if bookmark else {})}
+        response = http.get(f"{sb.base_url}{path}", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= page_size
+        items += page["items"]
+        bookmark = page["bookmark"]
+        if bookmark is None:
+            return items
+        assert bookmark not in seen
+        seen.add(bookmark)
+
+
+def create_pin(sb, http, **fields) -> requests.Response:
+    return http.post(f"{sb.base_url}/pins", json={"media_source": IMAGE, **fields})
+
+
+def token_request(sb, data, auth=None) -> requests.Response:
+    return requests.post(f"{sb.base_url}/oauth/token", data=data,
+                         auth=auth or (sb.app_id, sb.app_secret))
+
+
+# ----- demo data and objects --------------------------------------------------
+
+
+def test_demo_boards_shape(sb, http):
+    items = boards(sb, http)
+    assert 3 <= len(items) <= 4
+    for board in items:
+        assert board["id"].isdigit() and board["name"]
+        assert board["privacy"] == "PUBLIC"
+        assert board["created_at"].endswith("Z")
+        assert board["owner"] == {"username": "sandbox_user"}
+    first = items[0]
+    sections = http.get(f"{sb.base_url}/boards/{first['id']}/sections").json()
+    assert 2 <= len(sections["items"]) <= 3 and sections["bookmark"] is None
+    for section in sections["items"]:
+        assert sb.pin_count(first["id"], section["id"]) > 0
+    assert any(b["pin_count"] >= 500 for b in items)
+    assert sum(b["pin_count"] for b in items) >= 24 + 500
+
+
+def test_pin_shape(sb, http):
+    first = boards(sb, http)[0]
+    pins = http.get(f"{sb.base_url}/boards/{first['id']}/pins", params={"page_size": 250}).json()
+    assert len(pins["items"]) == first["pin_count"]
+    for pin in pins["items"]:
+        assert pin["id"].isdigit() and pin["board_id"] == first["id"]
+        assert pin["media"]["media_type"] == "image"
+        assert pin["media"]["images"]["600x"]["url"].startswith("https://")
+        assert pin["board_owner"] == {"username": "sandbox_user"}
+        assert pin["created_at"].endswith("Z")
+        assert None not in (pin.get("creative_type", ""), pin.get("media", ""))
+    assert any("board_section_id" in pin for pin in pins["items"])
+    created = [pin["created_at"] for pin in pins["items"]]
+    assert created == sorted(created, reverse=True)  # newest first
+
+
+def test_user_account(sb, http):
+    account = http.get(f"{sb.base_url}/user_account").json()
+    assert account["username"] == "sandbox_user"
+    assert account["account_type"] == "BUSINESS"
+    assert account["id"].isdigit()
+    assert account["board_count"] == len(sb.boards)
+
+
+def test_same_seed_same_boards_body():
+    bodies = []
+    for seed in (7, 7, 8):
+        with Sandbox(seed=seed) as box:
+            bodies.append(requests.get(f"{box.base_url}/boards", headers={
+                "Authorization": f"Bearer {box.access_token}"}).content)
+    assert bodies[0] == bodies[1]
+    assert bodies[0] != bodies[2]
+
+
+# ----- authentication ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Bearer ", "Basic abc", "pina_sandbox_demo_token"])
+def test_missing_or_unknown_token_is_401(sb, header):
+    headers = {"Authorization": header} if header else {}
+    response = requests.get(f"{sb.base_url}/boards", headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"code": 2, "message": "Authentication failed."}
+
+
+def test_expired_token_is_401(sb):
+    sb.add_access_token("short", expires_in=3600)
+    headers = {"Authorization": "Bearer short"}
+    assert requests.get(f"{sb.base_url}/boards", headers=headers).status_code == 200
+    sb.expire_access_token("short")
+    response = requests.get(f"{sb.base_url}/boards", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == 2
+    assert "expired" in response.json()["message"]
+
+
+def test_missing_scope_is_401_naming_it(sb):
+    sb.add_access_token("readonly", scopes=("boards:read", "pins:read"))
+    headers = {"Authorization": "Bearer readonly"}
+    board_id = sb.boards[0]["id"]
+    assert requests.get(f"{sb.base_url}/boards/{board_id}/pins", headers=headers).status_code == 200
+    response = requests.post(f"{sb.base_url}/pins", headers=headers,
+                             json={"board_id": board_id, "media_source": IMAGE})
+    assert response.status_code == 401
+    assert response.json()["code"] == 3
+    assert "boards:write" in response.json()["message"]
+    assert "pins:write" in response.json()["message"]
+    assert sb.pin_count(board_id) == sb.boards[0]["pin_count"]
+    response = requests.get(f"{sb.base_url}/user_account", headers=headers)
+    assert response.status_code == 401 and "user_accounts:read" in response.json()["message"]
+
+
+# ----- pagination -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", ["0", "251", "abc", "", "1.5", "-1"])
+def test_bad_page_size_is_400(sb, http, size):
+    for path in ("/boards", f"/boards/{big_board(sb)['id']}/pins"):
+        response = http.get(f"{sb.base_url}{path}", params={"page_size": size})
+        assert response.status_code == 400
+        assert response.json()["code"] == 1 and "page_size" in response.json()["message"]
+
+
+@pytest.mark.parametrize("size", [1, 250])
+def test_page_size_limits_ok(sb, http, size):
+    response = http.get(f"{sb.base_url}/boards/{big_board(sb)['id']}/pins", params={"page_size": size})
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == size
+    assert response.json()["bookmark"]
+
+
+def test_default_page_size_is_25(sb, http):
+    page = http.get(f"{sb.base_url}/boards/{big_board(sb)['id']}/pins").json()
+    assert len(page["items"]) == 25
+
+
+def test_big_board_full_pagination(sb, http):
+    board = big_board(sb)
+    pins = all_pins(sb, http, f"/boards/{board['id']}/pins")
+    ids = [pin["id"] for pin in pins]
+    assert len(ids) == len(set(ids)) == board["pin_count"] == sb.pin_count(board["id"])
+    assert board["pin_count"] >= 500
+    assert ids == sorted(ids, key=int, reverse=True)
+    assert sb.get_pin(ids[123]) == pins[123]
+
+
+@pytest.mark.parametrize("page_size", [1, 4, 250])
+def test_pagination_is_stable_while_pins_are_created(sb, http, page_size):
+    board = sb.boards[0]
+    before = {pin["id"] for pin in all_pins(sb, http, f"/boards/{board['id']}/pins")}
+    seen, bookmark, created = [], None, []
+    while True:
+        params = {"page_size": page_size, **({"bookmark": bookmark} if bookmark else {})}
+        page = http.get(f"{sb.base_url}/boards/{board['id']}/pins", params=params).json()
+        seen += [pin["id"] for pin in page["items"]]
+        created.append(create_pin(sb, http, board_id=board["id"]).json()["id"])
+        bookmark = page["bookmark"]
+        if bookmark is None:
+            break
+    assert len(seen) == len(set(seen))
+    assert set(seen) == before  # nothing skipped, nothing created mid-way shows up
+    fresh = [pin["id"] for pin in all_pins(sb, http, f"/boards/{board['id']}/pins")]
+    assert fresh[: len(created)] == created[::-1]  # newest first
+    assert len(fresh) == len(before) + len(created)
+
+
+def test_large_board_pagination_with_creates(sb, http):
+    board_id = sb.add_large_board(pin_count=1000)
+    first = http.get(f"{sb.base_url}/boards/{board_id}/pins", params={"page_size": 100}).json()
+    new_id = create_pin(sb, http, board_id=board_id).json()["id"]
+    rest = all_pins(sb, http, f"/boards/{board_id}/pins", 100, first["bookmark"])
+    ids = [p["id"] for p in first["items"] + rest]
+    assert len(ids) == len(set(ids)) == 1000 and new_id not in ids
+    assert sb.pin_count(board_id) == 1001
+
+
+def test_boards_pagination(sb, http):
+    names = []
+    bookmark = None
+    while True:
+        params = {"page_size": 1, **({"bookmark": bookmark} if bookmark else {})}
+        page = http.get(f"{sb.base_url}/boards", params=params).json()
+        names += [b["name"] for b in page["items"]]
+        bookmark = page["bookmark"]
+        if not bookmark:
+            break
+    assert names == [b["name"] for b in sb.boards]
+
+
+@pytest.mark.parametrize("bookmark", ["garbage", "Zm9vfDF8Mg", "%%%", "x" * 300])
+def test_garbled_bookmark_is_400(sb, http, bookmark):
+    response = http.get(f"{sb.base_url}/boards/{big_board(sb)['id']}/pins", params={"bookmark": bookmark})
+    assert response.status_code == 400 and response.json()["code"] == 1
+
+
+def test_bookmark_of_another_board_is_400(sb, http):
+    big = big_board(sb)["id"]
+    bookmark = http.get(f"{sb.base_url}/boards/{big}/pins").json()["bookmark"]
+    other = sb.boards[1]["id"]
+    response = http.get(f"{sb.base_url}/boards/{other}/pins", params={"bookmark": bookmark})
+    assert response.status_code == 400
+
+
+def test_privacy_filter(sb, http):
+    assert len(http.get(f"{sb.base_url}/boards", params={"privacy": "PUBLIC"}).json()["items"]) == len(sb.boards)
+    assert http.get(f"{sb.base_url}/boards", params={"privacy": "SECRET"}).json()["items"] == []
+    assert http.get(f"{sb.base_url}/boards", params={"privacy": "nope"}).status_code == 400
+
+
+def test_large_board_of_10000_pins(sb, http):
+    board_id = sb.add_large_board(pin_count=10_000, name="Huge")
+    listed = {b["id"]: b for b in boards(sb, http)}
+    assert listed[board_id]["pin_count"] == 10_000 and listed[board_id]["name"] == "Huge"
+    started = time.monotonic()
+    ids = [pin["id"] for pin in all_pins(sb, http, f"/boards/{board_id}/pins")]
+    assert len(ids) == len(set(ids)) == 10_000
+    assert time.monotonic() - started < 5
+
+
+# ----- not found, wrong method, limits ----------------------------------------
+
+
+def test_unknown_board_and_section_are_404(sb, http):
+    first, second = sb.boards[0]["id"], sb.boards[1]["id"]
+    section = sb.sections(first)[0]["id"]
+    cases = [
+        ("/boards/123/pins", 40), ("/boards/123/sections", 40),
+        (f"/boards/123/sections/{section}/pins", 40),
+        (f"/boards/{first}/sections/999/pins", 2031),
+        (f"/boards/{second}/sections/{section}/pins", 2031),  # section of another board
+    ]
+    for path, code in cases:
+        response = http.get(f"{sb.base_url}{path}")
+        assert response.status_code == 404, path
+        assert response.json()["code"] == code, path
+    assert http.get(f"{sb.base_url}/boards/{first}/sections/{section}/pins").status_code == 200
+
+
+def test_non_digit_ids_are_400(sb, http):
+    assert http.get(f"{sb.base_url}/boards/abc/pins").status_code == 400
+    assert http.get(f"{sb.base_url}/boards/%D9%A1%D9%A2/pins").status_code == 400
+
+
+def test_unknown_route_404_and_wrong_method_405(sb, http):
+    response = http.get(f"{sb.base_url}/nothing/here")
+    assert response.status_code == 404 and response.json()["code"] == 404
+    response = http.delete(f"{sb.base_url}/boards")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert http.get(f"{sb.base_url}/pins").status_code == 405
+
+
+def test_body_too_large_is_413(sb, http):
+    response = http.post(f"{sb.base_url}/pins", data=b"x" * (1024 * 1024 + 1),
+                         headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+# ----- creating pins ----------------------------------------------------------
+
+
+def _too_long(field: str, n: int) -> dict:
+    return {field: ("https://example.com/" + "a" * n)[:n] if field == "link" else "a" * n}
+
+
+@pytest.mark.parametrize("body, word", [
+    ({"media_source": IMAGE}, "board_id"),
+    ({"board_id": "BOARD"}, "media_source"),
+    ({"board_id": "BOARD", "media_source": "https://example.com/x.jpg"}, "media_source"),
+    ({"board_id": "BOARD", "media_source": {"source_type": "image_base64", "data": "aGk="}}, "source_type"),
+    ({"board_id": "BOARD", "media_source": {"source_type": "image_url", "url": "javascript:alert(1)"}}, "url"),
+    ({"board_id": "BOARD", "media_source": {"source_type": "image_url", "url": "https://"}}, "url"),
+    ({"board_id": "BOARD", "media_source": {"source_type": "image_url"}}, "url"),
+    ({"board_id": "12\n", "media_source": IMAGE}, "board_id"),
+    ({"board_id": 12, "media_source": IMAGE}, "board_id"),
+    ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("title", 101)}, "title"),
+    ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("description", 801)}, "description"),
+    ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("alt_text", 501)}, "alt_text"),
+    ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("link", 2049)}, "link"),
+    ({"board_id": "BOARD", "media_source": IMAGE, "link": "ftp://example.com/x"}, "link"),
+    ({"board_id": "BOARD", "media_source": IMAGE, "title": 5}, "title"),
+    ([1, 2], "object"),
+])
+def test_create_pin_validation_400(sb, http, body, word):
+    board_id = sb.boards[0]["id"]
+    if isinstance(body, dict) and body.get("board_id") == "BOARD":
+        body = {**body, "board_id": board_id}
+    before = sb.pin_count(board_id)
+    response = http.post(f"{sb.base_url}/pins", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == 1 and word in response.json()["message"]
+    assert sb.pin_count(board_id) == before
+
+
+def test_create_pin_body_not_json(sb, http):
+    response = http.post(f"{sb.base_url}/pins", data=b"{not json",
+                         headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    response = http.post(f"{sb.base_url}/pins", data={"board_id": "1"})  # form, not JSON
+    assert response.status_code == 415
+
+
+def test_create_pin_limits_are_inclusive(sb, http):
+    board_id = sb.boards[0]["id"]
+    response = create_pin(sb, http, board_id=board_id, title="t" * 100, description="d" * 800,
+                          alt_text="a" * 500, link="https://example.com/" + "l" * 2028)
+    assert response.status_code == 201, response.text
+
+
+def test_create_pin_unknown_board_or_foreign_section_404(sb, http):
+    first, second = sb.boards[0]["id"], sb.boards[1]["id"]
+    section = sb.sections(first)[0]["id"]
+    response = create_pin(sb, http, board_id="111")
+    assert response.status_code == 404 and response.json() == {"code": 40, "message": "Board not found."}
+    response = create_pin(sb, http, board_id=second, board_section_id=section)
+    assert response.status_code == 404 and response.json()["code"] == 2031
+    assert sb.pin_count(second) == sb.boards[1]["pin_count"]
+
+
+def test_create_pin_201_then_listed(sb, http):
+    board = sb.boards[0]
+    section = sb.sections(board["id"])[1]["id"]
+    section_count = sb.pin_count(board["id"], section)
+    response = create_pin(sb, http, board_id=board["id"], board_section_id=section,
+                          title="Lemon tart", description="Bright and sharp.",
+                          link="https://www.example.com/lemon-tart", alt_text="A lemon tart",
+                          dominant_color="#f5d742")
+    assert response.status_code == 201
+    pin = response.json()
+    assert pin["id"].isdigit() and pin["board_id"] == board["id"]
+    assert pin["board_section_id"] == section
+    assert pin["title"] == "Lemon tart" and pin["link"] == "https://www.example.com/lemon-tart"
+    assert pin["media"]["media_type"] == "image" and pin["created_at"].endswith("Z")
+    assert sb.get_pin(pin["id"]) == pin
+    board_page = http.get(f"{sb.base_url}/boards/{board['id']}/pins").json()
+    section_page = http.get(f"{sb.base_url}/boards/{board['id']}/sections/{section}/pins").json()
+    assert board_page["items"][0] == pin and section_page["items"][0] == pin
+    assert sb.pin_count(board["id"], section) == section_count + 1
+    listed = {b["id"]: b for b in boards(sb, http)}
+    assert listed[board["id"]]["pin_count"] == board["pin_count"] + 1
+
+
+def test_concurrent_creates(sb):
+    board_id = sb.boards[1]["id"]
+    before = sb.pin_count(board_id)
+    ids, errors = [], []
+
+    def worker():
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {sb.access_token}"
+            for _ in range(10):
+                response = create_pin(sb, session, board_id=board_id)
+                (ids if response.status_code == 201 else errors).append(response.json().get("id"))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(set(ids)) == 80
+    assert sb.pin_count(board_id) == before + 80
+
+
+# ----- OAuth ------------------------------------------------------------------
+
+
+def test_authorization_code_is_single_use(sb):
+    code = sb.issue_authorization_code(sb.app_id, "https://app.example.com/cb", ("boards:read", "pins:read"))
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"}
+    response = token_request(sb, form)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer" and body["response_type"] == "authorization_code"
+    assert body["expires_in"] == 2592000 and body["refresh_token_expires_in"] == 5184000
+    assert body["scope"] == "boards:read,pins:read"
+    assert isinstance(body["refresh_token_expires_at"], int)
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    assert requests.get(f"{sb.base_url}/boards", headers=headers).status_code == 200
+    assert requests.get(f"{sb.base_url}/user_account", headers=headers).status_code == 401  # not granted
+    again = token_request(sb, form)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+def test_authorization_code_needs_same_redirect_uri(sb):
+    code = sb.issue_authorization_code(sb.app_id, "https://app.example.com/cb", "boards:read")
+    response = token_request(sb, {"grant_type": "authorization_code", "code": code,
+                                  "redirect_uri": "https://evil.example.com/cb"})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("auth", [("1500000", "wrong"), ("999", "sandbox_app_secret"), None])
+def test_token_endpoint_bad_client_auth_401(sb, auth):
+    code = sb.issue_authorization_code(sb.app_id, "https://app.example.com/cb", "boards:read")
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"}
+    if auth is None:
+        response = requests.post(f"{sb.base_url}/oauth/token", data=form)
+    else:
+        response = token_request(sb, form, auth=auth)
+    assert response.status_code == 401
+    assert response.json()["code"] == 2 and response.json()["error"] == "invalid_client"
+
+
+def test_refresh_rotation(sb):
+    code = sb.issue_authorization_code(sb.app_id, "https://app.example.com/cb", "boards:read,pins:read")
+    first = token_request(sb, {"grant_type": "authorization_code", "code": code,
+                               "redirect_uri": "https://app.example.com/cb"}).json()
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
+               "continuous_refresh": "true"}
+    second = token_request(sb, refresh)
+    assert second.status_code == 200
+    body = second.json()
+    assert body["response_type"] == "refresh_token"
+    assert body["refresh_token"] != first["refresh_token"]
+    assert body["access_token"] != first["access_token"]
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    assert requests.get(f"{sb.base_url}/boards", headers=headers).status_code == 200
+    old = token_request(sb, refresh)  # the rotated-out refresh token is dead
+    assert old.status_code == 400 and old.json()["error"] == "invalid_grant"
+    third = token_request(sb, {**refresh, "refresh_token": body["refresh_token"]})
+    assert third.status_code == 200
+
+
+def test_refresh_without_continuous_keeps_token(sb):
+    code = sb.issue_authorization_code(sb.app_id, "https://app.example.com/cb", "boards:read")
+    first = token_request(sb, {"grant_type": "authorization_code", "code": code,
+                               "redirect_uri": "https://app.example.com/cb"}).json()
+    form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    for _ in range(2):
+        body = token_request(sb, form).json()
+        assert body["refresh_token"] == first["refresh_token"]
+    unknown = token_request(sb, {**form, "refresh_token": "pinr_unknown"})
+    assert unknown.status_code == 400 and unknown.json()["code"] == 1
+
+
+def test_issued_tokens_expire_after_ttl():
+    with Sandbox(access_token_ttl=0) as box:
+        code = box.issue_authorization_code(box.app_id, "https://app.example.com/cb", "boards:read")
+        body = token_request(box, {"grant_type": "authorization_code", "code": code,
+                                   "redirect_uri": "https://app.example.com/cb"}).json()
+        assert body["expires_in"] == 0
+        response = requests.get(f"{box.base_url}/boards",
+                                headers={"Authorization": f"Bearer {body['access_token']}"})
+        assert response.status_code == 401 and "expired" in response.json()["message"]
+
+
+def test_token_endpoint_wants_a_form(sb):
+    response = requests.post(f"{sb.base_url}/oauth/token", json={"grant_type": "refresh_token"},
+                             auth=(sb.app_id, sb.app_secret))
+    assert response.status_code == 400
+    response = token_request(sb, {"grant_type": "password"})
+    assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
+
+
+def test_authorize_page_redirects_with_code_and_state(sb):
+    redirect = "http://127.0.0.1:8765/callback"
+    response = requests.get(f"{sb.root_url}/oauth/", allow_redirects=False, params={
+        "client_id": sb.app_id, "redirect_uri": redirect, "response_type": "code",
+        "scope": "boards:read,pins:read", "state": "xyz-123"})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(redirect + "?")
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == ["xyz-123"]
+    token = token_request(sb, {"grant_type": "authorization_code", "code": query["code"][0],
+                               "redirect_uri": redirect})
+    assert token.status_code == 200 and token.json()["scope"] == "boards:read,pins:read"
+
+
+def test_authorize_page_rejects_unknown_client(sb):
+    response = requests.get(f"{sb.root_url}/oauth/", allow_redirects=False, params={
+        "client_id": "42", "redirect_uri": "http://127.0.0.1/cb", "response_type": "code",
+        "scope": "boards:read"})
+    assert response.status_code == 400
+
+
+# ----- faults -----------------------------------------------------------------
+
+
+def test_fault_429_defaults(sb, http):
+    sb.inject_fault("status", status=429)
+    response = http.get(f"{sb.base_url}/boards")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1" and "X-RateLimit-Reset" in response.headers
+    assert response.json()["code"] == 8
+    assert http.get(f"{sb.base_url}/boards").status_code == 200  # count=1
+
+
+def test_fault_429_with_no_headers(sb, http):
+    sb.inject_fault("status", status=429, headers={})
+    response = http.get(f"{sb.base_url}/boards")
+    assert response.status_code == 429 and "Retry-After" not in response.headers
+
+
+def test_fault_html_502(sb, http):
+    sb.inject_fault("status", status=502, body="<html><body>Bad gateway</body></html>")
+    response = http.get(f"{sb.base_url}/boards")
+    assert response.status_code == 502
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert b"Bad gateway" in response.content
+
+
+def test_fault_matching_count_and_order(sb, http):
+    sb.inject_fault("status", count=2, status=503, method="POST", path_prefix="/v5/pins")
+    sb.inject_fault("status", status=500)
+    board_id = sb.boards[0]["id"]
+    before = sb.pin_count(board_id)
+    assert http.get(f"{sb.base_url}/boards").status_code == 500  # only the second fault matches
+    assert http.get(f"{sb.base_url}/boards").status_code == 200
+    assert create_pin(sb, http, board_id=board_id).status_code == 503
+    assert create_pin(sb, http, board_id=board_id).status_code == 503
+    assert sb.pin_count(board_id) == before  # faulted creates change nothing
+    assert create_pin(sb, http, board_id=board_id).status_code == 201
+
+
+def test_faults_from_constructor():
+    with Sandbox(faults=[{"kind": "status", "status": 500, "count": 2}]) as box:
+        url = f"{box.base_url}/boards"
+        headers = {"Authorization": f"Bearer {box.access_token}"}
+        codes = [requests.get(url, headers=headers).status_code for _ in range(3)]
+    assert codes == [500, 500, 200]
+    with pytest.raises(ValueError):
+        Sandbox(faults=[{"kind": "explode"}])
+
+
+def test_fault_drop(sb, http):
+    board_id = sb.boards[0]["id"]
+    sb.inject_fault("drop", method="POST")
+    with pytest.raises(requests.ConnectionError):
+        create_pin(sb, http, board_id=board_id)
+    assert sb.pin_count(board_id) == sb.boards[0]["pin_count"]
+    assert sb.exchanges[-1].status is None and sb.exchanges[-1].fault == "drop"
+    assert http.get(f"{sb.base_url}/boards").status_code == 200
+
+
+def test_fault_reset_mid_response(sb, http):
+    sb.inject_fault("reset")
+    # Headers arrived, the body broke off: requests reports ChunkedEncodingError.
+    with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        http.get(f"{sb.base_url}/boards")
+    exchange = sb.exchanges[-1]
+    assert exchange.fault == "reset" and exchange.status == 200
+    assert int(exchange.response_headers["Content-Length"]) > len(exchange.response_body)
+
+
+def test_fault_truncated_json(sb, http):
+    sb.inject_fault("truncated_json")
+    response = http.get(f"{sb.base_url}/boards")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    with pytest.raises(requests.JSONDecodeError):
+        response.json()
+
+
+def test_fault_non_json(sb, http):
+    sb.inject_fault("non_json")
+    response = http.get(f"{sb.base_url}/boards")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    with pytest.raises(requests.JSONDecodeError):
+        response.json()
+
+
+def test_fault_delay(sb, http):
+    sb.inject_fault("delay", delay=0.3)
+    started = time.monotonic()
+    response = http.get(f"{sb.base_url}/boards")
+    assert response.status_code == 200 and time.monotonic() - started >= 0.3
+    assert sb.exchanges[-1].fault == "delay"
+
+
+def test_fault_hang_times_out_and_closes(sb, http):
+    sb.inject_fault("hang")
+    with pytest.raises(requests.ReadTimeout):
+        http.get(f"{sb.base_url}/boards", timeout=0.3)
+    sb.inject_fault("hang", delay=0.2)
+    with pytest.raises(requests.ConnectionError):
+        http.get(f"{sb.base_url}/boards", timeout=5)
+
+
+def test_hang_does_not_block_stop():
+    box = Sandbox().start()
+    box.inject_fault("hang")
+    errors = []
+
+    def call():
+        try:
+            requests.get(f"{box.base_url}/boards", timeout=10)
+        except requests.RequestException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    while not box.exchanges:
+        time.sleep(0.01)
+    started = time.monotonic()
+    box.stop()
+    thread.join(timeout=5)
+    assert time.monotonic() - started < 2
+    assert errors and not thread.is_alive()
+
+
+# ----- request log ------------------------------------------------------------
+
+
+def test_exchanges_record_requests_and_answers(sb, http):
+    board_id = sb.boards[0]["id"]
+    http.get(f"{sb.base_url}/boards", params={"page_size": 2})
+    create_pin(sb, http, board_id=board_id, title="Logged")
+    log = sb.exchanges
+    assert [(e.method, e.path, e.status) for e in log] == [
+        ("GET", "/v5/boards", 200), ("POST", "/v5/pins", 201)]
+    assert log[0].query == "page_size=2" and log[1].query == ""
+    assert log[0].headers["Authorization"] == f"Bearer {sb.access_token}"
+    assert b'"Logged"' in log[1].body and b'"Logged"' in log[1].response_body
+    assert log[1].response_headers["Content-Type"] == "application/json"
+    assert log[0].fault is None and isinstance(log[0], Exchange)
+    assert sb.access_token not in repr(log[0])
+    log.clear()  # a copy
+    assert len(sb.exchanges) == 2
+    sb.clear_exchanges()
+    assert sb.exchanges == []
+
+
+def test_keep_alive_and_content_length(sb, http):
+    for _ in range(3):
+        response = http.get(f"{sb.base_url}/boards")
+        assert response.raw.version == 11
+        assert int(response.headers["Content-Length"]) == len(response.content)
+
+
+def test_fast_pin_encoder_matches_generic_encoder():
+    from modulex_pinterest.sandbox import data
+    from modulex_pinterest.sandbox.store import dumps
+
+    for seq in range(0, 5000, 7):
+        fast = data.generated_pin_json(3, "recipes", str(10**17 + seq), "123456789012", seq)
+        generic = dumps(data.generated_pin(3, "recipes", str(10**17 + seq), "123456789012", None, seq))
+        assert fast == generic
+
+
+def test_sandbox_imports_nothing_from_the_plugin():
+    """The stand-in must not share code (or mistakes) with the client it tests."""
+    import ast
+    import pathlib
+
+    import modulex_pinterest.sandbox as package
+
+    for source in pathlib.Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level in (0, 1), f"{source.name}: reaches outside sandbox/"
+                assert node.level == 1 or not (node.module or "").startswith("modulex_pinterest"), source.name
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("modulex_pinterest") for a in node.names), source.name
