@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 
-from .host import Host, HostError
+from .host import CredentialsFile, Host, HostError
 
 PLUGIN = "pinterest"
 TOKEN_ENV = "PINTEREST_ACCESS_TOKEN"
@@ -55,9 +55,23 @@ def _settings(args):
     return settings
 
 
-def _credentials():
+def _credentials(args):
+    """From ``--credentials FILE`` (kept current as tokens rotate), else the token in the environment."""
+    store = getattr(args, "store", None)
+    if store is not None:
+        return store.credentials
     token = os.environ.get(TOKEN_ENV)
     return {"mode": "access_token", "access_token": token} if token else {}
+
+
+def _open_store(path, must_exist=True):
+    store = CredentialsFile(path)
+    if must_exist:
+        try:
+            store.load()
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read credentials file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return store
 
 
 def cmd_actions(args, host):
@@ -73,14 +87,41 @@ def cmd_describe(args, host):
 
 def cmd_run(args, host):
     host.action(PLUGIN, args.action)
-    output = host.run(PLUGIN, args.action, _read_input(args.input), _credentials(), _settings(args))
+    output = host.run(PLUGIN, args.action, _read_input(args.input), _credentials(args), _settings(args))
     _print_json(output)
     return 0 if output.get("success") else 1
 
 
 def cmd_check(args, host):
-    result = host.check(PLUGIN, _credentials(), _settings(args))
+    result = host.check(PLUGIN, _credentials(args), _settings(args))
     _print_json(result)
+    return 0 if result.get("success") else 1
+
+
+def cmd_auth_login(args, host):
+    from .login import LoginError, login
+
+    try:
+        with open(args.app_secret_file, encoding="utf-8") as handle:
+            app_secret = handle.read().strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read the app secret file: {exc.strerror}: {exc.filename}") from None
+    oauth = next(m for m in host.manifest(PLUGIN)["credentials"] if m["mode"] == "oauth2")
+    store = _open_store(args.credentials, must_exist=False)
+    try:
+        credentials = login(oauth, args.app_id, app_secret, store, base_url=args.base_url,
+                            authorization_url=args.authorization_url, port=args.port, wait=args.wait,
+                            say=lambda line: print(line, flush=True))
+    except LoginError as exc:
+        print(f"modulex-pinterest: login failed: {exc}", file=sys.stderr)
+        return 1
+    _print_json({"success": True, "credentials_file": store.path, "expires_at": credentials.get("expires_at")})
+    return 0
+
+
+def cmd_auth_refresh(args, host):
+    result = host.refresh(PLUGIN, args.store.credentials, _settings(args))
+    _print_json(dict(result, credentials_file=args.store.path))
     return 0 if result.get("success") else 1
 
 
@@ -114,10 +155,15 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="modulex-pinterest", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def with_connection(p):
-        p.add_argument("--base-url", help=f"Pinterest API base URL (default from plugin.yaml; env {BASE_URL_ENV})")
+    def with_connection(p, credentials=True):
+        p.add_argument("--base-url", help=f"Pinterest API base URL (default from plugin.yaml; env {BASE_URL_ENV}); "
+                                          "the OAuth token URL is {base-url}/oauth/token")
         p.add_argument("--timeout", type=float, help="read timeout in seconds (connect timeout is at most 5 s)")
         p.add_argument("--max-retries", type=int, help="retries for reads and never-sent creates (default 3)")
+        if credentials:
+            p.add_argument("--credentials", metavar="FILE",
+                           help=f"credentials JSON (either mode), rewritten when OAuth tokens rotate; "
+                                f"default: {TOKEN_ENV}")
         return p
 
     sub.add_parser("actions", help="list the actions as JSON").set_defaults(func=cmd_actions)
@@ -130,6 +176,19 @@ def build_parser():
     p.set_defaults(func=cmd_run)
     p = with_connection(sub.add_parser("check", help=f"test the credentials in {TOKEN_ENV}"))
     p.set_defaults(func=cmd_check)
+    auth = sub.add_parser("auth", help="OAuth 2.0: authorize the app, refresh tokens")
+    auth_sub = auth.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
+    p = with_connection(auth_sub.add_parser("login", help="authorize the app in a browser; store the tokens"), False)
+    p.add_argument("--app-id", required=True)
+    p.add_argument("--app-secret-file", required=True, metavar="FILE", help="a file holding the app secret")
+    p.add_argument("--credentials", required=True, metavar="FILE", help="where to write the credentials (0600)")
+    p.add_argument("--authorization-url", help="default: the manifest's, or the sandbox's with a loopback --base-url")
+    p.add_argument("--port", type=int, default=8085, help="loopback port for the redirect (default 8085; 0: any)")
+    p.add_argument("--wait", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
+    p.set_defaults(func=cmd_auth_login)
+    p = with_connection(auth_sub.add_parser("refresh", help="refresh the tokens in a credentials file now"), False)
+    p.add_argument("--credentials", required=True, metavar="FILE")
+    p.set_defaults(func=cmd_auth_refresh)
     p = sub.add_parser("sandbox", help="serve the embedded Pinterest sandbox until interrupted")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -143,7 +202,11 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args, Host())
+        plugins = []
+        if getattr(args, "credentials", None) and args.func is not cmd_auth_login:
+            args.store = _open_store(args.credentials)
+            plugins.append(args.store)
+        return args.func(args, Host(plugins=plugins))
     except (UsageError, HostError) as exc:
         print(f"modulex-pinterest: error: {exc}", file=sys.stderr)
         return 2

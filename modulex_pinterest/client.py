@@ -44,7 +44,8 @@ class ApiError(Exception):
     request may have reached Pinterest (``None``: unknown).
     """
 
-    def __init__(self, kind, detail, *, status=None, code=None, message=None, retry_after=None, sent=None):
+    def __init__(self, kind, detail, *, status=None, code=None, message=None, retry_after=None, sent=None,
+                 oauth_error=None):
         super().__init__(detail)
         self.kind = kind
         self.detail = detail
@@ -53,6 +54,7 @@ class ApiError(Exception):
         self.message = message
         self.retry_after = retry_after
         self.sent = sent
+        self.oauth_error = oauth_error  # the OAuth "error" field of a token endpoint's answer, e.g. "invalid_grant"
 
 
 class BearerAuth(AuthBase):
@@ -164,7 +166,7 @@ def _never_sent(exc):
 class Settings:
     """The host's settings for this plugin, with defaults; unknown keys are ignored."""
 
-    def __init__(self, settings, default_base_url):
+    def __init__(self, settings, default_base_url, default_token_url=None):
         settings = settings or {}
         self.base_url = check_base_url(str(settings.get("base_url") or default_base_url))
         connect, read = _timeouts(settings.get("timeout"))
@@ -173,6 +175,9 @@ class Settings:
         self.deadline = _positive_float(settings.get("deadline"), DEFAULT_DEADLINE, "deadline")
         self.max_wait = _positive_float(settings.get("max_retry_wait"), DEFAULT_MAX_WAIT, "max_retry_wait")
         self.backoff = _positive_float(settings.get("retry_backoff"), BACKOFF_BASE, "retry_backoff")
+        token_url = settings.get("token_url") or (
+            f"{self.base_url}/oauth/token" if settings.get("base_url") else default_token_url)
+        self.token_url = check_base_url(str(token_url)) if token_url else None
 
 
 def _positive_float(value, default, name):
@@ -201,27 +206,37 @@ def _timeouts(value):
 
 
 class PinterestClient:
-    """Calls for one action run: a shared session, this run's token and settings."""
+    """Calls for one action run: a shared session, this run's credentials and settings.
 
-    def __init__(self, session, settings, token, *, sleep=time.sleep, rand=random.random, clock=time.monotonic):
+    ``auth`` is a requests auth object (:class:`BearerAuth` for the API,
+    HTTP Basic for the token endpoint); ``secrets`` are redacted from any
+    text this client produces.
+    """
+
+    def __init__(self, session, settings, auth, secrets=(), *, sleep=time.sleep, rand=random.random,
+                 clock=time.monotonic):
         self._session = session
         self._settings = settings
-        self._auth = BearerAuth(token)
-        self._secrets = (token,)
+        self._auth = BearerAuth(auth) if isinstance(auth, str) else auth
+        self._secrets = tuple(secrets) + ((auth,) if isinstance(auth, str) else ())
         self._sleep = sleep
         self._rand = rand
         self._clock = clock
 
     def __repr__(self):
-        return f"PinterestClient(base_url={self._settings.base_url!r}, token=[redacted])"
+        return f"PinterestClient(base_url={self._settings.base_url!r}, auth=[redacted])"
 
     def get(self, path, params=None):
         return self._call("GET", path, params=params, idempotent=True)
 
     def post(self, path, body):
-        return self._call("POST", path, body=body, idempotent=False)
+        return self._call("POST", path, json=body, idempotent=False)
 
-    def _call(self, method, path, *, params=None, body=None, idempotent):
+    def post_form(self, url, data):
+        """A form POST to an absolute URL (the OAuth token endpoint); never resent once it may have arrived."""
+        return self._call("POST", url, data=data, idempotent=False)
+
+    def _call(self, method, path, *, params=None, json=None, data=None, idempotent):
         """Send with retries; return the decoded JSON object or raise ApiError.
 
         Reads retry on connection errors, timeouts, 429 and 5xx. A create is
@@ -229,17 +244,18 @@ class PinterestClient:
         connection that was never made.
         """
         settings = self._settings
-        url = settings.base_url + path
+        url = path if path.startswith(("https://", "http://")) else settings.base_url + path
         deadline = self._clock() + settings.deadline
         attempt = 0
         while True:
             try:
-                return self._once(method, url, params, body, deadline)
+                return self._once(method, url, deadline, params=params, json=json, data=data)
             except ApiError as error:
                 wait = self._retry_wait(error, attempt, idempotent, deadline)
                 if wait is None:
                     raise
-                log.debug("retrying %s %s in %.2fs after %s (attempt %d)", method, path, wait, error.kind, attempt + 1)
+                log.debug("retrying %s %s in %.2fs after %s (attempt %d)", method, urlsplit(url).path, wait,
+                          error.kind, attempt + 1)
                 self._sleep(wait)
                 attempt += 1
 
@@ -263,7 +279,7 @@ class PinterestClient:
             return None
         return wait
 
-    def _once(self, method, url, params, body, deadline):
+    def _once(self, method, url, deadline, **payload):
         remaining = deadline - self._clock()
         if remaining <= 0:
             raise ApiError("timeout", "the action's deadline passed before the request was sent", sent=False)
@@ -271,8 +287,7 @@ class PinterestClient:
         timeout = (min(connect, remaining), min(read, remaining))
         try:
             response = self._session.request(
-                method, url, params=params, json=body, auth=self._auth, timeout=timeout, stream=True,
-                allow_redirects=False,
+                method, url, **payload, auth=self._auth, timeout=timeout, stream=True, allow_redirects=False,
             )
         except requests.exceptions.ConnectTimeout:
             raise ApiError("timeout", f"connecting timed out after {timeout[0]:g}s", sent=False) from None
@@ -334,8 +349,9 @@ class PinterestClient:
             if not isinstance(data, dict):
                 raise ApiError("bad_response", f"expected a JSON object, got {type(data).__name__}", status=status, sent=True)
             return data
-        code = message = None
+        code = message = oauth_error = None
         if isinstance(data, dict):
+            oauth_error = data.get("error") if isinstance(data.get("error"), str) else None
             code = data.get("code") if isinstance(data.get("code"), int) and not isinstance(data.get("code"), bool) else None
             message = data.get("message") if isinstance(data.get("message"), str) else None
             if message is None and isinstance(data.get("error_description"), str):
@@ -344,4 +360,4 @@ class PinterestClient:
             message = redact(message, self._secrets)[:300]
         retry_after = _retry_after_seconds(response) if status in RETRYABLE_STATUSES else None
         raise ApiError("http", f"HTTP {status}", status=status, code=code, message=message,
-                       retry_after=retry_after, sent=True)
+                       retry_after=retry_after, sent=True, oauth_error=oauth_error)

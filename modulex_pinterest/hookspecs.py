@@ -30,7 +30,7 @@ def modulex_plugin_manifest():
 
 
 @hookspec(firstresult=True)
-def modulex_execute_action(plugin, action, inputs, credentials, settings):
+def modulex_execute_action(plugin, action, inputs, credentials, settings, hooks):
     """Run one action of one plugin.
 
     :param plugin: the id of the plugin that should answer (``manifest["id"]``).
@@ -41,6 +41,9 @@ def modulex_execute_action(plugin, action, inputs, credentials, settings):
         in the manifest's ``credentials``.
     :param settings: the host's configuration, every key optional, unknown keys
         ignored (``base_url``, ``timeout``, ...).
+    :param hooks: the calling host's hook relay (``pm.hook``), through which a
+        plugin calls the hooks the host implements, such as
+        :func:`modulex_credentials_updated`.
     :returns: the output object, valid against the action's output schema;
         failures are values (``{"success": False, "error": "..."}``), never
         exceptions. ``None`` when ``plugin`` is not this plugin's id.
@@ -50,15 +53,51 @@ def modulex_execute_action(plugin, action, inputs, credentials, settings):
 
 
 @hookspec(firstresult=True)
-def modulex_check_credentials(plugin, credentials, settings):
+def modulex_check_credentials(plugin, credentials, settings, hooks):
     """Test a connection: one cheap authenticated call with these credentials.
 
     :param plugin: the id of the plugin that should answer.
     :param credentials: as for :func:`modulex_execute_action`.
     :param settings: as for :func:`modulex_execute_action`.
+    :param hooks: as for :func:`modulex_execute_action`.
     :returns: ``{"success": bool, "error": str | None, "account": str | None}``
         (``account`` is the account name when the provider gives it), or
         ``None`` when ``plugin`` is not this plugin's id.
 
     Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modulex_refresh_credentials(plugin, credentials, settings, hooks):
+    """Refresh OAuth 2.0 credentials now (for example on a schedule, well
+    before the refresh token's own expiry).
+
+    The new credentials reach the host through
+    :func:`modulex_credentials_updated`, as for any refresh.
+
+    :param plugin: the id of the plugin that should answer.
+    :param credentials: OAuth 2.0 credentials (``mode: "oauth2"``).
+    :param settings: as for :func:`modulex_execute_action`.
+    :param hooks: as for :func:`modulex_execute_action`.
+    :returns: ``{"success": bool, "error": str | None, "expires_at": int | None}``,
+        or ``None`` when ``plugin`` is not this plugin's id.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec
+def modulex_credentials_updated(plugin, credentials):
+    """Implemented by the host: store credentials that a plugin changed.
+
+    Called whenever an OAuth refresh returns new tokens, before the new access
+    token is used. Pinterest rotates refresh tokens, and presenting a rotated
+    one can revoke the user's whole grant, so the host must replace its stored
+    credentials with these (all fields, not only the access token) and use them
+    from then on. Called with the plugin's own lock held: keep it quick.
+
+    :param plugin: the id of the plugin whose credentials changed.
+    :param credentials: the complete new credentials, as the host passes them
+        to :func:`modulex_execute_action`.
     """

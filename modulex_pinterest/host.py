@@ -11,8 +11,11 @@ Environment switches (as pytest and datasette have):
 (outputs only; credentials are not printed).
 """
 
+import json
 import os
 import sys
+import tempfile
+import threading
 
 import pluggy
 
@@ -70,7 +73,8 @@ class Host:
     def run(self, plugin, action, inputs, credentials, settings=None):
         self.action(plugin, action)
         result = self.pm.hook.modulex_execute_action(
-            plugin=plugin, action=action, inputs=inputs, credentials=credentials, settings=settings or {}
+            plugin=plugin, action=action, inputs=inputs, credentials=credentials, settings=settings or {},
+            hooks=self.pm.hook,
         )
         if result is None:
             raise HostError(f"plugin {plugin!r} did not answer action {action!r}")
@@ -78,7 +82,63 @@ class Host:
 
     def check(self, plugin, credentials, settings=None):
         self.manifest(plugin)
-        result = self.pm.hook.modulex_check_credentials(plugin=plugin, credentials=credentials, settings=settings or {})
+        result = self.pm.hook.modulex_check_credentials(plugin=plugin, credentials=credentials, settings=settings or {},
+                                                        hooks=self.pm.hook)
         if result is None:
             raise HostError(f"plugin {plugin!r} does not check credentials")
         return result
+
+    def refresh(self, plugin, credentials, settings=None):
+        self.manifest(plugin)
+        result = self.pm.hook.modulex_refresh_credentials(plugin=plugin, credentials=credentials,
+                                                          settings=settings or {}, hooks=self.pm.hook)
+        if result is None:
+            raise HostError(f"plugin {plugin!r} does not refresh credentials")
+        return result
+
+
+class CredentialsFile:
+    """The reference host's credential store: one JSON file, kept current.
+
+    Registered as a plugin, it implements ``modulex_credentials_updated`` and
+    rewrites the file atomically (a 0600 temporary file in the same folder,
+    flushed, then renamed over the old one), so a crash never leaves a half
+    written file and a rotated refresh token is never lost.
+    """
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        self._lock = threading.Lock()
+        self.credentials = None
+
+    def __repr__(self):
+        return f"CredentialsFile({self.path!r})"
+
+    def load(self):
+        with open(self.path, encoding="utf-8") as handle:
+            self.credentials = json.load(handle)
+        if not isinstance(self.credentials, dict):
+            raise ValueError(f"{self.path} does not hold a JSON object")
+        return self.credentials
+
+    def save(self, credentials):
+        folder = os.path.dirname(self.path)
+        with self._lock:
+            fd, temporary = tempfile.mkstemp(dir=folder, prefix=".credentials-", suffix=".tmp")
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(credentials, handle, indent=2)
+                    handle.write("\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, self.path)
+            except BaseException:
+                if os.path.exists(temporary):
+                    os.unlink(temporary)
+                raise
+            self.credentials = dict(credentials)
+
+    @hookspecs.hookimpl
+    def modulex_credentials_updated(self, plugin, credentials):
+        self.save(credentials)

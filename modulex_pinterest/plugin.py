@@ -6,11 +6,11 @@ Nothing raises out of a hook, and every output is validated against the
 action's output schema before it is returned.
 
 The entry point ``modulex.plugins: pinterest`` names the :data:`plugin`
-instance below; it owns one HTTP session (the connection pool), created on
-first use so that discovery costs no network setup.
+instance below. It owns one HTTP session (the connection pool, created on
+first use so that discovery costs no network setup) and the OAuth refresher
+(the lock that makes refreshes single-flight).
 """
 
-import logging
 import threading
 
 from . import manifest
@@ -21,33 +21,36 @@ from .validation import InputError, check_inputs
 log = install_log_filter(__name__)
 
 MAX_TOKEN_LENGTH = 4096
+SCOPE_ERROR_CODE = 3
 
 
 class CredentialError(ValueError):
-    """Credentials that cannot be used; the message never contains a secret."""
+    """Credentials or settings that cannot be used; the message never contains a secret."""
 
 
-def access_token_from(credentials):
-    """The bearer token to send, from either credential mode.
+def credential_mode_of(credentials):
+    if not isinstance(credentials, dict) or not credentials:
+        raise CredentialError("Missing credentials: provide an access token (mode 'access_token') "
+                              "or OAuth 2.0 credentials (mode 'oauth2')")
+    mode = credentials.get("mode") or ("oauth2" if credentials.get("app_id") else "access_token")
+    if manifest.credential_mode(mode) is None:
+        raise CredentialError(f"Unknown credential mode {str(mode)[:40]!r}: use 'access_token' or 'oauth2'")
+    return mode
+
+
+def usable_token(token, mode_name):
+    """The bearer token to send.
 
     A token with surrounding whitespace (a pasted newline) is trimmed; one with
     whitespace or control characters inside is refused, since requests would
     echo it in an exception.
     """
-    if not isinstance(credentials, dict) or not credentials:
-        raise CredentialError("Missing credentials: provide an access token (mode 'access_token') or OAuth 2.0 credentials (mode 'oauth2')")
-    mode = credentials.get("mode") or ("oauth2" if credentials.get("app_id") else "access_token")
-    entry = manifest.credential_mode(mode)
-    if entry is None:
-        raise CredentialError(f"Unknown credential mode {str(mode)[:40]!r}: use 'access_token' or 'oauth2'")
-    token = credentials.get("access_token")
     if not isinstance(token, str) or not token.strip():
-        if mode == "oauth2":
-            raise CredentialError("Missing credentials: the OAuth 2.0 credentials hold no access token yet; authorize the app first")
-        raise CredentialError(f"Missing credentials: 'access_token' is required for the {entry['name']} mode")
+        raise CredentialError(f"Missing credentials: 'access_token' is required for the {mode_name} mode")
     token = token.strip()
     if len(token) > MAX_TOKEN_LENGTH or not all("\x21" <= ch <= "\x7e" for ch in token):
-        raise CredentialError("Invalid credentials: the access token contains spaces, control or non-ASCII characters; copy it again")
+        raise CredentialError("Invalid credentials: the access token contains spaces, control or non-ASCII "
+                              "characters; copy it again")
     return token
 
 
@@ -56,6 +59,10 @@ def _secrets_of(credentials):
         return ()
     return tuple(str(value) for key, value in credentials.items()
                  if key in ("access_token", "refresh_token", "app_secret") and value)
+
+
+def _is_scope_error(error):
+    return error.code == SCOPE_ERROR_CODE or "scope" in (error.message or "").lower()
 
 
 def failure(action_name, error):
@@ -80,6 +87,7 @@ class PinterestPlugin:
     def __init__(self):
         self._session = None
         self._session_lock = threading.Lock()
+        self._refresher = None
 
     def __repr__(self):
         return f"<PinterestPlugin {manifest.plugin_id()!r}>"
@@ -89,39 +97,79 @@ class PinterestPlugin:
             with self._session_lock:
                 if self._session is None:
                     from .client import new_session
+                    from .oauth import TokenRefresher
 
+                    self._refresher = TokenRefresher()
                     self._session = new_session()
         return self._session
 
-    def _client(self, credentials, settings):
-        from .client import PinterestClient, Settings
+    def _settings(self, settings):
+        from .client import Settings
 
-        token = access_token_from(credentials)
+        oauth = manifest.credential_mode("oauth2")
         try:
-            checked_settings = Settings(settings, manifest.raw_manifest()["api"]["base_url"])
+            return Settings(settings, manifest.raw_manifest()["api"]["base_url"], oauth["token_url"])
         except ValueError as exc:
             raise CredentialError(f"Invalid settings: {exc}") from None
-        return PinterestClient(self.session(), checked_settings, token)
+
+    def _publish(self, hooks, credentials):
+        """Hand rotated tokens to the host before they are used."""
+        if hooks is None:
+            log.warning("the host passed no hooks: refreshed OAuth tokens cannot be handed back to it")
+            return
+        hooks.modulex_credentials_updated(plugin=manifest.plugin_id(), credentials=credentials)
+
+    def authorized(self, credentials, settings, hooks, call):
+        """Run ``call(client)`` with a usable token.
+
+        OAuth 2.0 credentials are refreshed first when the access token is
+        missing or about to expire, and once more when Pinterest answers 401
+        for an invalid or expired token; a 401 for a missing scope is not
+        something a refresh can fix.
+        """
+        from .client import ApiError, PinterestClient
+
+        mode = credential_mode_of(credentials)
+        checked_settings = self._settings(settings)
+        session = self.session()
+        name = manifest.credential_mode(mode)["name"]
+        if mode != "oauth2":
+            return call(PinterestClient(session, checked_settings, usable_token(credentials.get("access_token"), name)))
+
+        def publish(updated):
+            self._publish(hooks, updated)
+
+        current = self._refresher.fresh(credentials, session, checked_settings, publish)
+        token = usable_token(current.get("access_token"), name)
+        try:
+            return call(PinterestClient(session, checked_settings, token, secrets=_secrets_of(current)))
+        except ApiError as error:
+            if error.status != 401 or _is_scope_error(error):
+                raise
+        current = self._refresher.fresh(credentials, session, checked_settings, publish, rejected_token=token)
+        token = usable_token(current.get("access_token"), name)
+        return call(PinterestClient(session, checked_settings, token, secrets=_secrets_of(current)))
 
     @hookimpl
     def modulex_plugin_manifest(self):
         return manifest.manifest()
 
     @hookimpl
-    def modulex_execute_action(self, plugin, action, inputs, credentials, settings):
+    def modulex_execute_action(self, plugin, action, inputs, credentials, settings, hooks):
         if plugin != manifest.plugin_id():
             return None
-        secrets = _secrets_of(credentials)
         try:
-            return self.run(action, inputs, credentials, settings)
+            return self.run(action, inputs, credentials, settings, hooks)
         except Exception as exc:  # the hook boundary: errors are values
             log.error("unexpected %s in action %r", type(exc).__name__, action)
-            return failure(action, redact(f"Internal error in the Pinterest plugin ({type(exc).__name__})", secrets))
+            return failure(action, redact(f"Internal error in the Pinterest plugin ({type(exc).__name__})",
+                                          _secrets_of(credentials)))
 
-    def run(self, action, inputs, credentials, settings):
+    def run(self, action, inputs, credentials, settings, hooks=None):
         from .actions import HANDLERS
         from .client import ApiError
         from .errors import describe
+        from .oauth import RefreshError
 
         handler = HANDLERS.get(action)
         if handler is None or action not in manifest.actions_by_name():
@@ -129,11 +177,9 @@ class PinterestPlugin:
             return {"success": False, "error": f"Unknown action {str(action)[:60]!r}; this plugin offers: {known}"}
         try:
             checked = check_inputs(action, inputs)
-            client = self._client(credentials, settings)
-        except (InputError, CredentialError) as exc:
-            return failure(action, str(exc))
-        try:
-            output = handler(client, checked)
+            output = self.authorized(credentials, settings, hooks, lambda client: handler(client, checked))
+        except (InputError, CredentialError, RefreshError) as exc:
+            return failure(action, redact(str(exc), _secrets_of(credentials)))
         except ApiError as error:
             context = dict(checked, action=action, scopes=manifest.actions_by_name()[action]["scopes"])
             return failure(action, describe(error, context, _secrets_of(credentials)))
@@ -144,26 +190,47 @@ class PinterestPlugin:
         return output
 
     @hookimpl
-    def modulex_check_credentials(self, plugin, credentials, settings):
+    def modulex_check_credentials(self, plugin, credentials, settings, hooks):
         if plugin != manifest.plugin_id():
             return None
         from .client import ApiError
         from .errors import describe
+        from .oauth import RefreshError
 
         check = manifest.raw_manifest()["credential_check"]
         try:
-            client = self._client(credentials, settings)
-            account = client.get(check["request"]["path"])
-        except CredentialError as exc:
-            return {"success": False, "error": str(exc), "account": None}
+            account = self.authorized(credentials, settings, hooks, lambda client: client.get(check["request"]["path"]))
+        except (CredentialError, RefreshError) as exc:
+            return {"success": False, "error": redact(str(exc), _secrets_of(credentials)), "account": None}
         except ApiError as error:
             context = {"action": "check_credentials", "scopes": check["scopes"]}
             return {"success": False, "error": describe(error, context, _secrets_of(credentials)), "account": None}
         except Exception as exc:
             log.error("unexpected %s in the credential check", type(exc).__name__)
-            return {"success": False, "error": f"Internal error in the Pinterest plugin ({type(exc).__name__})", "account": None}
+            return {"success": False, "error": f"Internal error in the Pinterest plugin ({type(exc).__name__})",
+                    "account": None}
         username = account.get("username")
         return {"success": True, "error": None, "account": username if isinstance(username, str) else None}
+
+    @hookimpl
+    def modulex_refresh_credentials(self, plugin, credentials, settings, hooks):
+        if plugin != manifest.plugin_id():
+            return None
+        from .oauth import RefreshError
+
+        try:
+            if credential_mode_of(credentials) != "oauth2":
+                return {"success": False, "error": "Only OAuth 2.0 credentials (mode 'oauth2') can be refreshed"}
+            checked_settings = self._settings(settings)
+            session = self.session()
+            updated = self._refresher.fresh(credentials, session, checked_settings,
+                                            lambda new: self._publish(hooks, new), force=True)
+        except (CredentialError, RefreshError) as exc:
+            return {"success": False, "error": redact(str(exc), _secrets_of(credentials))}
+        except Exception as exc:
+            log.error("unexpected %s while refreshing", type(exc).__name__)
+            return {"success": False, "error": f"Internal error in the Pinterest plugin ({type(exc).__name__})"}
+        return {"success": True, "error": None, "expires_at": updated.get("expires_at")}
 
 
 plugin = PinterestPlugin()

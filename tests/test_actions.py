@@ -183,7 +183,8 @@ def test_path_injection_never_reaches_another_path(server, run, action, board_id
     ({"mode": "access_token", "access_token": "pina_a\nb"}, "contains spaces, control"),
     ({"mode": "access_token", "access_token": "pina_ab\u00e9"}, "contains spaces, control"),
     ({"mode": "carrier_pigeon", "access_token": "x"}, "Unknown credential mode"),
-    ({"mode": "oauth2", "app_id": "1", "app_secret": "s", "refresh_token": "r"}, "no access token"),
+    ({"mode": "oauth2", "app_id": "1", "app_secret": "s"}, "OAuth 2.0 needs app_id, app_secret and refresh_token"),
+    ({"mode": "oauth2", "app_id": "1", "refresh_token": "r"}, "OAuth 2.0 needs app_id, app_secret and refresh_token"),
 ])
 def test_missing_or_unusable_credentials_send_nothing(host, server, credentials, message):
     out = host.run("pinterest", "list_boards", {}, credentials, {"base_url": server.base_url})
@@ -271,15 +272,17 @@ def test_pinterest_message_echoing_the_token_is_redacted(server, run):
 
 
 def test_unknown_action_is_a_value_not_an_exception(host):
-    out = modulex_pinterest.plugin.plugin.modulex_execute_action(
-        plugin="pinterest", action="delete_everything", inputs={}, credentials={}, settings={})
+    out = host.pm.hook.modulex_execute_action(
+        plugin="pinterest", action="delete_everything", inputs={}, credentials={}, settings={}, hooks=host.pm.hook)
     assert out["success"] is False and "Unknown action" in out["error"]
 
 
-def test_other_plugins_calls_are_left_alone():
-    hooks = modulex_pinterest.plugin.plugin
-    assert hooks.modulex_execute_action(plugin="slack", action="list_boards", inputs={}, credentials={}, settings={}) is None
-    assert hooks.modulex_check_credentials(plugin="slack", credentials={}, settings={}) is None
+def test_other_plugins_calls_are_left_alone(host):
+    hook = host.pm.hook
+    assert hook.modulex_execute_action(plugin="slack", action="list_boards", inputs={}, credentials={}, settings={},
+                                       hooks=hook) is None
+    assert hook.modulex_check_credentials(plugin="slack", credentials={}, settings={}, hooks=hook) is None
+    assert hook.modulex_refresh_credentials(plugin="slack", credentials={}, settings={}, hooks=hook) is None
 
 
 def test_check_credentials_names_the_account(host, server):

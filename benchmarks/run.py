@@ -1,0 +1,533 @@
+"""Benchmark the Pinterest action nodes against a floor measured in the same run.
+
+    python benchmarks/run.py [--quick] [--json out.json] [--sdk-python PATH] [--profile]
+
+Everything runs on loopback against ``benchmarks/server.py``, a server of
+precomputed sandbox responses in its own process (see that file for why).
+Each row times the plugin, through the reference host as an engine calls it,
+against the floor: the same HTTP exchange done with a bare ``requests.Session``
+and ``response.json()``. Batches are interleaved (plugin, floor, [SDK], then
+the reverse order, ...), and the ratio is median(plugin) / median(floor), so
+machine noise and drift fall on both sides alike.
+
+Rows: 1 per call (list_pins, 25 pins), 2 large page (250 pins), 3 whole board
+(10,000 pins, 250 a page, following bookmarks), 4 create_pin, 5 cold start (to
+the manifest, and to the first action), 6 peak RSS, 7 the official SDK on rows
+1 to 3 when it is installed (``pip install '.[bench]'`` or ``--sdk-python``).
+
+Exit status: 0 when every row with a target passed, 1 when one failed, 2 when
+the benchmark could not run.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SERVER = HERE / "server.py"
+PEER = HERE / "peer_sdk.py"
+PLUGIN = "pinterest"
+
+# (batch size, rounds) per row; a round runs one batch of each contestant.
+FULL = {"per_call": (100, 20), "large_page": (12, 15), "whole_board": (1, 9), "create_pin": (100, 15),
+        "cold": 15, "memory": 3}
+QUICK = {"per_call": (40, 6), "large_page": (5, 5), "whole_board": (1, 3), "create_pin": (40, 5),
+         "cold": 4, "memory": 1}
+
+TARGETS = {  # row key -> (max ratio, description)
+    "per_call": 1.10,
+    "large_page": 1.25,
+    "whole_board": 1.15,
+    "cold_manifest": 1.30,
+    "sdk_per_call": 1.0,
+    "sdk_large_page": 1.0,
+    "sdk_whole_board": 1.0,
+}
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# ----- the server ---------------------------------------------------------
+
+class Server:
+    """benchmarks/server.py in its own process; it exits when our pipe to it closes."""
+
+    def __init__(self, max_seconds):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(SERVER), "--max-seconds", str(max_seconds)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=tempfile.gettempdir(), text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(timeout=10)
+            raise RuntimeError(f"the benchmark server did not start (exit {self.proc.returncode})")
+        self.info = json.loads(line)
+        self.base_url = self.info["base_url"]
+        self.root = self.base_url[: -len(self.info["prefix"])]
+
+    def stats(self):
+        import requests
+
+        return requests.get(self.root + "/__stats", timeout=10).json()
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# ----- the SDK peer -------------------------------------------------------
+
+def find_sdk_python(explicit):
+    if explicit:
+        return explicit, "--sdk-python"
+    env = os.environ.get("MODULEX_BENCH_SDK_PYTHON")
+    if env:
+        return env, "MODULEX_BENCH_SDK_PYTHON"
+    if importlib.util.find_spec("pinterest") and importlib.util.find_spec("openapi_generated"):
+        return sys.executable, "this environment"
+    return None, None
+
+
+class Peer:
+    """peer_sdk.py in a Python that has the SDK, driven one command at a time."""
+
+    def __init__(self, python, server):
+        self.cwd = tempfile.TemporaryDirectory(prefix="sdk-peer-")
+        cwd = Path(self.cwd.name) / "run"  # the SDK walks the parent of its cwd for config.json
+        cwd.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PINTEREST_")}
+        self.proc = subprocess.Popen([python, str(PEER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     cwd=cwd, env=env, text=True)
+        hello = self._read()
+        if not hello.get("ok"):
+            self.close()
+            raise RuntimeError(hello.get("error"))
+        self.versions = hello
+        self.call(op="setup", base_url=server.base_url, access_token=server.info["access_token"],
+                  board_id=server.info["large_board"])
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the SDK worker exited")
+        return json.loads(line)
+
+    def call(self, **cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        answer = self._read()
+        if not answer.get("ok"):
+            raise RuntimeError(f"SDK {cmd['op']}: {answer.get('error')}")
+        return answer
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (subprocess.TimeoutExpired, OSError):
+            self.proc.kill()
+            self.proc.wait()
+        self.cwd.cleanup()
+
+
+# ----- measuring ----------------------------------------------------------
+
+def interleave(contestants, rounds, warmup=1):
+    """Run each contestant's batch in turn, alternating the order; each returns seconds per unit."""
+    names = list(contestants)
+    for _ in range(warmup):
+        for name in names:
+            contestants[name]()
+    samples = {name: [] for name in names}
+    for r in range(rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            samples[name].append(contestants[name]())
+    return samples
+
+
+def timed_batch(fn, n):
+    def batch():
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - start) / n
+    return batch
+
+
+def summary(samples):
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
+
+
+class Bench:
+    def __init__(self, server, sizes, peer):
+        import requests
+
+        from modulex_pinterest.host import Host
+
+        self.server, self.sizes, self.peer = server, sizes, peer
+        info = server.info
+        self.token = info["access_token"]
+        self.board = info["large_board"]
+        self.host = Host()
+        self.host.manifest(PLUGIN)
+        self.credentials = {"mode": "access_token", "access_token": self.token}
+        self.settings = {"base_url": server.base_url}
+        self.floor = requests.Session()
+        self.floor_headers = {"Authorization": f"Bearer {self.token}"}
+        self.pins_url = f"{server.base_url}/boards/{self.board}/pins"
+        self.results = []
+        self.raw = {}
+
+    # contestants ----------------------------------------------------------
+
+    def plugin_list(self, page_size, bookmark=None):
+        inputs = {"board_id": self.board, "page_size": page_size}
+        if bookmark:
+            inputs["bookmark"] = bookmark
+        return self.host.run(PLUGIN, "list_pins", inputs, self.credentials, self.settings)
+
+    def floor_list(self, page_size, bookmark=None):
+        params = {"page_size": page_size}
+        if bookmark:
+            params["bookmark"] = bookmark
+        response = self.floor.get(self.pins_url, params=params, headers=self.floor_headers, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def plugin_board(self):
+        count, bookmark = 0, None
+        while True:
+            out = self.plugin_list(250, bookmark)
+            if not out["success"]:
+                raise RuntimeError(out["error"])
+            count += out["count"]
+            bookmark = out["bookmark"]
+            if not bookmark:
+                return count
+
+    def floor_board(self):
+        count, bookmark = 0, None
+        while True:
+            page = self.floor_list(250, bookmark)
+            count += len(page["items"])
+            bookmark = page["bookmark"]
+            if not bookmark:
+                return count
+
+    def create_inputs(self):
+        body = self.server.info["create_body"]
+        return {"board_id": self.board, "title": body["title"], "description": body["description"],
+                "link": body["link"], "alt_text": body["alt_text"], "media_url": body["media_source"]["url"]}
+
+    # rows -----------------------------------------------------------------
+
+    def add(self, key, label, plugin, floor, unit, target=None, note="", against="floor"):
+        ratio = plugin["median"] / floor["median"] if floor["median"] else float("nan")
+        row = {"key": key, "row": label, "plugin": plugin, "floor": floor, "unit": unit,
+               "against": against, "ratio": ratio, "target": target, "note": note,
+               "passed": None if target is None else ratio <= target}
+        self.results.append(row)
+        return row
+
+    def skip(self, key, label, reason, target=None):
+        self.results.append({"key": key, "row": label, "plugin": None, "floor": None, "unit": "",
+                             "against": "", "ratio": None, "target": target, "note": reason,
+                             "passed": None, "skipped": True})
+
+    def list_row(self, key, label, page_size, sizes, sdk_key, sdk_label):
+        n, rounds = sizes
+        out = self.plugin_list(page_size)
+        assert out["success"] and out["count"] == page_size, out.get("error")
+        assert len(self.floor_list(page_size)["items"]) == page_size
+        contestants = {
+            "plugin": timed_batch(lambda: self.plugin_list(page_size), n),
+            "floor": timed_batch(lambda: self.floor_list(page_size), n),
+        }
+        if self.peer:
+            contestants["sdk"] = lambda: self.peer.call(op="list_pins", n=n, page_size=page_size)["seconds"]
+        log(f"  {label}: {rounds} rounds of {n} calls")
+        samples = interleave(contestants, rounds)
+        self.raw[key] = samples
+        plugin, floor = summary(samples["plugin"]), summary(samples["floor"])
+        self.add(key, label, plugin, floor, "ms/call", TARGETS[key],
+                 f"{self.server.info['small_page_bytes' if page_size == 25 else 'large_page_bytes']:,} B response")
+        if self.peer:
+            self.add(sdk_key, sdk_label, plugin, summary(samples["sdk"]), "ms/call", TARGETS[sdk_key],
+                     "ratio = plugin / SDK", against="sdk")
+
+    def row_per_call(self):
+        self.list_row("per_call", "1. per call: list_pins, 25 pins", 25, self.sizes["per_call"],
+                      "sdk_per_call", "7.1 per call vs official SDK")
+
+    def row_large_page(self):
+        self.list_row("large_page", "2. large page: list_pins, 250 pins", 250, self.sizes["large_page"],
+                      "sdk_large_page", "7.2 large page vs official SDK")
+
+    def row_whole_board(self):
+        _, rounds = self.sizes["whole_board"]
+        expected = self.server.info["large_board_pins"]
+        assert self.plugin_board() == expected and self.floor_board() == expected
+        contestants = {"plugin": timed_batch(self.plugin_board, 1), "floor": timed_batch(self.floor_board, 1)}
+        if self.peer:
+            def sdk():
+                answer = self.peer.call(op="board", page_size=250)
+                if answer["count"] != expected:
+                    raise RuntimeError(f"the SDK listed {answer['count']} pins, not {expected}")
+                return answer["seconds"]
+            contestants["sdk"] = sdk
+        log(f"  whole board: {rounds} rounds of one {expected:,}-pin traversal")
+        samples = interleave(contestants, rounds)
+        self.raw["whole_board"] = samples
+        plugin, floor = summary(samples["plugin"]), summary(samples["floor"])
+        pages = self.server.info["large_board_pages"]
+        self.add("whole_board", f"3. whole board: {expected:,} pins, {pages} pages", plugin, floor,
+                 "ms/board", TARGETS["whole_board"], "page_size 250, following bookmarks")
+        if self.peer:
+            self.add("sdk_whole_board", "7.3 whole board vs official SDK", plugin, summary(samples["sdk"]),
+                     "ms/board", TARGETS["sdk_whole_board"], "ratio = plugin / SDK", against="sdk")
+
+    def row_create_pin(self):
+        n, rounds = self.sizes["create_pin"]
+        inputs = self.create_inputs()
+        body = dict(self.server.info["create_body"], board_id=self.board)
+        url = self.server.base_url + "/pins"
+
+        def plugin():
+            return self.host.run(PLUGIN, "create_pin", inputs, self.credentials, self.settings)
+
+        def floor():
+            response = self.floor.post(url, json=body, headers=self.floor_headers, timeout=30)
+            response.raise_for_status()
+            return response.json()
+
+        out = plugin()
+        assert out["success"] and out["id"] == self.server.info["created_pin_id"], out.get("error")
+        assert floor()["id"] == out["id"]
+        log(f"  create_pin: {rounds} rounds of {n} calls")
+        samples = interleave({"plugin": timed_batch(plugin, n), "floor": timed_batch(floor, n)}, rounds)
+        self.raw["create_pin"] = samples
+        self.add("create_pin", "4. create_pin", summary(samples["plugin"]), summary(samples["floor"]),
+                 "ms/call", None, "no target in the issue")
+
+    def row_cold_start(self):
+        rounds = self.sizes["cold"]
+        base, board, token = self.server.base_url, self.board, self.token
+        programs = {
+            "manifest": "from modulex_pinterest.host import Host; Host().manifest('pinterest')",
+            "import_requests": "import requests",
+            "first_action": (
+                "from modulex_pinterest.host import Host\n"
+                "h = Host(); h.manifest('pinterest')\n"
+                f"o = h.run('pinterest', 'list_pins', {{'board_id': {board!r}}}, "
+                f"{{'mode': 'access_token', 'access_token': {token!r}}}, {{'base_url': {base!r}}})\n"
+                "assert o['success'] and o['count'] == 25, o\n"),
+            "floor_first_get": (
+                "import requests\n"
+                f"r = requests.Session().get({self.pins_url!r}, params={{'page_size': 25}}, "
+                f"headers={{'Authorization': 'Bearer ' + {token!r}}}, timeout=30)\n"
+                "assert len(r.json()['items']) == 25\n"),
+        }
+        workdir = tempfile.mkdtemp(prefix="cold-")  # not the checkout: import the installed package
+
+        def spawn(code):
+            def run():
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-c", code], cwd=workdir, check=True)
+                return time.perf_counter() - start
+            return run
+
+        log(f"  cold start: {rounds} rounds of 4 processes")
+        samples = interleave({name: spawn(code) for name, code in programs.items()}, rounds)
+        os.rmdir(workdir)
+        self.raw["cold_start"] = samples
+        self.add("cold_manifest", "5.1 cold start to manifest", summary(samples["manifest"]),
+                 summary(samples["import_requests"]), "ms", TARGETS["cold_manifest"],
+                 "floor: python -c 'import requests'")
+        self.add("cold_first_action", "5.2 cold start to first list_pins", summary(samples["first_action"]),
+                 summary(samples["floor_first_get"]), "ms", None,
+                 "floor: import requests + one GET; no target in the issue")
+        self.add("cold_first_action_vs_import", "5.3 cold start to first list_pins vs import requests",
+                 summary(samples["first_action"]), summary(samples["import_requests"]), "ms", None,
+                 "the issue's comparison for 'the same until the first action'")
+
+    def row_memory(self):
+        rounds = self.sizes["memory"]
+        info, base, token = self.server.info, self.server.base_url, self.token
+        create = self.create_inputs()
+        body = dict(info["create_body"], board_id=self.board)
+        report = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        plugin_code = (
+            "from modulex_pinterest.host import Host\n"
+            "h = Host(); h.manifest('pinterest')\n"
+            f"c = {{'mode': 'access_token', 'access_token': {token!r}}}; s = {{'base_url': {base!r}}}\n"
+            "for action, inputs in [('list_boards', {}), "
+            f"('get_board_sections', {{'board_id': {info['board_with_sections']!r}}}), "
+            f"('create_pin', {create!r}), ('list_pins', {{'board_id': {self.board!r}}})]:\n"
+            "    o = h.run('pinterest', action, inputs, c, s)\n"
+            "    assert o['success'], (action, o)\n" + report)
+        floor_code = (
+            "import requests\n"
+            f"s = requests.Session(); h = {{'Authorization': 'Bearer ' + {token!r}}}; b = {base!r}\n"
+            "for path in ['/boards', "
+            f"'/boards/{info['board_with_sections']}/sections', '/boards/{self.board}/pins']:\n"
+            "    r = s.get(b + path, params={'page_size': 25}, headers=h, timeout=30); r.raise_for_status(); r.json()\n"
+            f"r = s.post(b + '/pins', json={body!r}, headers=h, timeout=30); r.raise_for_status(); r.json()\n"
+            + report)
+        workdir = tempfile.mkdtemp(prefix="mem-")
+
+        def rss(code):
+            def run():
+                done = subprocess.run([sys.executable, "-c", code], cwd=workdir, check=True,
+                                      capture_output=True, text=True)
+                return int(done.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+            return run
+
+        log(f"  memory: {rounds} rounds of 2 processes")
+        samples = interleave({"plugin": rss(plugin_code), "floor": rss(floor_code)}, rounds, warmup=0)
+        os.rmdir(workdir)
+        self.raw["memory"] = samples
+        self.add("memory", "6. peak RSS after each action once", summary(samples["plugin"]),
+                 summary(samples["floor"]), "MiB", None, "floor: requests doing the same 4 calls")
+
+
+# ----- output -------------------------------------------------------------
+
+def fmt(value, unit):
+    if value is None:
+        return "-"
+    if unit in ("ms/call", "ms/board", "ms"):
+        value *= 1000
+    return f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
+
+
+def table(results, peer_note):
+    header = ("row", "plugin", "floor/peer", "unit", "ratio", "target", "result")
+    lines = []
+    for r in results:
+        if r.get("skipped"):
+            lines.append((r["row"], "-", "-", "", "-", f"<= {r['target']:.2f}" if r["target"] else "-",
+                          "skipped"))
+            continue
+        target = f"<= {r['target']:.2f}" if r["target"] is not None else "-"
+        result = "info" if r["passed"] is None else ("PASS" if r["passed"] else "FAIL")
+        other = fmt(r["floor"]["median"], r["unit"]) + (" (SDK)" if r["against"] == "sdk" else "")
+        lines.append((r["row"], fmt(r["plugin"]["median"], r["unit"]), other, r["unit"],
+                      f"{r['ratio']:.3f}", target, result))
+    widths = [max(len(str(x[i])) for x in lines + [header]) for i in range(len(header))]
+    out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))),
+           "  ".join("-" * w for w in widths)]
+    for line in lines:
+        out.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                             for i, (c, w) in enumerate(zip(line, widths))))
+    notes = [r for r in results if r.get("skipped")]
+    for r in notes:
+        out.append(f"skipped {r['row']}: {r['note']}")
+    if peer_note:
+        out.append(peer_note)
+    return "\n".join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: fewer, smaller batches (under a minute)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    parser.add_argument("--sdk-python", metavar="PATH",
+                        help="a Python with pinterest-api-sdk installed, for the peer rows "
+                             "(default: $MODULEX_BENCH_SDK_PYTHON, else this Python if it has the SDK)")
+    parser.add_argument("--no-sdk", action="store_true", help="skip the peer rows")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    started = time.perf_counter()
+
+    import modulex_pinterest
+    import requests
+
+    where = Path(modulex_pinterest.__file__).resolve()
+    log(f"modulex_pinterest {modulex_pinterest.__version__} from {where}")
+    if HERE.parent in where.parents:
+        log("warning: this is the source checkout, not an installed package")
+
+    server = Server(max_seconds=120 if args.quick else 600)
+    peer, peer_note = None, None
+    try:
+        log(f"server: {server.base_url} (pid {server.info['pid']}, {server.info['responses']} precomputed "
+            f"responses, built in {server.info['precompute_seconds']} s)")
+        sdk_python, source = (None, None) if args.no_sdk else find_sdk_python(args.sdk_python)
+        skip_reason = None
+        if args.no_sdk:
+            skip_reason = "--no-sdk"
+        elif sdk_python is None:
+            skip_reason = ("pinterest-api-sdk is not installed: pip install '.[bench]', or give a Python "
+                           "that has it with --sdk-python")
+        else:
+            try:
+                peer = Peer(sdk_python, server)
+                v = peer.versions
+                peer_note = (f"peer: pinterest-api-sdk {v['sdk_version']} (urllib3 {v['urllib3']}, "
+                             f"Python {v['python']}) from {source}")
+                log(peer_note)
+            except Exception as exc:
+                skip_reason = f"the SDK could not run: {exc}"
+                peer = None
+        bench = Bench(server, sizes, peer)
+        for row in (bench.row_per_call, bench.row_large_page, bench.row_whole_board, bench.row_create_pin,
+                    bench.row_cold_start, bench.row_memory):
+            log(f"{row.__name__[4:]} ...")
+            row()
+        if peer is None:
+            for key, label in (("sdk_per_call", "7.1 per call vs official SDK"),
+                               ("sdk_large_page", "7.2 large page vs official SDK"),
+                               ("sdk_whole_board", "7.3 whole board vs official SDK")):
+                bench.skip(key, label, skip_reason, TARGETS[key])
+        stats = server.stats()
+        if stats["misses"]:
+            raise RuntimeError(f"requests the server had no answer for: {stats['miss_samples']}")
+    finally:
+        if peer is not None:
+            peer.close()
+        server.close()
+
+    elapsed = time.perf_counter() - started
+    print(table(bench.results, peer_note))
+    print(f"server: precomputed sandbox responses in a separate process; {stats['hits']:,} requests, 0 misses; "
+          f"{'quick' if args.quick else 'full'} run in {elapsed:.0f} s")
+    failed = [r["row"] for r in bench.results if r["passed"] is False]
+    if args.json:
+        document = {
+            "mode": "quick" if args.quick else "full",
+            "elapsed_seconds": elapsed,
+            "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                        "cpus": os.cpu_count(), "requests": requests.__version__,
+                        "urllib3": __import__("urllib3").__version__,
+                        "modulex_pinterest": modulex_pinterest.__version__},
+            "server": {k: server.info[k] for k in ("large_board_pins", "large_board_pages", "small_page_bytes",
+                                                    "large_page_bytes", "responses")} | {"requests": stats["hits"]},
+            "peer": peer_note,
+            "sizes": sizes,
+            "rows": bench.results,
+            "samples": bench.raw,
+            "failed": failed,
+        }
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, AssertionError, subprocess.CalledProcessError) as exc:
+        log(f"benchmark error: {exc!r}")
+        sys.exit(2)
