@@ -8,6 +8,7 @@ and inputs already checked by :mod:`modulex_pinterest.validation`, and raises
 
 from . import manifest
 from .client import ApiError, path_for
+from .validation import PAGE_SIZE_MAX
 
 
 def _request(action_name):
@@ -38,31 +39,55 @@ def _page(response, sent_bookmark):
     return items, bookmark
 
 
-def _get_page(client, action_name, inputs, **path_values):
+def _path(action_name, **path_values):
     request = _request(action_name)
     template = request["path"]
     if path_values.get("board_section_id"):
         template = request["section_path"]
     else:
         path_values.pop("board_section_id", None)
-    response = client.get(path_for(template, path_values), _page_params(inputs))
-    return _page(response, inputs.get("bookmark"))
+    return path_for(template, path_values)
+
+
+def _get_items(client, action_name, inputs, **path_values):
+    """One page, or with ``fetch_all`` every page up to ``max_items``.
+
+    A whole-list fetch asks for pages no larger than what is still wanted,
+    so it never overshoots the cap and the bookmark where it stopped is exact.
+    It stops on a bookmark it has already followed (a server that repeats
+    itself) and reports the list as ended.
+    """
+    path = _path(action_name, **path_values)
+    if not inputs.get("fetch_all"):
+        return _page(client.get(path, _page_params(inputs)), inputs.get("bookmark"))
+    cap = inputs["max_items"]
+    items, bookmark, followed = [], inputs.get("bookmark"), set()
+    while len(items) < cap:
+        params = {"page_size": min(PAGE_SIZE_MAX, cap - len(items))}
+        if bookmark:
+            params["bookmark"] = bookmark
+            followed.add(bookmark)
+        page, bookmark = _page(client.get(path, params), bookmark)
+        items += page
+        if bookmark is None or bookmark in followed:
+            return items, None
+    return items, bookmark
 
 
 def list_boards(client, inputs):
-    boards, bookmark = _get_page(client, "list_boards", inputs)
+    boards, bookmark = _get_items(client, "list_boards", inputs)
     return {"success": True, "error": None, "boards": boards, "count": len(boards), "bookmark": bookmark}
 
 
 def get_board_sections(client, inputs):
-    sections, bookmark = _get_page(client, "get_board_sections", inputs, board_id=inputs["board_id"])
+    sections, bookmark = _get_items(client, "get_board_sections", inputs, board_id=inputs["board_id"])
     return {"success": True, "error": None, "board_id": inputs["board_id"], "sections": sections,
             "count": len(sections), "bookmark": bookmark}
 
 
 def list_pins(client, inputs):
     section_id = inputs.get("board_section_id")
-    pins, bookmark = _get_page(client, "list_pins", inputs, board_id=inputs["board_id"], board_section_id=section_id)
+    pins, bookmark = _get_items(client, "list_pins", inputs, board_id=inputs["board_id"], board_section_id=section_id)
     return {"success": True, "error": None, "board_id": inputs["board_id"], "board_section_id": section_id,
             "pins": pins, "count": len(pins), "bookmark": bookmark}
 
@@ -75,13 +100,33 @@ def create_pin(client, inputs):
     body = {name: inputs[name] for name in PIN_BODY_FIELDS if name in inputs}
     body["media_source"] = {"source_type": "image_url", "url": inputs["media_url"]}
     request = _request("create_pin")
-    pin = client.post(path_for(request["path"], {}), body)
+    path = path_for(request["path"], {})
+    if inputs.get("dry_run"):
+        return _dry_run(client, inputs, request["method"], path, body)
+    pin = client.post(path, body)
     if not isinstance(pin.get("id"), str) or not pin["id"]:
         raise ApiError("bad_response", "the created pin has no 'id'", status=201, sent=True)
     output = {"success": True, "error": None, "pin": pin}
     for name in PIN_OUTPUT_FIELDS:
         value = pin.get(name)
         output[name] = value if isinstance(value, str) else None
+    return output
+
+
+def _dry_run(client, inputs, method, path, body):
+    """Check that the board (and section) exist with one read, and say what would be sent.
+
+    Listing one pin of the board or section answers 404 exactly when
+    create_pin would fail for an unknown board or section, and needs only
+    scopes create_pin has anyway. Nothing is created: ``id`` and
+    ``created_at`` stay null, and ``pin`` describes the request.
+    """
+    client.get(_path("list_pins", board_id=inputs["board_id"], board_section_id=inputs.get("board_section_id")),
+               {"page_size": 1})
+    output = {"success": True, "error": None, "id": None, "created_at": None,
+              "pin": {"dry_run": True, "request": {"method": method, "path": path, "body": body}}}
+    for name in ("title", "description", "link", "board_id", "board_section_id"):
+        output[name] = inputs.get(name)
     return output
 
 

@@ -129,6 +129,27 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def cmd_options(args, host):
+    result = host.options(PLUGIN, args.action, args.field, _read_input(args.input), _credentials(args),
+                          _settings(args), bookmark=args.bookmark)
+    _print_json(result)
+    return 0 if result.get("success") else 1
+
+
+def cmd_tools(args, host):
+    from .agent_tools import tool_definitions
+
+    _print_json(tool_definitions(host.manifest(PLUGIN), args.format))
+    return 0
+
+
+def cmd_mcp(args, host):
+    from .mcp_server import serve
+
+    serve(host, PLUGIN, lambda: _credentials(args), _settings(args))
+    return 0
+
+
 def cmd_sandbox(args, host):
     from .sandbox import Sandbox
 
@@ -176,6 +197,18 @@ def build_parser():
     p.set_defaults(func=cmd_run)
     p = with_connection(sub.add_parser("check", help=f"test the credentials in {TOKEN_ENV}"))
     p.set_defaults(func=cmd_check)
+    p = with_connection(sub.add_parser("options", help="a picker's choices for one input field of an action"))
+    p.add_argument("action")
+    p.add_argument("field")
+    p.add_argument("--input", help="the values chosen so far, as JSON, @file.json or - (default {})")
+    p.add_argument("--bookmark", help="the next page of choices")
+    p.set_defaults(func=cmd_options)
+    p = sub.add_parser("tools", help="the actions as tool definitions for AI agents")
+    p.add_argument("--format", choices=["mcp", "openai"], default="mcp")
+    p.set_defaults(func=cmd_tools)
+    p = with_connection(sub.add_parser("mcp", help="serve the actions as an MCP server over stdio "
+                                                    "(needs: pip install 'modulex-pinterest[mcp]')"))
+    p.set_defaults(func=cmd_mcp)
     auth = sub.add_parser("auth", help="OAuth 2.0: authorize the app, refresh tokens")
     auth_sub = auth.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
     p = with_connection(auth_sub.add_parser("login", help="authorize the app in a browser; store the tokens"), False)
@@ -210,6 +243,9 @@ def main(argv=None):
     except (UsageError, HostError) as exc:
         print(f"modulex-pinterest: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing left to say
+        sys.stderr.close()
+        return 1
 
 
 if __name__ == "__main__":

@@ -69,6 +69,30 @@ def modulex_check_credentials(plugin, credentials, settings, hooks):
 
 
 @hookspec(firstresult=True)
+def modulex_action_options(plugin, action, field, inputs, credentials, settings, hooks, bookmark):
+    """The choices for one input field of a node, for a builder's picker.
+
+    The manifest says which fields have options and which fields they depend
+    on (``actions[].ui.options``); a builder asks again when one of those
+    changes.
+
+    :param plugin: the id of the plugin that should answer.
+    :param action: the action whose form is being filled in.
+    :param field: the input field to offer choices for.
+    :param inputs: the values chosen so far (the fields it depends on).
+    :param credentials: as for :func:`modulex_execute_action`.
+    :param settings: as for :func:`modulex_execute_action`.
+    :param hooks: as for :func:`modulex_execute_action`.
+    :param bookmark: ``None`` for the first page of choices, else the
+        ``bookmark`` of the previous answer.
+    :returns: ``{"success", "error", "options": [{"label", "value"}], "bookmark"}``,
+        or ``None`` when ``plugin`` is not this plugin's id.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
 def modulex_refresh_credentials(plugin, credentials, settings, hooks):
     """Refresh OAuth 2.0 credentials now (for example on a schedule, well
     before the refresh token's own expiry).

@@ -88,6 +88,15 @@ class Host:
             raise HostError(f"plugin {plugin!r} does not check credentials")
         return result
 
+    def options(self, plugin, action, field, inputs, credentials, settings=None, bookmark=None):
+        self.action(plugin, action)
+        result = self.pm.hook.modulex_action_options(
+            plugin=plugin, action=action, field=field, inputs=inputs, credentials=credentials,
+            settings=settings or {}, hooks=self.pm.hook, bookmark=bookmark)
+        if result is None:
+            raise HostError(f"plugin {plugin!r} offers no options")
+        return result
+
     def refresh(self, plugin, credentials, settings=None):
         self.manifest(plugin)
         result = self.pm.hook.modulex_refresh_credentials(plugin=plugin, credentials=credentials,

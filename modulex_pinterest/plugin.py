@@ -213,6 +213,42 @@ class PinterestPlugin:
         return {"success": True, "error": None, "account": username if isinstance(username, str) else None}
 
     @hookimpl
+    def modulex_action_options(self, plugin, action, field, inputs, credentials, settings, hooks, bookmark):
+        if plugin != manifest.plugin_id():
+            return None
+        try:
+            return self.options(action, field, inputs, credentials, settings, hooks, bookmark)
+        except Exception as exc:  # the hook boundary: errors are values
+            log.error("unexpected %s in options for %r.%r", type(exc).__name__, action, field)
+            return {"success": False, "error": f"Internal error in the Pinterest plugin ({type(exc).__name__})",
+                    "options": [], "bookmark": None}
+
+    def options(self, action, field, inputs, credentials, settings, hooks, bookmark):
+        """Choices from the field's source list action (ui.options in plugin.yaml), one page at a time."""
+        def fail(error):
+            return {"success": False, "error": error, "options": [], "bookmark": None}
+
+        entry = manifest.actions_by_name().get(action)
+        declared = ((entry or {}).get("ui") or {}).get("options", {}).get(field)
+        if declared is None:
+            return fail(f"{action!r} has no options for {field!r}"[:200])
+        inputs = inputs if isinstance(inputs, dict) else {}
+        missing = [name for name in declared["depends_on"] if not inputs.get(name)]
+        if missing:
+            return fail(f"Choose {', '.join(missing)} first: the options for {field!r} depend on it")
+        source_inputs = {name: inputs[name] for name in declared["depends_on"]}
+        source_inputs["page_size"] = 250
+        if bookmark:
+            source_inputs["bookmark"] = bookmark
+        output = self.run(declared["source"], source_inputs, credentials, settings, hooks)
+        if not output["success"]:
+            return fail(output["error"])
+        items = next(value for key, value in output.items() if isinstance(value, list))
+        options = [{"label": str(item.get("name") or item.get("title") or item["id"]), "value": item["id"]}
+                   for item in items if isinstance(item.get("id"), str)]
+        return {"success": True, "error": None, "options": options, "bookmark": output["bookmark"]}
+
+    @hookimpl
     def modulex_refresh_credentials(self, plugin, credentials, settings, hooks):
         if plugin != manifest.plugin_id():
             return None

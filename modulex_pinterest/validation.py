@@ -104,6 +104,8 @@ def check_inputs(action_name, inputs):
             raise InputError(f"Invalid input: '{name}' must be a Pinterest ID made of digits only, got {_shown(value)}")
         if name in URL_FIELDS and not _is_http_url(value):
             raise InputError(f"Invalid input: '{name}' must be an http(s) URL with a host, got {_shown(value)}")
+        if prop.get("type") == "integer":
+            value = int(value)  # 25.0 counts as 25
         if name == "page_size":
             value = clamp_page_size(value)
         checked[name] = value

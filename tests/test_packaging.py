@@ -83,7 +83,7 @@ def test_loaded_manifest_validates_too(host):
 KNOWN_KEYWORDS = {
     "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
     "additionalProperties", "items", "anyOf", "default", "pattern", "minLength", "maxLength", "format",
-    "minItems", "uniqueItems", "enum", "const", "if", "then", "examples",
+    "minItems", "uniqueItems", "enum", "const", "if", "then", "examples", "minimum", "maximum",
 }
 
 
