@@ -159,3 +159,18 @@ def test_plugin_yaml_in_package_equals_the_checkout_file_when_present():
     if not checkout.is_file():
         pytest.skip("no checkout beside the tests")
     assert yaml.safe_load(checkout.read_text()) == manifest.raw_manifest()
+
+
+def test_every_hook_is_documented_in_the_readme_with_its_signature():
+    import inspect
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    if not readme.is_file():
+        pytest.skip("no checkout beside the tests")
+    text = readme.read_text()
+    hooks = [f for name, f in vars(hookspecs).items() if name.startswith("modulex_") and callable(f)]
+    assert len(hooks) == 6
+    for hook in hooks:
+        assert hook.__doc__, hook.__name__
+        signature = f"{hook.__name__}({', '.join(inspect.signature(hook).parameters)})"
+        assert signature in text, signature
