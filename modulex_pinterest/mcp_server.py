@@ -1,0 +1,125 @@
+"""``modulex-pinterest mcp``: the plugin's actions as an MCP server over stdio.
+
+Uses the official ``mcp`` package (the optional extra:
+``pip install 'modulex-pinterest[mcp]'``) and its low-level server, so each
+tool's ``inputSchema`` is exactly the action's input schema from the manifest
+(see ``agent_tools``). A tool call runs the action through the host, in a
+worker thread so the event loop keeps answering; the output comes back as
+structured content plus the same JSON as text. When the action answers
+``success: false`` the result has MCP's ``isError`` flag set and the plugin's
+error text as its text content (the structured output is still attached).
+
+Works with the ``mcp`` 2.x API (handlers passed to ``Server(...)``) and the
+1.x one (decorators; 1.22 or newer, older releases do not import with current
+pydantic). Standard output is the transport: nothing else is written there;
+logs go to standard error.
+"""
+
+import json
+import logging
+import sys
+from contextlib import redirect_stdout
+
+from .agent_tools import action_for_tool, tool_definitions
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install 'modulex-pinterest[mcp]'"
+
+
+def _import_mcp():
+    try:
+        import anyio
+        import mcp.types as types
+        from mcp.server.lowlevel import Server
+        from mcp.server.stdio import stdio_server
+    except ImportError as exc:
+        from .cli import UsageError
+
+        raise UsageError(f"the MCP server needs the 'mcp' package, which is not importable ({exc}); "
+                         f"install it with: {INSTALL_HINT}") from None
+    return anyio, types, Server, stdio_server
+
+
+def _result(types, output):
+    """The MCP result of one action output."""
+    if output.get("success"):
+        text = json.dumps(output, ensure_ascii=False)
+        is_error = False
+    else:
+        text = output.get("error") or "The action failed without saying why."
+        is_error = True
+    return types.CallToolResult.model_validate({
+        "content": [{"type": "text", "text": text}],
+        "structuredContent": output,
+        "isError": is_error,
+    })
+
+
+def _error(types, text):
+    return types.CallToolResult.model_validate({"content": [{"type": "text", "text": text}], "isError": True})
+
+
+def build_server(host, plugin, credentials_provider, settings):
+    """The MCP server (not yet running) and the functions it serves: (server, list_tools, call_tool)."""
+    anyio, types, Server, _ = _import_mcp()
+    manifest = host.manifest(plugin)
+    definitions = tool_definitions(manifest, "mcp")
+    tools = [types.Tool.model_validate(definition) for definition in definitions]
+    names = ", ".join(definition["name"] for definition in definitions)
+
+    async def list_tools():
+        return list(tools)
+
+    async def call_tool(name, arguments):
+        action = action_for_tool(manifest, name, "mcp")
+        if action is None:
+            return _error(types, f"Unknown tool {name!r}. The tools are: {names}.")
+
+        def run():
+            return host.run(plugin, action, dict(arguments or {}), credentials_provider(), settings)
+
+        try:
+            output = await anyio.to_thread.run_sync(run)
+        except Exception as exc:  # host.run reports action failures in the output; this is a bug
+            log.exception("tool %s failed unexpectedly", name)
+            return _error(types, f"The {plugin} plugin failed unexpectedly ({type(exc).__name__}); "
+                                 f"see the MCP server's log.")
+        return _result(types, output)
+
+    identity = {"version": str(manifest.get("version") or ""), "instructions": manifest.get("description")}
+    if hasattr(Server, "call_tool"):  # mcp 1.x: handlers are registered with decorators
+        server = Server(manifest["id"], **identity)
+        server.list_tools()(list_tools)
+        # No input validation by the SDK: the action validates, and its error names the field and the rule.
+        server.call_tool(validate_input=False)(call_tool)
+    else:  # mcp 2.x: handlers are passed to the constructor as (ctx, params) -> result
+        async def on_list_tools(ctx, params):
+            return types.ListToolsResult(tools=await list_tools())
+
+        async def on_call_tool(ctx, params):
+            return await call_tool(params.name, params.arguments)
+
+        server = Server(manifest["id"], title=manifest.get("name"), **identity,
+                        on_list_tools=on_list_tools, on_call_tool=on_call_tool)
+    return server, list_tools, call_tool
+
+
+def serve(host, plugin, credentials_provider, settings):
+    """Serve ``plugin``'s actions over stdio until standard input closes."""
+    anyio, _, _, stdio_server = _import_mcp()
+    server, _, _ = build_server(host, plugin, credentials_provider, settings)
+    if not credentials_provider():
+        print(f"modulex-pinterest mcp: warning: no credentials (set PINTEREST_ACCESS_TOKEN or pass --credentials); "
+              f"tool calls will fail", file=sys.stderr, flush=True)
+
+    async def main():
+        async with stdio_server() as (read_stream, write_stream):
+            # The transport holds the real standard output now; a stray print() anywhere goes to stderr.
+            with redirect_stdout(sys.stderr):
+                await server.run(read_stream, write_stream, server.create_initialization_options())
+
+    try:
+        anyio.run(main)
+    except KeyboardInterrupt:
+        pass
