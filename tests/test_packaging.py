@@ -174,3 +174,22 @@ def test_every_hook_is_documented_in_the_readme_with_its_signature():
         assert hook.__doc__, hook.__name__
         signature = f"{hook.__name__}({', '.join(inspect.signature(hook).parameters)})"
         assert signature in text, signature
+
+
+PLUGIN_LAYER = ["hookspecs", "plugin", "manifest", "validation", "actions", "client", "errors", "redaction", "oauth"]
+HOST_LAYER = {"host", "cli", "demo", "login", "agent_tools", "mcp_server", "sandbox"}
+
+
+@pytest.mark.parametrize("module", PLUGIN_LAYER)
+def test_the_plugin_never_imports_a_host_the_cli_or_the_sandbox(module):
+    import ast
+
+    source = Path(modulex_pinterest.__file__).parent / f"{module}.py"
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            imported.add((node.module or "").split(".")[0])
+            imported.update(alias.name for alias in node.names if not node.module)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("modulex_pinterest."):
+            imported.add(node.module.split(".")[1])
+    assert not imported & HOST_LAYER, imported & HOST_LAYER
