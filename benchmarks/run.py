@@ -42,6 +42,7 @@ FULL = {"per_call": (100, 20), "large_page": (12, 15), "whole_board": (1, 9), "c
 QUICK = {"per_call": (40, 6), "large_page": (5, 5), "whole_board": (1, 3), "create_pin": (40, 5),
          "cold": 4, "memory": 1}
 
+ROWS = ("per_call", "large_page", "whole_board", "create_pin", "cold_start", "memory")
 TARGETS = {  # row key -> (max ratio, description)
     "per_call": 1.10,
     "large_page": 1.25,
@@ -368,7 +369,9 @@ class Bench:
         info, base, token = self.server.info, self.server.base_url, self.token
         create = self.create_inputs()
         body = dict(info["create_body"], board_id=self.board)
-        report = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent (this process).
+        report = ("print(next(int(l.split()[1]) for l in open('/proc/self/status') "
+                  "if l.startswith('VmHWM:')))\n")
         plugin_code = (
             "from modulex_pinterest.host import Host\n"
             "h = Host(); h.manifest('pinterest')\n"
@@ -392,7 +395,7 @@ class Bench:
             def run():
                 done = subprocess.run([sys.executable, "-c", code], cwd=workdir, check=True,
                                       capture_output=True, text=True)
-                return int(done.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+                return int(done.stdout.split()[-1]) / 1024  # VmHWM is in kB
             return run
 
         log(f"  memory: {rounds} rounds of 2 processes")
@@ -448,8 +451,12 @@ def main(argv=None):
                         help="a Python with pinterest-api-sdk installed, for the peer rows "
                              "(default: $MODULEX_BENCH_SDK_PYTHON, else this Python if it has the SDK)")
     parser.add_argument("--no-sdk", action="store_true", help="skip the peer rows")
+    parser.add_argument("--only", metavar="ROWS", help="comma-separated subset of: " + ",".join(ROWS))
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    only = set(ROWS) if not args.only else {name.strip() for name in args.only.split(",")}
+    if not only <= set(ROWS):
+        parser.error(f"--only takes rows among {', '.join(ROWS)}")
     started = time.perf_counter()
 
     import modulex_pinterest
@@ -483,11 +490,11 @@ def main(argv=None):
                 skip_reason = f"the SDK could not run: {exc}"
                 peer = None
         bench = Bench(server, sizes, peer)
-        for row in (bench.row_per_call, bench.row_large_page, bench.row_whole_board, bench.row_create_pin,
-                    bench.row_cold_start, bench.row_memory):
-            log(f"{row.__name__[4:]} ...")
-            row()
-        if peer is None:
+        for name in ROWS:
+            if name in only:
+                log(f"{name} ...")
+                getattr(bench, "row_" + name)()
+        if peer is None and only & {"per_call", "large_page", "whole_board"}:
             for key, label in (("sdk_per_call", "7.1 per call vs official SDK"),
                                ("sdk_large_page", "7.2 large page vs official SDK"),
                                ("sdk_whole_board", "7.3 whole board vs official SDK")):

@@ -7,6 +7,7 @@ set, retries decided in one function, and every failure turned into an
 Text for people is written in :mod:`modulex_pinterest.errors`, not here.
 """
 
+import functools
 import ipaddress
 import json
 import logging
@@ -71,6 +72,7 @@ class BearerAuth(AuthBase):
         return "BearerAuth([redacted])"
 
 
+@functools.lru_cache(maxsize=64)  # a pure function of the string, called on every action
 def check_base_url(base_url):
     """Refuse a base URL that would send a token in clear text.
 

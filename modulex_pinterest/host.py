@@ -14,7 +14,6 @@ Environment switches (as pytest and datasette have):
 import json
 import os
 import sys
-import tempfile
 import threading
 
 import pluggy
@@ -131,6 +130,8 @@ class CredentialsFile:
         return self.credentials
 
     def save(self, credentials):
+        import tempfile  # only a host that stores credentials pays for it at start-up
+
         folder = os.path.dirname(self.path)
         with self._lock:
             fd, temporary = tempfile.mkstemp(dir=folder, prefix=".credentials-", suffix=".tmp")

@@ -183,7 +183,7 @@ class PinterestPlugin:
         except ApiError as error:
             context = dict(checked, action=action, scopes=manifest.actions_by_name()[action]["scopes"])
             return failure(action, describe(error, context, _secrets_of(credentials)))
-        problems = list(manifest.output_validator(action).iter_errors(output))
+        problems = manifest.output_errors(action, output)
         if problems:
             log.error("output of %r broke its schema: %s", action, problems[0].message[:200])
             return failure(action, "Internal error: the output did not match the action's output schema")

@@ -81,3 +81,26 @@ def test_arbitrary_json_never_raises_and_invalid_inputs_send_nothing(host, serve
             assert out["error"] and server.requests == []
 
     check()
+
+
+SCHEMA_FILES = [f"schemas/{action}.{kind}.json" for action in ACTIONS for kind in ("input", "output")]
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES)
+def test_the_fast_schema_check_never_accepts_what_jsonschema_rejects(path):
+    """manifest.fast_check is a shortcut for valid instances: whenever it says
+    valid, jsonschema must agree (otherwise it defers to jsonschema)."""
+    check = manifest.fast_check(path)
+    assert check is not None, "these schemas use only keywords the fast check compiles"
+    validator = manifest.validator(path)
+    schema = manifest.load_schema(path)
+    names = list(schema["properties"])
+    near_valid = st.fixed_dictionaries({}, optional={name: json_values for name in names})
+
+    @FUZZ
+    @given(instance=json_values | near_valid | from_schema(schema))
+    def agree(instance):
+        if check(instance):
+            assert validator.is_valid(instance), instance
+
+    agree()
