@@ -10,7 +10,6 @@ Text for people is written in :mod:`modulex_pinterest.errors`, not here.
 import functools
 import ipaddress
 import json
-import logging
 import random
 import time
 from email.utils import parsedate_to_datetime
@@ -41,7 +40,7 @@ class ApiError(Exception):
     """A call that did not produce a usable response.
 
     ``kind`` says what happened ("http", "timeout", "connection",
-    "bad_response", "too_large", "rate_limited"); ``sent`` says whether the
+    "bad_response", "too_large"); ``sent`` says whether the
     request may have reached Pinterest (``None``: unknown).
     """
 

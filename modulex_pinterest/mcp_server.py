@@ -110,8 +110,8 @@ def serve(host, plugin, credentials_provider, settings):
     anyio, _, _, stdio_server = _import_mcp()
     server, _, _ = build_server(host, plugin, credentials_provider, settings)
     if not credentials_provider():
-        print(f"modulex-pinterest mcp: warning: no credentials (set PINTEREST_ACCESS_TOKEN or pass --credentials); "
-              f"tool calls will fail", file=sys.stderr, flush=True)
+        print("modulex-pinterest mcp: warning: no credentials (set PINTEREST_ACCESS_TOKEN or pass --credentials); "
+              "tool calls will fail", file=sys.stderr, flush=True)
 
     async def main():
         async with stdio_server() as (read_stream, write_stream):

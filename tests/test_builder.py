@@ -6,7 +6,6 @@ import json
 import jsonschema
 import pytest
 
-from modulex_pinterest import manifest
 from scripted_server import Reply
 from test_cli import cli
 

@@ -4,7 +4,6 @@ that stop, the credentials file, and the login helper end to end."""
 
 import json
 import logging
-import os
 import stat
 import subprocess
 import threading

@@ -9,10 +9,6 @@ import jsonschema
 from conftest import TOKEN
 
 
-def _settings(sandbox):
-    return sandbox.base_url
-
-
 def test_workflow_boards_sections_create_and_list(host, sandbox, run):
     token = sandbox.access_token
     boards = run("list_boards", {}, sandbox.base_url, token=token)
