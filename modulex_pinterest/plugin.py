@@ -48,7 +48,7 @@ def usable_token(token, mode_name):
     if not isinstance(token, str) or not token.strip():
         raise CredentialError(f"Missing credentials: 'access_token' is required for the {mode_name} mode")
     token = token.strip()
-    if len(token) > MAX_TOKEN_LENGTH or not all("\x21" <= ch <= "\x7e" for ch in token):
+    if len(token) > MAX_TOKEN_LENGTH or not (token.isascii() and token.isprintable()) or " " in token:
         raise CredentialError("Invalid credentials: the access token contains spaces, control or non-ASCII "
                               "characters; copy it again")
     return token
