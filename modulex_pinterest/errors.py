@@ -5,10 +5,10 @@ message names the HTTP status and Pinterest's code and message when there are
 any, is bounded in length, and is redacted before it leaves the plugin.
 """
 
+from . import manifest
 from .redaction import redact
 
 MAX_ERROR_LENGTH = 600
-SANDBOX_BASE_URL_HINT = "https://api-sandbox.pinterest.com/v5"
 TRIAL_ACCESS_CODE = 29
 SCOPE_CODE = 3
 
@@ -33,9 +33,14 @@ def _when(seconds):
     return f"retry after {seconds / 3600:.1f} hours"
 
 
+def is_scope_error(error):
+    """A 401 for a missing scope: no new token fixes it, only a new authorization."""
+    return error.code == SCOPE_CODE or "scope" in (error.message or "").lower()
+
+
 def _auth_reason(error, scopes):
     text = (error.message or "").lower()
-    if error.code == SCOPE_CODE or "scope" in text:
+    if is_scope_error(error):
         return f"the token lacks a required scope (this action needs {' '.join(scopes)})"
     if "expired" in text:
         return "the access token has expired"
@@ -72,7 +77,7 @@ def describe(error, context, secrets=()):
         text = f"Authentication failed: {_auth_reason(error, context.get('scopes', ()))}{note}"
     elif status == 403 and error.code == TRIAL_ACCESS_CODE:
         text = (f"Permission denied{note}. Apps with trial access may only write to Pinterest's sandbox: "
-                f"set base_url to {SANDBOX_BASE_URL_HINT} (with a sandbox token), or apply for standard access")
+                f"set base_url to {manifest.raw_manifest()['api']['sandbox_base_url']} (with a sandbox token), or apply for standard access")
     elif status == 403:
         text = f"Permission denied: the account may not do this on that board{note}"
     elif status == 404:

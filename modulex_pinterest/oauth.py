@@ -20,6 +20,7 @@ from collections import OrderedDict
 
 from .client import ApiError, PinterestClient
 from .errors import describe
+from .redaction import secrets_of
 
 EXPIRY_MARGIN = 300  # seconds before expires_at when a token counts as expired
 MAX_REMEMBERED = 1024
@@ -42,10 +43,6 @@ def expiring(credentials, now):
         return True
     expires_at = credentials.get("expires_at")
     return isinstance(expires_at, (int, float)) and not isinstance(expires_at, bool) and expires_at - EXPIRY_MARGIN <= now
-
-
-def _secrets(credentials):
-    return tuple(str(credentials[k]) for k in ("access_token", "refresh_token", "app_secret") if credentials.get(k))
 
 
 class TokenRefresher:
@@ -120,7 +117,7 @@ class TokenRefresher:
             raise RefreshError("Missing credentials: OAuth 2.0 needs app_id, app_secret and refresh_token to get an "
                                "access token; authorize the app first (modulex-pinterest auth login)")
         client = PinterestClient(session, settings, HTTPBasicAuth(str(app_id), str(app_secret)),
-                                 secrets=_secrets(credentials))
+                                 secrets=secrets_of(credentials))
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "continuous_refresh": "true"}
         started = self._clock()
         try:
@@ -158,7 +155,7 @@ def _refresh_failure(error, credentials):
     if error.status == 401 or error.oauth_error == "invalid_client":
         return RefreshError("Authentication failed: Pinterest rejected the app id and app secret while refreshing "
                             f"the access token (HTTP {error.status}); check them in the developer portal")
-    detail = describe(error, {"action": "oauth_refresh"}, _secrets(credentials))
+    detail = describe(error, {"action": "oauth_refresh"}, secrets_of(credentials))
     if error.sent is not False and error.kind in ("timeout", "connection"):
         detail += ("; the refresh was not resent, since Pinterest may already have rotated the refresh token. "
                    "If the next attempt is rejected, re-authorize the app")

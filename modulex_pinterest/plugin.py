@@ -15,13 +15,12 @@ import threading
 
 from . import manifest
 from .hookspecs import hookimpl
-from .redaction import install_log_filter, redact
+from .redaction import install_log_filter, redact, secrets_of
 from .validation import InputError, check_inputs
 
 log = install_log_filter(__name__)
 
 MAX_TOKEN_LENGTH = 4096
-SCOPE_ERROR_CODE = 3
 
 
 class CredentialError(ValueError):
@@ -52,17 +51,6 @@ def usable_token(token, mode_name):
         raise CredentialError("Invalid credentials: the access token contains spaces, control or non-ASCII "
                               "characters; copy it again")
     return token
-
-
-def _secrets_of(credentials):
-    if not isinstance(credentials, dict):
-        return ()
-    return tuple(str(value) for key, value in credentials.items()
-                 if key in ("access_token", "refresh_token", "app_secret") and value)
-
-
-def _is_scope_error(error):
-    return error.code == SCOPE_ERROR_CODE or "scope" in (error.message or "").lower()
 
 
 def failure(action_name, error):
@@ -128,6 +116,7 @@ class PinterestPlugin:
         something a refresh can fix.
         """
         from .client import ApiError, PinterestClient
+        from .errors import is_scope_error
 
         mode = credential_mode_of(credentials)
         checked_settings = self._settings(settings)
@@ -142,13 +131,13 @@ class PinterestPlugin:
         current = self._refresher.fresh(credentials, session, checked_settings, publish)
         token = usable_token(current.get("access_token"), name)
         try:
-            return call(PinterestClient(session, checked_settings, token, secrets=_secrets_of(current)))
+            return call(PinterestClient(session, checked_settings, token, secrets=secrets_of(current)))
         except ApiError as error:
-            if error.status != 401 or _is_scope_error(error):
+            if error.status != 401 or is_scope_error(error):
                 raise
         current = self._refresher.fresh(credentials, session, checked_settings, publish, rejected_token=token)
         token = usable_token(current.get("access_token"), name)
-        return call(PinterestClient(session, checked_settings, token, secrets=_secrets_of(current)))
+        return call(PinterestClient(session, checked_settings, token, secrets=secrets_of(current)))
 
     @hookimpl
     def modulex_plugin_manifest(self):
@@ -163,7 +152,7 @@ class PinterestPlugin:
         except Exception as exc:  # the hook boundary: errors are values
             log.error("unexpected %s in action %r", type(exc).__name__, action)
             return failure(action, redact(f"Internal error in the Pinterest plugin ({type(exc).__name__})",
-                                          _secrets_of(credentials)))
+                                          secrets_of(credentials)))
 
     def run(self, action, inputs, credentials, settings, hooks=None):
         from .actions import HANDLERS
@@ -179,10 +168,10 @@ class PinterestPlugin:
             checked = check_inputs(action, inputs)
             output = self.authorized(credentials, settings, hooks, lambda client: handler(client, checked))
         except (InputError, CredentialError, RefreshError) as exc:
-            return failure(action, redact(str(exc), _secrets_of(credentials)))
+            return failure(action, redact(str(exc), secrets_of(credentials)))
         except ApiError as error:
             context = dict(checked, action=action, scopes=manifest.actions_by_name()[action]["scopes"])
-            return failure(action, describe(error, context, _secrets_of(credentials)))
+            return failure(action, describe(error, context, secrets_of(credentials)))
         problems = manifest.output_errors(action, output)
         if problems:
             log.error("output of %r broke its schema: %s", action, problems[0].message[:200])
@@ -201,10 +190,10 @@ class PinterestPlugin:
         try:
             account = self.authorized(credentials, settings, hooks, lambda client: client.get(check["request"]["path"]))
         except (CredentialError, RefreshError) as exc:
-            return {"success": False, "error": redact(str(exc), _secrets_of(credentials)), "account": None}
+            return {"success": False, "error": redact(str(exc), secrets_of(credentials)), "account": None}
         except ApiError as error:
             context = {"action": "check_credentials", "scopes": check["scopes"]}
-            return {"success": False, "error": describe(error, context, _secrets_of(credentials)), "account": None}
+            return {"success": False, "error": describe(error, context, secrets_of(credentials)), "account": None}
         except Exception as exc:
             log.error("unexpected %s in the credential check", type(exc).__name__)
             return {"success": False, "error": f"Internal error in the Pinterest plugin ({type(exc).__name__})",
@@ -262,7 +251,7 @@ class PinterestPlugin:
             updated = self._refresher.fresh(credentials, session, checked_settings,
                                             lambda new: self._publish(hooks, new), force=True)
         except (CredentialError, RefreshError) as exc:
-            return {"success": False, "error": redact(str(exc), _secrets_of(credentials))}
+            return {"success": False, "error": redact(str(exc), secrets_of(credentials))}
         except Exception as exc:
             log.error("unexpected %s while refreshing", type(exc).__name__)
             return {"success": False, "error": f"Internal error in the Pinterest plugin ({type(exc).__name__})"}

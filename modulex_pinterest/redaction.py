@@ -24,6 +24,16 @@ def _mask_match(match):
     return prefix + MASK
 
 
+SECRET_FIELDS = ("access_token", "refresh_token", "app_secret")
+
+
+def secrets_of(credentials):
+    """The secret values in a credentials dict (either mode), for :func:`redact`."""
+    if not isinstance(credentials, dict):
+        return ()
+    return tuple(str(credentials[name]) for name in SECRET_FIELDS if credentials.get(name))
+
+
 def redact(text, secrets=()):
     """``text`` with every given secret and every token-shaped string masked."""
     text = str(text)
