@@ -8,7 +8,6 @@ and inputs already checked by :mod:`modulex_pinterest.validation`, and raises
 
 from . import manifest
 from .client import ApiError, path_for
-from .validation import PAGE_SIZE_MAX
 
 
 def _request(action_name):
@@ -52,22 +51,24 @@ def _path(action_name, **path_values):
 def _get_items(client, action_name, inputs, **path_values):
     """One page, or with ``fetch_all`` every page up to ``max_items``.
 
-    A whole-list fetch asks for pages no larger than what is still wanted,
+    A whole-list fetch asks for pages of ``page_size`` (250 unless the caller
+    set it), no larger than what is still wanted,
     so it never overshoots the cap and the bookmark where it stopped is exact.
     It stops on a bookmark it has already followed (a server that repeats
     itself) and reports the list as ended.
     """
     path = _path(action_name, **path_values)
+    category = _request(action_name)["rate_limit_category"]
     if not inputs.get("fetch_all"):
-        return _page(client.get(path, _page_params(inputs)), inputs.get("bookmark"))
+        return _page(client.get(path, _page_params(inputs), category=category), inputs.get("bookmark"))
     cap = inputs["max_items"]
     items, bookmark, followed = [], inputs.get("bookmark"), set()
     while len(items) < cap:
-        params = {"page_size": min(PAGE_SIZE_MAX, cap - len(items))}
+        params = {"page_size": min(inputs["page_size"], cap - len(items))}
         if bookmark:
             params["bookmark"] = bookmark
             followed.add(bookmark)
-        page, bookmark = _page(client.get(path, params), bookmark)
+        page, bookmark = _page(client.get(path, params, category=category), bookmark)
         items += page
         if bookmark is None or bookmark in followed:
             return items, None
@@ -103,7 +104,7 @@ def create_pin(client, inputs):
     path = path_for(request["path"], {})
     if inputs.get("dry_run"):
         return _dry_run(client, inputs, request["method"], path, body)
-    pin = client.post(path, body)
+    pin = client.post(path, body, category=request["rate_limit_category"])
     if not isinstance(pin.get("id"), str) or not pin["id"]:
         raise ApiError("bad_response", "the created pin has no 'id'", status=201, sent=True)
     output = {"success": True, "error": None, "pin": pin}
@@ -122,7 +123,7 @@ def _dry_run(client, inputs, method, path, body):
     ``created_at`` stay null, and ``pin`` describes the request.
     """
     client.get(_path("list_pins", board_id=inputs["board_id"], board_section_id=inputs.get("board_section_id")),
-               {"page_size": 1})
+               {"page_size": 1}, category=_request("list_pins")["rate_limit_category"])
     output = {"success": True, "error": None, "id": None, "created_at": None,
               "pin": {"dry_run": True, "request": {"method": method, "path": path, "body": body}}}
     for name in ("title", "description", "link", "board_id", "board_section_id"):

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 
-from .host import CredentialsFile, Host, HostError
+from .host import Host, HostError, StoreError, open_store
 
 PLUGIN = "pinterest"
 TOKEN_ENV = "PINTEREST_ACCESS_TOKEN"
@@ -52,26 +52,36 @@ def _settings(args):
         settings["timeout"] = args.timeout
     if getattr(args, "max_retries", None) is not None:
         settings["max_retries"] = args.max_retries
+    if getattr(args, "rate_limit", None) is not None:
+        settings["rate_limit"] = args.rate_limit
     return settings
 
 
 def _credentials(args):
-    """From ``--credentials FILE`` (kept current as tokens rotate), else the token in the environment."""
-    store = getattr(args, "store", None)
-    if store is not None:
-        return store.credentials
+    """The token in the environment; ``None`` with ``--credentials`` (the host reads the store on each call)."""
+    if getattr(args, "store", None) is not None:
+        return None
     token = os.environ.get(TOKEN_ENV)
     return {"mode": "access_token", "access_token": token} if token else {}
 
 
-def _open_store(path, must_exist=True):
-    store = CredentialsFile(path)
-    if must_exist:
-        try:
-            store.load()
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read credentials file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+def _open_store(spec, must_exist=True):
+    """``--credentials``: a file path or a redis:// URL, read once here so a typo is a usage error."""
+    try:
+        store = open_store(spec)
+        if must_exist and store.read() is None:
+            raise UsageError(f"no credentials stored at {store!r}: write them with "
+                             "`modulex-pinterest auth login` or `auth import`")
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
     return store
+
+
+def _host(args):
+    """The reference host; with a Redis store, the rate budget lives in the same Redis."""
+    store = getattr(args, "store", None)
+    budget = store.rate_budget() if hasattr(store, "rate_budget") else None
+    return Host(budget=budget)
 
 
 def cmd_actions(args, host):
@@ -87,13 +97,14 @@ def cmd_describe(args, host):
 
 def cmd_run(args, host):
     host.action(PLUGIN, args.action)
-    output = host.run(PLUGIN, args.action, _read_input(args.input), _credentials(args), _settings(args))
+    output = host.run(PLUGIN, args.action, _read_input(args.input), _credentials(args), _settings(args),
+                      store=args.store)
     _print_json(output)
     return 0 if output.get("success") else 1
 
 
 def cmd_check(args, host):
-    result = host.check(PLUGIN, _credentials(args), _settings(args))
+    result = host.check(PLUGIN, _credentials(args), _settings(args), store=args.store)
     _print_json(result)
     return 0 if result.get("success") else 1
 
@@ -107,7 +118,7 @@ def cmd_auth_login(args, host):
     except OSError as exc:
         raise UsageError(f"cannot read the app secret file: {exc.strerror}: {exc.filename}") from None
     oauth = next(m for m in host.manifest(PLUGIN)["credentials"] if m["mode"] == "oauth2")
-    store = _open_store(args.credentials, must_exist=False)
+    store = args.store
     try:
         credentials = login(oauth, args.app_id, app_secret, store, base_url=args.base_url,
                             authorization_url=args.authorization_url, port=args.port, wait=args.wait,
@@ -115,14 +126,25 @@ def cmd_auth_login(args, host):
     except LoginError as exc:
         print(f"modulex-pinterest: login failed: {exc}", file=sys.stderr)
         return 1
-    _print_json({"success": True, "credentials_file": store.path, "expires_at": credentials.get("expires_at")})
+    _print_json({"success": True, "credentials": store.grant_id, "expires_at": credentials.get("expires_at")})
     return 0
 
 
 def cmd_auth_refresh(args, host):
-    result = host.refresh(PLUGIN, args.store.credentials, _settings(args))
-    _print_json(dict(result, credentials_file=args.store.path))
+    result = host.refresh(PLUGIN, args.store, _settings(args))
+    _print_json(dict(result, credentials=args.store.grant_id))
     return 0 if result.get("success") else 1
+
+
+def cmd_auth_import(args, host):
+    """Copy a credentials file into any store (a file or Redis), e.g. to share one grant between machines."""
+    source = _open_store(args.file)
+    try:
+        args.store.save(source.read())
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    _print_json({"success": True, "credentials": args.store.grant_id})
+    return 0
 
 
 def _interrupt(signum, frame):
@@ -131,7 +153,7 @@ def _interrupt(signum, frame):
 
 def cmd_options(args, host):
     result = host.options(PLUGIN, args.action, args.field, _read_input(args.input), _credentials(args),
-                          _settings(args), bookmark=args.bookmark)
+                          _settings(args), bookmark=args.bookmark, store=args.store)
     _print_json(result)
     return 0 if result.get("success") else 1
 
@@ -146,16 +168,18 @@ def cmd_tools(args, host):
 def cmd_mcp(args, host):
     from .mcp_server import serve
 
-    serve(host, PLUGIN, lambda: _credentials(args), _settings(args))
+    serve(host, PLUGIN, lambda: _credentials(args), _settings(args), store=args.store)
     return 0
 
 
 def cmd_sandbox(args, host):
     from .sandbox import Sandbox
 
-    sandbox = Sandbox(host=args.host, port=args.port)
+    sandbox = Sandbox(host=args.host, port=args.port, access_token_ttl=args.token_lifetime,
+                      rate_limit=args.rate_limit)
     sandbox.start()
-    print(json.dumps({"base_url": sandbox.base_url, "access_token": sandbox.access_token}), flush=True)
+    print(json.dumps({"base_url": sandbox.base_url, "access_token": sandbox.access_token,
+                      "app_id": sandbox.app_id, "app_secret": sandbox.app_secret}), flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         signal.pause()
@@ -172,6 +196,10 @@ def cmd_demo(args, host):
     return run_demo(host, PLUGIN, as_json=args.json)
 
 
+CREDENTIALS_HELP = ("a credentials JSON file, or redis://HOST:PORT/DB?key=KEY (pip install "
+                    "'modulex-pinterest[redis]'); kept current as OAuth tokens rotate, shared safely by many processes")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="modulex-pinterest", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -181,10 +209,11 @@ def build_parser():
                                           "the OAuth token URL is {base-url}/oauth/token")
         p.add_argument("--timeout", type=float, help="read timeout in seconds (connect timeout is at most 5 s)")
         p.add_argument("--max-retries", type=int, help="retries for reads and never-sent creates (default 3)")
+        p.add_argument("--rate-limit", type=float, metavar="N",
+                       help="requests per second per grant, shared by every process using the same credentials "
+                            "(default: plugin.yaml's, Pinterest's published per-user limit)")
         if credentials:
-            p.add_argument("--credentials", metavar="FILE",
-                           help=f"credentials JSON (either mode), rewritten when OAuth tokens rotate; "
-                                f"default: {TOKEN_ENV}")
+            p.add_argument("--credentials", metavar="FILE|URL", help=CREDENTIALS_HELP + f"; default: {TOKEN_ENV}")
         return p
 
     sub.add_parser("actions", help="list the actions as JSON").set_defaults(func=cmd_actions)
@@ -214,17 +243,32 @@ def build_parser():
     p = with_connection(auth_sub.add_parser("login", help="authorize the app in a browser; store the tokens"), False)
     p.add_argument("--app-id", required=True)
     p.add_argument("--app-secret-file", required=True, metavar="FILE", help="a file holding the app secret")
-    p.add_argument("--credentials", required=True, metavar="FILE", help="where to write the credentials (0600)")
+    p.add_argument("--credentials", required=True, metavar="FILE|URL", help="where to store the credentials: "
+                                                                             + CREDENTIALS_HELP)
     p.add_argument("--authorization-url", help="default: the manifest's, or the sandbox's with a loopback --base-url")
     p.add_argument("--port", type=int, default=8085, help="loopback port for the redirect (default 8085; 0: any)")
     p.add_argument("--wait", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
     p.set_defaults(func=cmd_auth_login)
-    p = with_connection(auth_sub.add_parser("refresh", help="refresh the tokens in a credentials file now"), False)
-    p.add_argument("--credentials", required=True, metavar="FILE")
+    p = with_connection(auth_sub.add_parser("refresh", help="refresh stored OAuth tokens now (e.g. on a schedule)"),
+                        False)
+    p.add_argument("--credentials", required=True, metavar="FILE|URL", help=CREDENTIALS_HELP)
     p.set_defaults(func=cmd_auth_refresh)
-    p = sub.add_parser("sandbox", help="serve the embedded Pinterest sandbox until interrupted")
+    p = auth_sub.add_parser("import", help="copy a credentials file into a store (a file or Redis)")
+    p.add_argument("file", metavar="FILE", help="a credentials JSON file")
+    p.add_argument("--credentials", required=True, metavar="FILE|URL", help="the store to write: " + CREDENTIALS_HELP)
+    p.set_defaults(func=cmd_auth_import)
+    from .sandbox.server import DEMO_APP_ID, DEMO_APP_SECRET
+
+    p = sub.add_parser("sandbox", help="serve the embedded Pinterest sandbox until interrupted",
+                       description="Serve the embedded Pinterest sandbox until interrupted. Its first output line is "
+                                   "JSON with base_url, access_token and the OAuth app it knows "
+                                   f"(app id {DEMO_APP_ID}, app secret {DEMO_APP_SECRET}) for `auth login`.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--token-lifetime", type=int, default=2592000, metavar="SECONDS",
+                   help="lifetime of the access tokens its token endpoint issues (default 30 days)")
+    p.add_argument("--rate-limit", type=float, metavar="N",
+                   help="answer 429 past N requests per second per user, as Pinterest does (default: no limit)")
     p.set_defaults(func=cmd_sandbox)
     p = sub.add_parser("demo", help="run a sample workflow against the embedded sandbox")
     p.add_argument("--json", action="store_true", help="print each node's raw output as JSON lines")
@@ -235,11 +279,10 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        plugins = []
-        if getattr(args, "credentials", None) and args.func is not cmd_auth_login:
-            args.store = _open_store(args.credentials)
-            plugins.append(args.store)
-        return args.func(args, Host(plugins=plugins))
+        args.store = None
+        if getattr(args, "credentials", None):
+            args.store = _open_store(args.credentials, must_exist=args.func not in (cmd_auth_login, cmd_auth_import))
+        return args.func(args, _host(args))
     except (UsageError, HostError) as exc:
         print(f"modulex-pinterest: error: {exc}", file=sys.stderr)
         return 2

@@ -40,7 +40,8 @@ class ApiError(Exception):
     """A call that did not produce a usable response.
 
     ``kind`` says what happened ("http", "timeout", "connection",
-    "bad_response", "too_large"); ``sent`` says whether the
+    "bad_response", "too_large", "rate_limited": the shared budget had no
+    room in time, nothing sent); ``sent`` says whether the
     request may have reached Pinterest (``None``: unknown).
     """
 
@@ -167,7 +168,7 @@ def _never_sent(exc):
 class Settings:
     """The host's settings for this plugin, with defaults; unknown keys are ignored."""
 
-    def __init__(self, settings, default_base_url, default_token_url=None):
+    def __init__(self, settings, default_base_url, default_token_url=None, default_rate_limit=100.0):
         settings = settings or {}
         self.base_url = check_base_url(str(settings.get("base_url") or default_base_url))
         connect, read = _timeouts(settings.get("timeout"))
@@ -176,16 +177,18 @@ class Settings:
         self.deadline = _positive_float(settings.get("deadline"), DEFAULT_DEADLINE, "deadline")
         self.max_wait = _positive_float(settings.get("max_retry_wait"), DEFAULT_MAX_WAIT, "max_retry_wait")
         self.backoff = _positive_float(settings.get("retry_backoff"), BACKOFF_BASE, "retry_backoff")
+        self.rate_limit = _positive_float(settings.get("rate_limit"), default_rate_limit, "rate_limit",
+                                          "number of requests per second")
         token_url = settings.get("token_url") or (
             f"{self.base_url}/oauth/token" if settings.get("base_url") else default_token_url)
         self.token_url = check_base_url(str(token_url)) if token_url else None
 
 
-def _positive_float(value, default, name):
+def _positive_float(value, default, name, unit="number of seconds"):
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"setting '{name}' must be a positive number of seconds")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ValueError(f"setting '{name}' must be a positive {unit}")
     return float(value)
 
 
@@ -206,6 +209,32 @@ def _timeouts(value):
     return min(seconds, DEFAULT_CONNECT_TIMEOUT), seconds
 
 
+class Pacing:
+    """The host's shared rate budget, as one grant's client uses it.
+
+    Before each request it reserves a slot for the request's rate-limit
+    category; a 429 or an exhausted ``X-RateLimit-Remaining`` pauses every
+    worker sharing the grant.
+    """
+
+    def __init__(self, budget, grant, rate):
+        self._budget = budget
+        self._grant = grant
+        self._rate = rate
+
+    def __repr__(self):
+        return f"Pacing({self._rate:g}/s)"
+
+    def _key(self, category):
+        return f"{self._grant}:{category}"
+
+    def reserve(self, category, max_wait):
+        return self._budget.reserve(self._key(category), self._rate, max_wait)
+
+    def pause(self, category, seconds):
+        self._budget.pause(self._key(category), seconds)
+
+
 class PinterestClient:
     """Calls for one action run: a shared session, this run's credentials and settings.
 
@@ -214,9 +243,11 @@ class PinterestClient:
     text this client produces.
     """
 
-    def __init__(self, session, settings, auth, secrets=(), *, sleep=time.sleep, rand=random.random,
-                 clock=time.monotonic):
+    def __init__(self, session, settings, auth, secrets=(), *, pacing=None, deadline=None, sleep=time.sleep,
+                 rand=random.random, clock=time.monotonic):
         self._session = session
+        self._pacing = pacing
+        self._deadline = deadline  # the whole action's, when the caller has one
         self._settings = settings
         self._auth = BearerAuth(auth) if isinstance(auth, str) else auth
         self._secrets = tuple(secrets) + ((auth,) if isinstance(auth, str) else ())
@@ -227,17 +258,18 @@ class PinterestClient:
     def __repr__(self):
         return f"PinterestClient(base_url={self._settings.base_url!r}, auth=[redacted])"
 
-    def get(self, path, params=None):
-        return self._call("GET", path, params=params, idempotent=True)
+    def get(self, path, params=None, *, category=None):
+        """``category``: Pinterest's rate-limit category of the call (``org_read``), for the shared budget."""
+        return self._call("GET", path, params=params, idempotent=True, category=category)
 
-    def post(self, path, body):
-        return self._call("POST", path, json=body, idempotent=False)
+    def post(self, path, body, *, category=None):
+        return self._call("POST", path, json=body, idempotent=False, category=category)
 
     def post_form(self, url, data):
         """A form POST to an absolute URL (the OAuth token endpoint); never resent once it may have arrived."""
         return self._call("POST", url, data=data, idempotent=False)
 
-    def _call(self, method, path, *, params=None, json=None, data=None, idempotent):
+    def _call(self, method, path, *, params=None, json=None, data=None, idempotent, category=None):
         """Send with retries; return the decoded JSON object or raise ApiError.
 
         Reads retry on connection errors, timeouts, 429 and 5xx. A create is
@@ -246,12 +278,16 @@ class PinterestClient:
         """
         settings = self._settings
         url = path if path.startswith(("https://", "http://")) else settings.base_url + path
-        deadline = self._clock() + settings.deadline
+        deadline = self._deadline if self._deadline is not None else self._clock() + settings.deadline
         attempt = 0
         while True:
             try:
-                return self._once(method, url, deadline, params=params, json=json, data=data)
+                self._pace(category, deadline)
+                return self._once(method, url, deadline, params=params, json=json, data=data, category=category)
             except ApiError as error:
+                if error.status == 429 and self._pacing is not None and category is not None:
+                    self._pacing.pause(category, error.retry_after if error.retry_after is not None
+                                       else min(BACKOFF_CAP, settings.backoff * (2 ** attempt)))
                 wait = self._retry_wait(error, attempt, idempotent, deadline)
                 if wait is None:
                     raise
@@ -259,6 +295,19 @@ class PinterestClient:
                           error.kind, attempt + 1)
                 self._sleep(wait)
                 attempt += 1
+
+    def _pace(self, category, deadline):
+        """Wait for this request's slot in the shared budget; fail at once when
+        the slot comes after the action's deadline (nothing is sent)."""
+        if self._pacing is None or category is None:
+            return
+        limit = max(0.0, min(deadline - self._clock(), self._settings.max_wait))
+        wait = self._pacing.reserve(category, limit)
+        if wait > limit:
+            raise ApiError("rate_limited", f"the rate budget this connection shares has no room for {wait:.1f} s, "
+                           "past this action's deadline or max_retry_wait", retry_after=wait, sent=False)
+        if wait > 0:
+            self._sleep(wait)
 
     def _retry_wait(self, error, attempt, idempotent, deadline):
         """How long to wait before trying again, or None to give up now."""
@@ -280,7 +329,7 @@ class PinterestClient:
             return None
         return wait
 
-    def _once(self, method, url, deadline, **payload):
+    def _once(self, method, url, deadline, category=None, **payload):
         remaining = deadline - self._clock()
         if remaining <= 0:
             raise ApiError("timeout", "the action's deadline passed before the request was sent", sent=False)
@@ -301,9 +350,19 @@ class PinterestClient:
             raise ApiError("connection", detail, sent=False if never_sent else None) from None
         except requests.exceptions.RequestException as exc:
             raise ApiError("connection", "the request could not be sent (" + type(exc).__name__ + ")", sent=False) from None
+        if self._pacing is not None and category is not None and response.status_code != 429:
+            self._report_remaining(response, category)
         with response:
             raw = self._read_body(response, deadline)
         return self._decode(response, raw)
+
+    def _report_remaining(self, response, category):
+        """``X-RateLimit-Remaining: 0``: the window is spent; everyone sharing the grant waits for its reset."""
+        if response.headers.get("X-RateLimit-Remaining", "").strip() != "0":
+            return
+        reset = _retry_after_seconds(response)
+        if reset:
+            self._pacing.pause(category, min(reset, self._settings.max_wait))
 
     def _read_body(self, response, deadline):
         """Read the body in pieces as they arrive, bounded in size and by the deadline.

@@ -71,6 +71,8 @@ def describe(error, context, secrets=()):
         text = f"Request to Pinterest timed out: {error.detail}"
     elif error.kind == "connection":
         text = f"Could not reach Pinterest: {error.detail}"
+    elif error.kind == "rate_limited":
+        text = f"Rate limited before sending: {error.detail}; nothing was sent, {_when(error.retry_after)}"
     elif error.kind in ("bad_response", "too_large"):
         text = f"Pinterest returned an unusable response{note}: {error.detail}"
     elif status == 401:

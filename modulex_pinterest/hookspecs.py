@@ -1,36 +1,132 @@
-"""The ModuleX host contract, as a host publishes it.
+"""The ModuleX host contract, version 2, as a host publishes it.
 
 No ModuleX host package is public, so this plugin carries the contract it is
-built against: the pluggy project name, the entry-point group, and the hooks.
-A host builds ``pluggy.PluginManager(PROJECT_NAME)``, adds these specs, and
-loads plugins from ``ENTRY_POINT_GROUP``. Hooks are called with keyword
-arguments; an implementation may accept a subset of them, so arguments can be
-added here later without breaking plugins.
+built against: the pluggy project name, the entry-point group, the hooks, and
+the small protocol of what a host offers a plugin (:class:`PluginHost`).
+
+A host builds ``pluggy.PluginManager(PROJECT_NAME)``, adds these specs, loads
+plugins from ``ENTRY_POINT_GROUP``, and calls each hook with keyword
+arguments, on the one plugin that owns the call (``pm.subset_hook_caller``),
+so that no plugin ever receives another plugin's credentials. Each plugin's
+manifest says which ``contract_version`` it needs.
+
+Version 2 replaced version 1's ``hooks`` argument (the host's hook relay, to
+which a plugin broadcast rotated credentials) with ``host``, an object that
+serves one plugin and one set of credentials. A host still written to version
+1 fails when it registers a version 2 plugin (pluggy names the ``host``
+argument it does not know), not in the middle of a run.
 """
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
 
 import pluggy
 
 PROJECT_NAME = "modulex"
 ENTRY_POINT_GROUP = "modulex.plugins"
+CONTRACT_VERSION = 2
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
+Credentials = dict[str, Any]
+
+
+@runtime_checkable
+class CredentialStore(Protocol):
+    """Where one connection's credentials live, shared by every worker that uses them.
+
+    OAuth 2.0 refresh tokens rotate, and presenting a rotated one can revoke
+    the whole grant, so a refresh follows one protocol on every worker and
+    machine: take :meth:`lease`, :meth:`read` again under it, use what is
+    stored if another worker already refreshed, else refresh and
+    :meth:`swap` the new tokens in before using them.
+    """
+
+    grant_id: str
+    """A stable, non-secret name for the stored grant, the same on every
+    worker that shares it (a file's real path, a Redis key): it keys the rate
+    budget, so workers sharing a grant share one budget."""
+
+    def read(self) -> Credentials | None:
+        """The stored credentials now (``None``: nothing stored)."""
+
+    def lease(self, ttl: float, wait: float) -> AbstractContextManager[bool]:
+        """Hold the refresh lease for this grant while the ``with`` block runs.
+
+        Enters ``True`` once held (for at most ``ttl`` seconds, unless the
+        store renews it), ``False`` if another holder kept it past ``wait``
+        seconds. Before granting it, the store checks that it can write: a
+        refresh whose result cannot be stored would burn the refresh token.
+        A lease saves work; :meth:`swap` is what keeps the store correct.
+        """
+
+    def swap(self, presented_refresh_token: str, credentials: Credentials) -> bool:
+        """Store ``credentials`` only if the stored refresh token is still
+        ``presented_refresh_token`` (compare-and-swap, atomic in the store).
+
+        :returns: whether they were stored.
+        """
+
+
+@runtime_checkable
+class RateBudget(Protocol):
+    """A request budget shared by every worker that uses the same grant.
+
+    Keys name one grant and one of Pinterest's rate-limit categories
+    (``x-ratelimit-category`` in its OpenAPI description, e.g. ``org_read``).
+    """
+
+    def reserve(self, key: str, rate: float, max_wait: float) -> float:
+        """Reserve one request at ``rate`` requests per second.
+
+        :returns: the seconds to wait before sending it (0: now). When the
+            wait would exceed ``max_wait`` nothing is reserved and the wait is
+            returned, so the caller can fail at once, saying when to retry.
+        """
+
+    def pause(self, key: str, seconds: float) -> None:
+        """Nobody sharing ``key`` sends for ``seconds`` (after a 429, a
+        ``Retry-After`` or ``X-RateLimit-Remaining: 0``)."""
+
+
+@runtime_checkable
+class PluginHost(Protocol):
+    """What a host hands one plugin with each call; the plugin reaches no further.
+
+    Built per call for the plugin that owns it and the credentials it passes:
+    nothing in it belongs to another plugin or another connection.
+    """
+
+    contract_version: int
+    credential_store: CredentialStore | None
+    """Where these credentials are stored; ``None`` when the host cannot store
+    refreshed tokens (an OAuth 2.0 refresh then fails before it is sent)."""
+    rate_budget: RateBudget | None
+    """The shared budget; ``None``: the host offers none and the plugin only
+    honours what Pinterest answers."""
+
 
 @hookspec
-def modulex_plugin_manifest():
-    """Describe the plugin: its id, credential modes and actions.
+def modulex_plugin_manifest() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Describe the plugin: its id, contract version, credential modes and actions.
 
     Every plugin contributes one manifest; the host receives a list.
 
     :returns: the manifest loaded from the plugin's ``plugin.yaml``, with
-        ``version`` set and each action's ``input_schema`` and ``output_schema``
+        ``version`` set, ``contract_version`` (the version of this contract it
+        needs) and each action's ``input_schema`` and ``output_schema``
         inlined as JSON Schema (draft 2020-12) objects.
     """
 
 
 @hookspec(firstresult=True)
-def modulex_execute_action(plugin, action, inputs, credentials, settings, hooks):
+def modulex_execute_action(  # type: ignore[empty-body]
+    plugin: str, action: str, inputs: dict[str, Any], credentials: Credentials, settings: dict[str, Any],
+    host: PluginHost,
+) -> dict[str, Any] | None:
     """Run one action of one plugin.
 
     :param plugin: the id of the plugin that should answer (``manifest["id"]``).
@@ -38,12 +134,12 @@ def modulex_execute_action(plugin, action, inputs, credentials, settings, hooks)
     :param inputs: the node's inputs, validated by the plugin against the
         action's input schema.
     :param credentials: a dict with ``mode`` and that mode's fields as declared
-        in the manifest's ``credentials``.
+        in the manifest's ``credentials``; with a ``host.credential_store``,
+        what the host read from it.
     :param settings: the host's configuration, every key optional, unknown keys
-        ignored (``base_url``, ``timeout``, ...).
-    :param hooks: the calling host's hook relay (``pm.hook``), through which a
-        plugin calls the hooks the host implements, such as
-        :func:`modulex_credentials_updated`.
+        ignored (``base_url``, ``timeout``, ``rate_limit``, ...).
+    :param host: what the host offers this plugin for this call
+        (:class:`PluginHost`).
     :returns: the output object, valid against the action's output schema;
         failures are values (``{"success": False, "error": "..."}``), never
         exceptions. ``None`` when ``plugin`` is not this plugin's id.
@@ -53,13 +149,15 @@ def modulex_execute_action(plugin, action, inputs, credentials, settings, hooks)
 
 
 @hookspec(firstresult=True)
-def modulex_check_credentials(plugin, credentials, settings, hooks):
+def modulex_check_credentials(  # type: ignore[empty-body]
+    plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost,
+) -> dict[str, Any] | None:
     """Test a connection: one cheap authenticated call with these credentials.
 
     :param plugin: the id of the plugin that should answer.
     :param credentials: as for :func:`modulex_execute_action`.
     :param settings: as for :func:`modulex_execute_action`.
-    :param hooks: as for :func:`modulex_execute_action`.
+    :param host: as for :func:`modulex_execute_action`.
     :returns: ``{"success": bool, "error": str | None, "account": str | None}``
         (``account`` is the account name when the provider gives it), or
         ``None`` when ``plugin`` is not this plugin's id.
@@ -69,7 +167,10 @@ def modulex_check_credentials(plugin, credentials, settings, hooks):
 
 
 @hookspec(firstresult=True)
-def modulex_action_options(plugin, action, field, inputs, credentials, settings, hooks, bookmark):
+def modulex_action_options(  # type: ignore[empty-body]
+    plugin: str, action: str, field: str, inputs: dict[str, Any], credentials: Credentials,
+    settings: dict[str, Any], host: PluginHost, bookmark: str | None,
+) -> dict[str, Any] | None:
     """The choices for one input field of a node, for a builder's picker.
 
     The manifest says which fields have options and which fields they depend
@@ -82,7 +183,7 @@ def modulex_action_options(plugin, action, field, inputs, credentials, settings,
     :param inputs: the values chosen so far (the fields it depends on).
     :param credentials: as for :func:`modulex_execute_action`.
     :param settings: as for :func:`modulex_execute_action`.
-    :param hooks: as for :func:`modulex_execute_action`.
+    :param host: as for :func:`modulex_execute_action`.
     :param bookmark: ``None`` for the first page of choices, else the
         ``bookmark`` of the previous answer.
     :returns: ``{"success", "error", "options": [{"label", "value"}], "bookmark"}``,
@@ -93,35 +194,20 @@ def modulex_action_options(plugin, action, field, inputs, credentials, settings,
 
 
 @hookspec(firstresult=True)
-def modulex_refresh_credentials(plugin, credentials, settings, hooks):
+def modulex_refresh_credentials(  # type: ignore[empty-body]
+    plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost,
+) -> dict[str, Any] | None:
     """Refresh OAuth 2.0 credentials now (for example on a schedule, well
-    before the refresh token's own expiry).
-
-    The new credentials reach the host through
-    :func:`modulex_credentials_updated`, as for any refresh.
+    before the refresh token's own expiry), by the same path as a refresh
+    during an action: under the store's lease, stored by compare-and-swap.
 
     :param plugin: the id of the plugin that should answer.
     :param credentials: OAuth 2.0 credentials (``mode: "oauth2"``).
     :param settings: as for :func:`modulex_execute_action`.
-    :param hooks: as for :func:`modulex_execute_action`.
+    :param host: as for :func:`modulex_execute_action`; its
+        ``credential_store`` is required.
     :returns: ``{"success": bool, "error": str | None, "expires_at": int | None}``,
         or ``None`` when ``plugin`` is not this plugin's id.
 
     Stops at first non-None result.
-    """
-
-
-@hookspec
-def modulex_credentials_updated(plugin, credentials):
-    """Implemented by the host: store credentials that a plugin changed.
-
-    Called whenever an OAuth refresh returns new tokens, before the new access
-    token is used. Pinterest rotates refresh tokens, and presenting a rotated
-    one can revoke the user's whole grant, so the host must replace its stored
-    credentials with these (all fields, not only the access token) and use them
-    from then on. Called with the plugin's own lock held: keep it quick.
-
-    :param plugin: the id of the plugin whose credentials changed.
-    :param credentials: the complete new credentials, as the host passes them
-        to :func:`modulex_execute_action`.
     """

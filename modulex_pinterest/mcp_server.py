@@ -60,7 +60,7 @@ def _error(types, text):
     return types.CallToolResult.model_validate({"content": [{"type": "text", "text": text}], "isError": True})
 
 
-def build_server(host, plugin, credentials_provider, settings):
+def build_server(host, plugin, credentials_provider, settings, store=None):
     """The MCP server (not yet running) and the functions it serves: (server, list_tools, call_tool)."""
     anyio, types, Server, _ = _import_mcp()
     manifest = host.manifest(plugin)
@@ -77,7 +77,7 @@ def build_server(host, plugin, credentials_provider, settings):
             return _error(types, f"Unknown tool {name!r}. The tools are: {names}.")
 
         def run():
-            return host.run(plugin, action, dict(arguments or {}), credentials_provider(), settings)
+            return host.run(plugin, action, dict(arguments or {}), credentials_provider(), settings, store=store)
 
         try:
             output = await anyio.to_thread.run_sync(run)
@@ -105,11 +105,15 @@ def build_server(host, plugin, credentials_provider, settings):
     return server, list_tools, call_tool
 
 
-def serve(host, plugin, credentials_provider, settings):
-    """Serve ``plugin``'s actions over stdio until standard input closes."""
+def serve(host, plugin, credentials_provider, settings, store=None):
+    """Serve ``plugin``'s actions over stdio until standard input closes.
+
+    ``credentials_provider()`` gives the credentials of each call; with a
+    ``store`` (``--credentials``) it gives ``None`` and the host reads the
+    store on every call, so rotated tokens are always the stored ones."""
     anyio, _, _, stdio_server = _import_mcp()
-    server, _, _ = build_server(host, plugin, credentials_provider, settings)
-    if not credentials_provider():
+    server, _, _ = build_server(host, plugin, credentials_provider, settings, store)
+    if store is None and not credentials_provider():
         print("modulex-pinterest mcp: warning: no credentials (set PINTEREST_ACCESS_TOKEN or pass --credentials); "
               "tool calls will fail", file=sys.stderr, flush=True)
 

@@ -81,8 +81,8 @@ def clamp_page_size(value):
 def check_inputs(action_name, inputs):
     """Validate ``inputs`` for ``action_name`` and return a normalised copy.
 
-    Normalising means: schema defaults applied, ``page_size`` clamped and made
-    an int, empty optional strings dropped (an empty bookmark means none).
+    Normalising means: schema defaults applied (``page_size`` defaults to the
+    largest page with ``fetch_all``), ``page_size`` clamped and made an int, empty optional strings dropped (an empty bookmark means none).
     Raises :class:`InputError` naming the first broken field and its rule.
     """
     if not isinstance(inputs, dict):
@@ -110,6 +110,7 @@ def check_inputs(action_name, inputs):
         if prop.get("type") == "integer":
             value = int(value)  # 25.0 counts as 25
         if name == "page_size":
-            value = clamp_page_size(value)
+            # A whole-list fetch pages at the caller's page_size, or at the largest page when none was given.
+            value = clamp_page_size(value if "page_size" in inputs or not inputs.get("fetch_all") else PAGE_SIZE_MAX)
         checked[name] = value
     return checked

@@ -2,9 +2,16 @@
 embedded sandbox, a scripted loopback server, and the contract check that
 holds every request the plugin sends to Pinterest's OpenAPI description."""
 
+import os
+import shutil
+import socket
+import subprocess
+import time
+
 import pytest
 
 from modulex_pinterest.host import Host
+from modulex_pinterest.host.budget import LocalRateBudget
 from modulex_pinterest.sandbox import Sandbox
 from scripted_server import ScriptedServer
 
@@ -17,9 +24,17 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def host():
-    """The reference host, with the plugin discovered through its entry point."""
+def session_host():
     return Host()
+
+
+@pytest.fixture
+def host(session_host):
+    """The reference host, with the plugin discovered through its entry point
+    (once per session), and a rate budget of the test's own: one test's 429
+    must not make the next one wait."""
+    session_host.budget = LocalRateBudget()
+    return session_host
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +87,72 @@ def run(host):
         return host.run(PLUGIN, action, inputs, credentials, dict(settings, base_url=base_url))
 
     return _run
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _start_redis(directory):
+    """A throwaway redis-server on a free loopback port: (process, url), or
+    (None, why) when it did not come up. Another program may take the port
+    between choosing and binding it, so try a few."""
+    why = "redis-server did not start"
+    for _ in range(3):
+        port = _free_port()
+        log = directory / f"redis-{port}.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--dir", str(directory)],
+                stdout=out, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and process.poll() is None:
+            if _redis_answers(port):
+                return process, f"redis://127.0.0.1:{port}/0"
+            time.sleep(0.02)
+        process.kill()
+        process.wait()
+        why = f"redis-server on port {port} did not answer PING: {log.read_text(errors='replace')[-500:]}"
+    return None, why
+
+
+def _no_redis(why):
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(why)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A Redis server's URL: $MODULEX_TEST_REDIS_URL, else a redis-server
+    started for this session. Without either, tests that need it skip, except
+    under CI=true, where they fail: CI must test the Redis store."""
+    url = os.environ.get("MODULEX_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    if shutil.which("redis-server") is None:
+        _no_redis("no Redis: set MODULEX_TEST_REDIS_URL=redis://host:port/db or put redis-server on PATH")
+    process, url = _start_redis(tmp_path_factory.mktemp("redis"))
+    if process is None:
+        _no_redis(url)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -273,16 +273,16 @@ def test_pinterest_message_echoing_the_token_is_redacted(server, run):
 
 def test_unknown_action_is_a_value_not_an_exception(host):
     out = host.pm.hook.modulex_execute_action(
-        plugin="pinterest", action="delete_everything", inputs={}, credentials={}, settings={}, hooks=host.pm.hook)
+        plugin="pinterest", action="delete_everything", inputs={}, credentials={}, settings={}, host=None)
     assert out["success"] is False and "Unknown action" in out["error"]
 
 
 def test_other_plugins_calls_are_left_alone(host):
     hook = host.pm.hook
     assert hook.modulex_execute_action(plugin="slack", action="list_boards", inputs={}, credentials={}, settings={},
-                                       hooks=hook) is None
-    assert hook.modulex_check_credentials(plugin="slack", credentials={}, settings={}, hooks=hook) is None
-    assert hook.modulex_refresh_credentials(plugin="slack", credentials={}, settings={}, hooks=hook) is None
+                                       host=None) is None
+    assert hook.modulex_check_credentials(plugin="slack", credentials={}, settings={}, host=None) is None
+    assert hook.modulex_refresh_credentials(plugin="slack", credentials={}, settings={}, host=None) is None
 
 
 def test_check_credentials_names_the_account(host, server):

@@ -225,7 +225,7 @@ def test_a_host_crash_is_a_tool_error_that_shows_no_exception_text(host):
         def manifest(self, plugin):
             return host.manifest(plugin)
 
-        def run(self, *args):
+        def run(self, *args, **kwargs):
             raise RuntimeError("pina_secret-in-a-message")
 
     _, list_tools, call_tool = build_server(CrashingHost(), "pinterest", lambda: {}, {})

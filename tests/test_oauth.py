@@ -1,9 +1,12 @@
 """OAuth 2.0 credentials against the sandbox's token endpoint: refresh before
-expiry and on a 401, rotation handed to the host, single flight, failures
-that stop, the credentials file, and the login helper end to end."""
+expiry and on a 401, rotation stored by compare-and-swap under the store's
+lease, one refresh for many threads, failures that stop, callers that get
+nothing, the credentials file, and the login helper end to end."""
 
+import contextlib
 import json
 import logging
+import os
 import stat
 import subprocess
 import threading
@@ -13,8 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from modulex_pinterest.hookspecs import hookimpl
-from modulex_pinterest.host import CredentialsFile, Host
+from modulex_pinterest.host import CredentialsFile, Host, MemoryStore
 from scripted_server import Reply
 from test_cli import CLI, cli
 
@@ -22,25 +24,18 @@ TOKEN_PATH = "/v5/oauth/token"
 SCOPES = ["boards:read", "boards:write", "pins:read", "pins:write", "user_accounts:read"]
 
 
-class Recorder:
-    """A host-side plugin that records every credentials update."""
+class WatchedStore(MemoryStore):
+    """A memory store that notes how many requests the sandbox had seen when each write landed."""
 
-    def __init__(self):
-        self.updates = []
+    def __init__(self, credentials, sandbox=None):
+        super().__init__(credentials)
+        self.sandbox = sandbox
+        self.writes = []
 
-    @hookimpl
-    def modulex_credentials_updated(self, plugin, credentials):
-        self.updates.append((plugin, dict(credentials)))
-
-
-@pytest.fixture
-def recorder():
-    return Recorder()
-
-
-@pytest.fixture
-def oauth_host(recorder):
-    return Host(plugins=[recorder])
+    def swap(self, presented_refresh_token, credentials):
+        stored = super().swap(presented_refresh_token, credentials)
+        self.writes.append((stored, len(self.sandbox.exchanges) if self.sandbox else None))
+        return stored
 
 
 def authorize(sandbox):
@@ -60,108 +55,170 @@ def token_requests(sandbox):
     return [e for e in sandbox.exchanges if e.path == TOKEN_PATH]
 
 
-def run_oauth(host, sandbox, credentials, action="list_boards", inputs=None, **settings):
-    return host.run("pinterest", action, inputs or {}, credentials, dict(settings, base_url=sandbox.base_url))
+def run_oauth(host, sandbox, store, action="list_boards", inputs=None, credentials=None, **settings):
+    return host.run("pinterest", action, inputs or {}, credentials, dict(settings, base_url=sandbox.base_url),
+                    store=store)
 
 
-def test_an_expired_token_is_refreshed_once_then_used_and_the_host_gets_the_new_tokens(oauth_host, recorder, sandbox):
+def test_an_expired_token_is_refreshed_once_and_stored_before_it_is_used(host, sandbox):
     credentials = authorize(sandbox)
+    store = WatchedStore(dict(credentials, expires_at=int(time.time()) - 10), sandbox)
     sandbox.clear_exchanges()
-    stale = dict(credentials, expires_at=int(time.time()) - 10)
-    out = run_oauth(oauth_host, sandbox, stale)
+    out = run_oauth(host, sandbox, store)
     assert out["success"], out
     (refresh,) = token_requests(sandbox)
     form = parse_qs(refresh.body.decode())
     assert form == {"grant_type": ["refresh_token"], "refresh_token": [credentials["refresh_token"]],
                     "continuous_refresh": ["true"]}
     assert refresh.headers["Authorization"].startswith("Basic ")
-    (plugin, updated), = recorder.updates
-    assert plugin == "pinterest"
+    updated = store.read()
     assert updated["access_token"] != credentials["access_token"]
     assert updated["refresh_token"] != credentials["refresh_token"]  # rotated
     assert updated["expires_at"] > time.time() + 3600
     assert updated["app_secret"] == credentials["app_secret"] and updated["mode"] == "oauth2"
     boards_call = [e for e in sandbox.exchanges if e.path == "/v5/boards"][0]
     assert boards_call.headers["Authorization"] == f"Bearer {updated['access_token']}"
-    # The order matters: the host had the new tokens before the new access token was used.
-    assert sandbox.exchanges.index(refresh) < sandbox.exchanges.index(boards_call)
+    # The order matters: the store had the new tokens before the new access token was used.
+    assert store.writes == [(True, 1)] and sandbox.exchanges.index(boards_call) == 1
+    assert not sandbox.grant_revoked(updated["refresh_token"])
 
 
-def test_missing_access_token_is_fetched_with_the_refresh_token(oauth_host, recorder, sandbox):
+def test_missing_access_token_is_fetched_with_the_refresh_token(host, sandbox):
     credentials = authorize(sandbox)
     del credentials["access_token"], credentials["expires_at"]
-    assert run_oauth(oauth_host, sandbox, credentials)["success"]
-    assert len(recorder.updates) == 1
+    store = MemoryStore(credentials)
+    sandbox.clear_exchanges()
+    assert run_oauth(host, sandbox, store)["success"]
+    assert store.read()["access_token"] and len(token_requests(sandbox)) == 1
 
 
-def test_a_401_refreshes_once_and_the_call_succeeds(oauth_host, recorder, sandbox):
+def test_a_401_refreshes_once_and_the_call_succeeds(host, sandbox):
     credentials = authorize(sandbox)
     sandbox.expire_access_token(credentials["access_token"])  # Pinterest revoked it early
+    store = MemoryStore(credentials)
     sandbox.clear_exchanges()
-    out = run_oauth(oauth_host, sandbox, credentials)
+    out = run_oauth(host, sandbox, store)
     assert out["success"], out
     assert [e.status for e in sandbox.exchanges] == [401, 200, 200]
-    assert len(token_requests(sandbox)) == 1 and len(recorder.updates) == 1
+    assert store.read()["refresh_token"] != credentials["refresh_token"]
 
 
-def test_a_missing_scope_is_not_fixed_by_refreshing(oauth_host, recorder, sandbox):
+def test_a_missing_scope_is_not_fixed_by_refreshing(host, sandbox):
     credentials = authorize(sandbox)
     sandbox.add_access_token("pina_readonly", scopes=("boards:read", "pins:read"))
-    credentials["access_token"] = "pina_readonly"
+    store = MemoryStore(dict(credentials, access_token="pina_readonly"))
     sandbox.clear_exchanges()
-    out = run_oauth(oauth_host, sandbox, credentials, "create_pin",
+    out = run_oauth(host, sandbox, store, "create_pin",
                     {"board_id": sandbox.boards[0]["id"], "title": "t", "media_url": "https://e.com/a.jpg"})
     assert out["error"].startswith("Authentication failed: the token lacks a required scope")
-    assert token_requests(sandbox) == [] and recorder.updates == []
+    assert token_requests(sandbox) == [] and store.read()["access_token"] == "pina_readonly"
 
 
-def test_invalid_grant_gives_one_clear_error_and_is_not_retried(oauth_host, recorder, sandbox):
-    credentials = dict(authorize(sandbox), refresh_token="pinr_revoked", expires_at=1)
+def test_invalid_grant_gives_one_clear_error_per_attempt_and_stores_nothing(host, sandbox):
+    stored = dict(authorize(sandbox), refresh_token="pinr_revoked", expires_at=1)
+    store = MemoryStore(stored)
     sandbox.clear_exchanges()
-    first = run_oauth(oauth_host, sandbox, credentials)
-    second = run_oauth(oauth_host, sandbox, credentials)
-    for out in (first, second):
+    for _ in range(2):
+        out = run_oauth(host, sandbox, store)
         assert out["success"] is False
         assert out["error"].startswith("Authentication failed") and "invalid_grant" in out["error"]
         assert "Re-authorize the app" in out["error"]
-    assert len(token_requests(sandbox)) == 1  # the rejected refresh token is not presented again
+    assert len(token_requests(sandbox)) == 2  # one per action, never retried within one
     assert [e for e in sandbox.exchanges if e.path == "/v5/boards"] == []
-    assert recorder.updates == []
+    assert store.read() == stored
 
 
-def test_twenty_threads_on_an_expired_token_cause_one_refresh(oauth_host, recorder, sandbox):
-    credentials = dict(authorize(sandbox), expires_at=1)
+def test_twenty_threads_on_an_expired_token_cause_one_refresh(host, sandbox):
+    store = WatchedStore(dict(authorize(sandbox), expires_at=1))
+    stale = store.read()
     sandbox.clear_exchanges()
     results = []
-    threads = [threading.Thread(target=lambda: results.append(run_oauth(oauth_host, sandbox, credentials)))
+    # Every thread passes the same stale credentials, as workers that read the store at once would.
+    threads = [threading.Thread(target=lambda: results.append(run_oauth(host, sandbox, store, credentials=stale)))
                for _ in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(results) == 20 and all(r["success"] for r in results)
-    assert len(token_requests(sandbox)) == 1
-    assert len(recorder.updates) == 1
+    assert len(results) == 20 and all(r["success"] for r in results), results
+    assert len(token_requests(sandbox)) == 1 and store.writes == [(True, None)]
 
 
-def test_stale_credentials_from_the_host_do_not_cause_a_second_refresh(oauth_host, recorder, sandbox):
+def test_a_worker_that_read_the_store_just_before_a_refresh_uses_the_stored_tokens(host, sandbox):
+    store = MemoryStore(dict(authorize(sandbox), expires_at=1))
+    stale = store.read()
+    sandbox.clear_exchanges()
+    assert run_oauth(host, sandbox, store)["success"]
+    # The old refresh token is already rotated: presenting it would revoke the grant.
+    assert run_oauth(host, sandbox, store, credentials=stale)["success"]
+    assert len(token_requests(sandbox)) == 1 and not sandbox.grant_revoked(store.read()["refresh_token"])
+
+
+def test_a_long_dead_refresh_token_gets_invalid_grant_and_nothing_else(host, sandbox):
+    store = MemoryStore(dict(authorize(sandbox), expires_at=1))
+    ancient = store.read()
+    assert host.refresh("pinterest", store, {"base_url": sandbox.base_url})["success"]
+    assert host.refresh("pinterest", store, {"base_url": sandbox.base_url})["success"]
+    current = store.read()
+    sandbox.clear_exchanges()
+    out = run_oauth(host, sandbox, store, credentials=ancient)
+    assert out["success"] is False and "invalid_grant" in out["error"] and "already rotated" in out["error"]
+    assert sandbox.exchanges == [] and store.read() == current
+    assert current["access_token"] not in json.dumps(out) and current["refresh_token"] not in json.dumps(out)
+
+
+def test_the_old_refresh_token_attack_gets_nothing_from_two_hosts_or_two_callers(host, sandbox):
+    """A caller holding only the public app id and an old, rotated refresh
+    token: before contract v2 the plugin's process-wide rotation memory
+    handed it the victim's current credentials."""
+    victim = MemoryStore(dict(authorize(sandbox), expires_at=1))
+    old = victim.read()
+    assert run_oauth(host, sandbox, victim)["success"]
+    current = victim.read()
+    attacker = {"mode": "oauth2", "app_id": old["app_id"], "refresh_token": old["refresh_token"]}
+    other_host = Host()
+    sandbox.clear_exchanges()
+    outputs = [run_oauth(h, sandbox, store, credentials=attacker)
+               for h in (host, other_host) for store in (None, MemoryStore(attacker), victim)]
+    for out in outputs:
+        assert out["success"] is False and out["boards"] == []
+        text = json.dumps(out)
+        assert current["access_token"] not in text and current["refresh_token"] not in text
+    assert sandbox.exchanges == []  # nothing was sent for any of them
+    assert victim.read() == current and not sandbox.grant_revoked(current["refresh_token"])
+
+
+def test_a_host_without_a_store_gets_a_clear_error_and_no_token_request(host, sandbox):
     credentials = dict(authorize(sandbox), expires_at=1)
     sandbox.clear_exchanges()
-    assert run_oauth(oauth_host, sandbox, credentials)["success"]
-    # A host that did not store the update passes the old credentials again:
-    # the old refresh token is already rotated, so presenting it would fail.
-    assert run_oauth(oauth_host, sandbox, credentials)["success"]
-    assert len(token_requests(sandbox)) == 1
+    out = run_oauth(host, sandbox, None, credentials=credentials)
+    assert out["success"] is False and "the host has no credential store" in out["error"]
+    assert sandbox.exchanges == []
+    # A current access token needs no store.
+    assert run_oauth(host, sandbox, None, credentials=dict(credentials, expires_at=None))["success"]
 
 
-def test_a_refresh_that_times_out_is_not_resent(oauth_host, recorder, sandbox):
-    credentials = dict(authorize(sandbox), expires_at=1)
+def test_stored_credentials_of_another_app_secret_are_not_handed_out(host, sandbox):
+    store = MemoryStore(dict(authorize(sandbox), expires_at=1))
+    guess = dict(store.read(), app_secret="not-the-secret")
+    sandbox.clear_exchanges()
+    out = run_oauth(host, sandbox, store, credentials=guess)
+    assert out["success"] is False and "do not match the ones stored" in out["error"]
+    assert sandbox.exchanges == []
+
+
+def test_a_refresh_that_times_out_is_not_resent(host, sandbox):
+    store = MemoryStore(dict(authorize(sandbox), expires_at=1))
+    before = store.read()
     sandbox.clear_exchanges()
     sandbox.inject_fault("delay", delay=1.0, path_prefix=TOKEN_PATH)
-    out = run_oauth(oauth_host, sandbox, credentials, timeout=0.3)
+    out = run_oauth(host, sandbox, store, timeout=0.3)
     assert out["success"] is False and "could not refresh" in out["error"] and "not resent" in out["error"]
-    time.sleep(1.0)
-    assert len(token_requests(sandbox)) == 1 and recorder.updates == []
+    assert store.read() == before
+    deadline = time.monotonic() + 5
+    while not token_requests(sandbox) and time.monotonic() < deadline:  # the delayed answer is logged when sent
+        time.sleep(0.02)
+    assert len(token_requests(sandbox)) == 1
 
 
 @pytest.mark.parametrize("answer, keeps_refresh, expires", [
@@ -169,34 +226,78 @@ def test_a_refresh_that_times_out_is_not_resent(oauth_host, recorder, sandbox):
     ({"access_token": "pina_new", "token_type": "bearer"}, True, None),
     ({"access_token": "pina_new", "refresh_token": "pinr_new", "expires_in": 3600}, False, 3600),
 ])
-def test_token_answers_without_refresh_token_or_lifetime(oauth_host, recorder, server, answer, keeps_refresh, expires):
+def test_token_answers_without_refresh_token_or_lifetime(host, server, answer, keeps_refresh, expires):
     server.script(Reply(body=answer), Reply(body={"items": [], "bookmark": None}),
                   Reply(body={"items": [], "bookmark": None}))
-    old = f"pinr_old_{len(answer)}_{expires}"  # refresh tokens are unique per grant; the plugin remembers rotations
-    credentials = {"mode": "oauth2", "app_id": "1", "app_secret": "s3cret", "refresh_token": old}
-    out = oauth_host.run("pinterest", "list_boards", {}, credentials, {"base_url": server.base_url})
+    old = "pinr_old"
+    store = MemoryStore({"mode": "oauth2", "app_id": "1", "app_secret": "s3cret", "refresh_token": old})
+    out = host.run("pinterest", "list_boards", {}, None, {"base_url": server.base_url}, store=store)
     assert out["success"], out
-    (_, updated), = recorder.updates
+    updated = store.read()
     assert updated["refresh_token"] == (old if keeps_refresh else "pinr_new")
     if expires is None:
         assert "expires_at" not in updated
         # No lifetime: the next call uses the token as it is, no refresh loop.
-        assert oauth_host.run("pinterest", "list_boards", {}, updated, {"base_url": server.base_url})["success"]
+        assert host.run("pinterest", "list_boards", {}, None, {"base_url": server.base_url}, store=store)["success"]
         assert [r.path for r in server.requests] == ["/v5/oauth/token", "/v5/boards", "/v5/boards"]
     else:
         assert updated["expires_at"] >= time.time() + expires - 5
 
 
-def test_no_secret_in_any_log_line(oauth_host, sandbox, caplog):
+def test_no_secret_in_any_log_line(host, sandbox, caplog):
     caplog.set_level(logging.DEBUG)
-    credentials = dict(authorize(sandbox), expires_at=1)
-    first = run_oauth(oauth_host, sandbox, credentials)
-    bad = run_oauth(oauth_host, sandbox, dict(credentials, refresh_token="pinr_revoked_secret", expires_at=1))
+    store = MemoryStore(dict(authorize(sandbox), expires_at=1))
+    credentials = store.read()
+    first = run_oauth(host, sandbox, store)
+    bad = run_oauth(host, sandbox, MemoryStore(dict(credentials, refresh_token="pinr_revoked_secret", expires_at=1)))
     secrets = [credentials["app_secret"], credentials["refresh_token"], credentials["access_token"],
-               "pinr_revoked_secret"]
-    text = caplog.text + repr([r.__dict__ for r in caplog.records]) + repr(first) + repr(bad)
+               store.read()["refresh_token"], store.read()["access_token"], "pinr_revoked_secret"]
+    text = caplog.text + repr([r.__dict__ for r in caplog.records]) + repr(first) + repr(bad) + repr(store)
     for secret in secrets:
         assert secret not in text
+
+
+@contextlib.contextmanager
+def read_only(folder):
+    """A folder nobody can write, root included (root ignores mode bits, not the immutable flag)."""
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+            pytest.skip("cannot make a folder read-only for root here (chattr +i failed)")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+
+
+def test_a_read_only_folder_does_not_burn_the_refresh_token(host, sandbox, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "credentials.json"
+    credentials = dict(authorize(sandbox), expires_at=1)
+    path.write_text(json.dumps(credentials))
+    sandbox.clear_exchanges()
+    with read_only(folder):
+        out = run_oauth(host, sandbox, CredentialsFile(path))
+    assert out["success"] is False and "cannot write to" in out["error"] and "not attempted" in out["error"]
+    assert sandbox.exchanges == [] and json.loads(path.read_text()) == credentials
+
+
+def test_a_symlinked_credentials_file_stays_a_symlink(host, sandbox, tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "pinterest.json"
+    target.write_text(json.dumps(dict(authorize(sandbox), expires_at=1)))
+    link = tmp_path / "pinterest.json"
+    link.symlink_to(target)
+    assert run_oauth(host, sandbox, CredentialsFile(link))["success"]
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert json.loads(target.read_text())["expires_at"] > time.time()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 def test_credentials_file_is_replaced_atomically_with_0600(tmp_path):
@@ -205,11 +306,13 @@ def test_credentials_file_is_replaced_atomically_with_0600(tmp_path):
     path.chmod(0o644)
     before = path.stat().st_ino
     store = CredentialsFile(str(path))
-    store.modulex_credentials_updated(plugin="pinterest", credentials={"mode": "oauth2", "refresh_token": "new"})
+    assert store.swap("old", {"mode": "oauth2", "refresh_token": "new"})
     assert json.loads(path.read_text())["refresh_token"] == "new"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.stat().st_ino != before  # a new file renamed into place, not rewritten in place
-    assert [p.name for p in tmp_path.iterdir()] == ["credentials.json"]
+    assert not store.swap("old", {"mode": "oauth2", "refresh_token": "newer"})  # compare-and-swap
+    assert json.loads(path.read_text())["refresh_token"] == "new"
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == ["credentials.json"]
     assert "new" not in repr(store)
 
 

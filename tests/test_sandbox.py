@@ -12,9 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from modulex_pinterest.sandbox import Exchange, Sandbox
+from modulex_pinterest.sandbox import Exchange, Sandbox, demo_app
+from modulex_pinterest.sandbox.errors import RATE_LIMITED
 
 IMAGE = {"source_type": "image_url", "url": "https://images.example.com/cake.jpg"}
+CALLBACK = "https://app.example.com/cb"
+EXPIRED = {"code": 2, "message": "Authentication failed. The access token has expired."}
 
 
 @pytest.fixture
@@ -65,6 +68,25 @@ def create_pin(sb, http, **fields) -> requests.Response:
 def token_request(sb, data, auth=None) -> requests.Response:
     return requests.post(f"{sb.base_url}/oauth/token", data=data,
                          auth=auth or (sb.app_id, sb.app_secret))
+
+
+def authorize(sb, scopes: str = "boards:read,pins:read", auth=None) -> dict:
+    """One code exchange (a new grant): the token response."""
+    app_id = auth[0] if auth else sb.app_id
+    code = sb.issue_authorization_code(app_id, CALLBACK, scopes)
+    response = token_request(sb, {"grant_type": "authorization_code", "code": code,
+                                  "redirect_uri": CALLBACK}, auth=auth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def rotate(sb, refresh_token: str, auth=None) -> requests.Response:
+    return token_request(sb, {"grant_type": "refresh_token", "refresh_token": refresh_token,
+                              "continuous_refresh": "true"}, auth=auth)
+
+
+def get_boards(sb, token: str) -> requests.Response:
+    return requests.get(f"{sb.base_url}/boards", headers={"Authorization": f"Bearer {token}"})
 
 
 # ----- demo data and objects --------------------------------------------------
@@ -462,10 +484,10 @@ def test_refresh_rotation(sb):
     assert body["access_token"] != first["access_token"]
     headers = {"Authorization": f"Bearer {body['access_token']}"}
     assert requests.get(f"{sb.base_url}/boards", headers=headers).status_code == 200
-    old = token_request(sb, refresh)  # the rotated-out refresh token is dead
-    assert old.status_code == 400 and old.json()["error"] == "invalid_grant"
     third = token_request(sb, {**refresh, "refresh_token": body["refresh_token"]})
     assert third.status_code == 200
+    old = token_request(sb, refresh)  # the rotated-out refresh token is dead (and now its grant)
+    assert old.status_code == 400 and old.json()["error"] == "invalid_grant"
 
 
 def test_refresh_without_continuous_keeps_token(sb):
@@ -489,6 +511,204 @@ def test_issued_tokens_expire_after_ttl():
         response = requests.get(f"{box.base_url}/boards",
                                 headers={"Authorization": f"Bearer {body['access_token']}"})
         assert response.status_code == 401 and "expired" in response.json()["message"]
+        refreshed = rotate(box, body["refresh_token"]).json()  # refreshed tokens get the ttl too
+        assert refreshed["expires_in"] == 0
+        assert get_boards(box, refreshed["access_token"]).json() == EXPIRED
+
+
+def test_issued_token_expires_after_a_short_ttl():
+    with Sandbox(access_token_ttl=1) as box:
+        issued = time.monotonic()
+        body = authorize(box)
+        assert body["expires_in"] == 1
+        assert get_boards(box, body["access_token"]).status_code == 200
+        deadline = issued + 1.5
+        while (response := get_boards(box, body["access_token"])).status_code == 200:
+            assert time.monotonic() < deadline, "the access token outlived its ttl"
+            time.sleep(0.02)
+        assert time.monotonic() - issued >= 0.9  # not before its time (wall vs monotonic slack)
+        assert response.status_code == 401 and response.json() == EXPIRED
+        fresh = rotate(box, body["refresh_token"])  # the refresh token lives on
+        assert fresh.status_code == 200
+        assert get_boards(box, fresh.json()["access_token"]).status_code == 200
+
+
+def test_demo_app_credentials_without_a_running_sandbox():
+    assert demo_app() == {"app_id": Sandbox.app_id, "app_secret": Sandbox.app_secret}
+    assert Sandbox.app_id.isdigit() and Sandbox.app_secret
+
+
+# ----- refresh-token reuse (RFC 9700) -----------------------------------------
+
+
+def test_refresh_token_reuse_revokes_the_whole_grant(sb):
+    first = authorize(sb)
+    second = rotate(sb, first["refresh_token"])
+    assert second.status_code == 200
+    second = second.json()
+    assert get_boards(sb, second["access_token"]).status_code == 200
+    bystander = authorize(sb)  # another grant of the same app and user
+    assert sb.revoked_grants == 0 and not sb.grant_revoked(second["refresh_token"])
+
+    unknown = token_request(sb, {"grant_type": "refresh_token", "refresh_token": "pinr_never_issued",
+                                 "continuous_refresh": "true"})
+    reused = rotate(sb, first["refresh_token"])  # the rotated-away token, replayed
+    assert reused.status_code == unknown.status_code == 400
+    assert reused.json() == unknown.json()  # indistinguishable from an unknown token
+    assert reused.json()["error"] == "invalid_grant" and reused.json()["code"] == 1
+    assert sb.revoked_grants == 1
+
+    for token in (first["access_token"], first["refresh_token"],
+                  second["access_token"], second["refresh_token"]):
+        assert sb.grant_revoked(token)
+    dead = rotate(sb, second["refresh_token"])
+    assert dead.status_code == 400 and dead.json()["error"] == "invalid_grant"
+    legacy = token_request(sb, {"grant_type": "refresh_token", "refresh_token": second["refresh_token"]})
+    assert legacy.status_code == 400 and legacy.json()["error"] == "invalid_grant"
+    for token in (first["access_token"], second["access_token"]):
+        response = get_boards(sb, token)
+        assert response.status_code == 401
+        assert response.json() == {"code": 2, "message": "Authentication failed."}
+
+    assert not sb.grant_revoked(bystander["refresh_token"])
+    assert get_boards(sb, bystander["access_token"]).status_code == 200
+    assert rotate(sb, bystander["refresh_token"]).status_code == 200
+    assert get_boards(sb, sb.access_token).status_code == 200
+    assert not sb.grant_revoked(sb.access_token) and not sb.grant_revoked("pinr_never_issued")
+    assert rotate(sb, first["refresh_token"]).status_code == 400
+    assert sb.revoked_grants == 1  # replaying again revokes nothing new
+
+
+def test_unknown_refresh_token_revokes_nothing(sb):
+    grant = authorize(sb)
+    response = rotate(sb, "pinr_" + "x" * 43)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert sb.revoked_grants == 0
+    assert rotate(sb, grant["refresh_token"]).status_code == 200
+
+
+def test_reuse_under_another_apps_credentials_revokes_nothing(sb):
+    sb.register_app("1500001", "other_secret")
+    first = authorize(sb)
+    second = rotate(sb, first["refresh_token"]).json()
+    response = rotate(sb, first["refresh_token"], auth=("1500001", "other_secret"))
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert sb.revoked_grants == 0 and not sb.grant_revoked(second["refresh_token"])
+    assert get_boards(sb, second["access_token"]).status_code == 200
+    assert rotate(sb, second["refresh_token"]).status_code == 200
+
+
+# ----- rate limit -------------------------------------------------------------
+
+
+def test_rate_limit_answers_429_with_pinterest_headers(contract):
+    with Sandbox(rate_limit=5) as box, requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {box.access_token}"
+        started = time.monotonic()
+        responses = [session.get(f"{box.base_url}/boards") for _ in range(12)]
+        elapsed = time.monotonic() - started
+        exchanges = box.exchanges
+    codes = [r.status_code for r in responses]
+    assert codes[:5] == [200] * 5
+    assert 429 in codes
+    assert codes.count(200) <= 5 + int(elapsed * 5) + 1  # the bucket refills at 5/s, no faster
+    for response in responses[:5]:
+        assert response.headers["X-RateLimit-Limit"] == "5"
+    if elapsed < 0.2:  # less than one token refilled: exact counts
+        assert [r.headers["X-RateLimit-Remaining"] for r in responses[:5]] == ["4", "3", "2", "1", "0"]
+    for response in responses:
+        if response.status_code == 429:
+            assert response.json() == {"code": 8, "message": RATE_LIMITED}
+            assert response.headers["Content-Type"] == "application/json"
+            assert response.headers["X-RateLimit-Limit"] == "5"
+            assert response.headers["X-RateLimit-Remaining"] == "0"
+            assert response.headers["Retry-After"] == "1"  # under one token missing at 5/s
+            assert 1 <= int(response.headers["X-RateLimit-Reset"]) <= 2
+    assert [e.status for e in exchanges] == codes and all(e.fault is None for e in exchanges)
+    if contract is not None:
+        for exchange in exchanges:
+            contract.check_exchange(exchange)
+
+
+def test_rate_limit_refills(contract):
+    with Sandbox(rate_limit=20) as box, requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {box.access_token}"
+        url = f"{box.base_url}/user_account"
+        for _ in range(100):
+            if (response := session.get(url)).status_code == 429:
+                break
+        assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+        deadline = time.monotonic() + 0.5  # one token takes 50 ms at 20/s
+        while (response := session.get(url)).status_code == 429:
+            assert time.monotonic() < deadline, "the bucket did not refill"
+            time.sleep(0.01)
+        assert response.status_code == 200 and response.headers["X-RateLimit-Remaining"] == "0"
+        exchanges = box.exchanges
+    if contract is not None:
+        for exchange in exchanges:
+            contract.check_exchange(exchange)
+
+
+def test_rate_limit_is_per_app_and_spares_auth_failures_and_the_token_endpoint():
+    with Sandbox(rate_limit=2) as box:
+        box.register_app("1500001", "other_secret")
+        for _ in range(5):
+            assert get_boards(box, "pina_unknown").status_code == 401  # no budget spent
+        assert get_boards(box, box.access_token).headers["X-RateLimit-Remaining"] == "1"
+        missing = requests.get(f"{box.base_url}/boards/123/pins",
+                               headers={"Authorization": f"Bearer {box.access_token}"})
+        assert missing.status_code == 404 and missing.headers["X-RateLimit-Remaining"] == "0"
+        assert get_boards(box, box.access_token).status_code == 429
+        # The token endpoint and the consent page are not budgeted, and a token the
+        # demo app obtains shares the demo token's bucket; another app has its own.
+        own = authorize(box)
+        assert get_boards(box, own["access_token"]).status_code == 429
+        box.add_access_token("pina_added")  # the demo app's by default
+        assert get_boards(box, "pina_added").status_code == 429
+        consent = requests.get(f"{box.root_url}/oauth/", allow_redirects=False, params={
+            "client_id": box.app_id, "redirect_uri": CALLBACK, "response_type": "code",
+            "scope": "boards:read"})
+        assert consent.status_code == 302
+        other = authorize(box, auth=("1500001", "other_secret"))
+        assert get_boards(box, other["access_token"]).status_code == 200
+        box.add_access_token("pina_third_app", app_id="42")
+        assert get_boards(box, "pina_third_app").status_code == 200
+
+
+def test_rate_limit_holds_under_concurrency():
+    with Sandbox(rate_limit=10) as box:
+        codes: list[int] = []
+        lock = threading.Lock()
+
+        def worker():
+            with requests.Session() as session:
+                session.headers["Authorization"] = f"Bearer {box.access_token}"
+                for _ in range(5):
+                    status = session.get(f"{box.base_url}/boards", params={"page_size": 1}).status_code
+                    with lock:
+                        codes.append(status)
+
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+    assert len(codes) == 40 and set(codes) <= {200, 429}
+    assert 10 <= codes.count(200) <= 10 + int(elapsed * 10) + 1
+
+
+def test_no_rate_limit_by_default(sb, http):
+    codes = {http.get(f"{sb.base_url}/boards", params={"page_size": 1}).status_code for _ in range(30)}
+    assert codes == {200}
+    assert "X-RateLimit-Limit" not in http.get(f"{sb.base_url}/boards").headers
+
+
+@pytest.mark.parametrize("rate", [0, -1, float("nan"), float("inf")])
+def test_rate_limit_must_be_positive(rate):
+    with pytest.raises(ValueError):
+        Sandbox(rate_limit=rate)
 
 
 def test_token_endpoint_wants_a_form(sb):

@@ -5,6 +5,13 @@ the rest of ``modulex_pinterest``, so a misreading in the plugin's client cannot
 be copied into the server it is tested against.
 """
 
-from .server import Exchange, Sandbox
+from .server import (
+    DEMO_APP_ID,
+    DEMO_APP_SECRET,
+    DEMO_TOKEN,
+    Exchange,
+    Sandbox,
+    demo_app,
+)
 
-__all__ = ["Exchange", "Sandbox"]
+__all__ = ["DEMO_APP_ID", "DEMO_APP_SECRET", "DEMO_TOKEN", "Exchange", "Sandbox", "demo_app"]

@@ -5,7 +5,10 @@ Each endpoint follows its operation in Pinterest's OpenAPI description
 ``board_sections/list_pins``, ``pins/create``, ``user_account/get``,
 ``oauth/token``) plus the browser-facing authorization page ``GET /oauth/``.
 Order of checks: route (404), method (405), bearer token and scopes (401),
-parameters and body (400/413/415), then existence (404).
+rate limit (429, only with ``rate_limit`` set), parameters and body
+(400/413/415), then existence (404). A 401 spends no rate-limit budget (the
+bucket is the token's app's, unknown before the token is); every later answer
+does, and carries ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from .auth import KNOWN_SCOPES, Auth, parse_scopes
 from .errors import ApiError, bad_request
+from .ratelimit import RateLimiter
 from .store import PRIVACY_FILTERS, Store, dumps
 
 JSON = "application/json"
@@ -125,9 +129,10 @@ def validate_pin_create(req: Request) -> dict:
 
 
 class Api:
-    def __init__(self, store: Store, auth: Auth) -> None:
+    def __init__(self, store: Store, auth: Auth, limiter: RateLimiter | None = None) -> None:
         self.store = store
         self.auth = auth
+        self.limiter = limiter
         # (path pattern, method, required scopes or None for no bearer auth, handler)
         self.routes = [
             ("/v5/boards", "GET", ("boards:read",), self.list_boards),
@@ -170,13 +175,22 @@ class Api:
             if method != req.method:
                 allowed.append(method)
                 continue
+            limit_headers: dict[str, str] = {}
             if scopes is not None:
-                self.auth.check_bearer(req.headers.get("authorization"), scopes)
-            for name, value in params.items():
-                if not is_digits(value):
-                    raise bad_request(f"'{name}' must match the pattern: ^\\d+$")
-            req.params = params
-            return handler(req)
+                grant = self.auth.check_bearer(req.headers.get("authorization"), scopes)
+                if self.limiter is not None:
+                    limit_headers = self.limiter.charge(grant.app_id)
+            try:
+                for name, value in params.items():
+                    if not is_digits(value):
+                        raise bad_request(f"'{name}' must match the pattern: ^\\d+$")
+                req.params = params
+                resp = handler(req)
+            except ApiError as err:
+                err.headers.update(limit_headers)
+                raise
+            resp.headers.update(limit_headers)
+            return resp
         if allowed:
             raise ApiError(405, 405, f"Method {req.method} not allowed here.",
                            headers={"Allow": ", ".join(allowed)})

@@ -8,12 +8,21 @@ rotates the refresh token (a new one each time, the presented one dead from
 then on); without it the same refresh token comes back with its remaining,
 unextended lifetime (the legacy hard-limit token). Token-endpoint errors carry
 Pinterest's ``{"code", "message"}`` plus RFC 6749's ``error`` name.
+
+Refresh-token reuse detection (RFC 9700 section 4.14.2): each code exchange
+starts a *grant family*, and every access and refresh token issued from it, or
+by refreshing its tokens, joins that family. A rotated-away refresh token is
+remembered; if its client presents it again, one of two parties holds a copy,
+so the whole family is revoked (its refresh tokens answer ``invalid_grant``,
+its access tokens Pinterest's 401 ``Authentication failed.``) and the request
+gets the same ``invalid_grant`` as an unknown token, telling an attacker nothing.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import secrets
 import threading
 import time
@@ -38,6 +47,7 @@ class Grant:
     app_id: str
     scopes: tuple[str, ...]
     expires_at: float | None  # None: never expires
+    family: int | None = None  # the code exchange it descends from; None: added by a test
 
 
 @dataclass
@@ -67,6 +77,9 @@ class Auth:
         self._tokens: dict[str, Grant] = {}
         self._refresh: dict[str, Grant] = {}
         self._codes: dict[str, Code] = {}
+        self._families = itertools.count(1)
+        self._rotated: dict[str, Grant] = {}  # rotated-away refresh token -> its grant
+        self._revoked: set[int] = set()  # revoked families
 
     # ----- state helpers --------------------------------------------------
 
@@ -98,14 +111,28 @@ class Auth:
         with self._lock:
             return app_id in self._apps
 
+    def grant_revoked(self, token: str) -> bool:
+        """Whether ``token`` (access, refresh or rotated-away refresh) belongs to a revoked family."""
+        with self._lock:
+            grant = self._tokens.get(token) or self._refresh.get(token) or self._rotated.get(token)
+            return grant is not None and grant.family in self._revoked
+
+    @property
+    def revoked_grants(self) -> int:
+        with self._lock:
+            return len(self._revoked)
+
     # ----- bearer auth ----------------------------------------------------
 
-    def check_bearer(self, header: str | None, required: tuple[str, ...]) -> None:
-        """Raise the 401 Pinterest sends for a missing, unknown, expired or under-scoped token."""
+    def check_bearer(self, header: str | None, required: tuple[str, ...]) -> Grant:
+        """The token's grant, or the 401 Pinterest sends for a missing, unknown,
+        revoked, expired or under-scoped token."""
         scheme, _, token = (header or "").strip().partition(" ")
         token = token.strip()
         with self._lock:
             grant = self._tokens.get(token) if scheme.lower() == "bearer" and token else None
+            if grant is not None and grant.family in self._revoked:
+                grant = None  # a revoked token is as unknown as one never issued
         if grant is None:
             raise ApiError(401, CODE_AUTH, AUTH_FAILED)
         if grant.expires_at is not None and grant.expires_at <= time.time():
@@ -113,6 +140,7 @@ class Auth:
         missing = [s for s in required if s not in grant.scopes]
         if missing:
             raise ApiError(401, CODE_SCOPE, f"{MISSING_SCOPE} Missing scopes: {', '.join(missing)}.")
+        return grant
 
     # ----- token endpoint -------------------------------------------------
 
@@ -153,9 +181,10 @@ class Auth:
                                   "invalid_grant: the authorization code is invalid, expired, "
                                   "already used, or was issued for another redirect_uri.")
             now = time.time()
+            family = next(self._families)
             access, refresh = "pina_" + secrets.token_urlsafe(32), "pinr_" + secrets.token_urlsafe(32)
-            self._tokens[access] = Grant(app_id, issued.scopes, now + self.access_token_ttl)
-            self._refresh[refresh] = Grant(app_id, issued.scopes, now + self.refresh_token_ttl)
+            self._tokens[access] = Grant(app_id, issued.scopes, now + self.access_token_ttl, family)
+            self._refresh[refresh] = Grant(app_id, issued.scopes, now + self.refresh_token_ttl, family)
         return self._response("authorization_code", access, issued.scopes, refresh,
                               now + self.refresh_token_ttl, now)
 
@@ -164,12 +193,20 @@ class Auth:
         if not presented:
             raise token_error(400, "invalid_request", "refresh_token is required.")
         rotate = form.get("continuous_refresh", "").lower() == "true"
+        invalid = token_error(400, "invalid_grant",
+                              "invalid_grant: the refresh token is invalid, expired or revoked.")
         with self._lock:
             now = time.time()
+            reused = self._rotated.get(presented)
+            if reused is not None and reused.app_id == app_id and reused.family is not None:
+                # Only the client it was issued to can replay it; another app's
+                # credentials with a stolen token just fail like an unknown one.
+                self._revoked.add(reused.family)
+                raise invalid
             grant = self._refresh.get(presented)
-            if grant is None or grant.app_id != app_id or grant.expires_at <= now:
-                raise token_error(400, "invalid_grant",
-                                  "invalid_grant: the refresh token is invalid, expired or revoked.")
+            if (grant is None or grant.app_id != app_id or grant.expires_at <= now
+                    or grant.family in self._revoked):
+                raise invalid
             scopes = grant.scopes
             if form.get("scope"):
                 asked = parse_scopes(form["scope"])
@@ -179,12 +216,12 @@ class Auth:
                 scopes = asked
             refresh = presented
             if rotate:
-                del self._refresh[presented]
+                self._rotated[presented] = self._refresh.pop(presented)
                 refresh = "pinr_" + secrets.token_urlsafe(32)
-                grant = Grant(app_id, grant.scopes, now + self.refresh_token_ttl)
+                grant = Grant(app_id, grant.scopes, now + self.refresh_token_ttl, grant.family)
                 self._refresh[refresh] = grant
             access = "pina_" + secrets.token_urlsafe(32)
-            self._tokens[access] = Grant(app_id, scopes, now + self.access_token_ttl)
+            self._tokens[access] = Grant(app_id, scopes, now + self.access_token_ttl, grant.family)
         return self._response("refresh_token", access, scopes, refresh, grant.expires_at, now)
 
     def _response(self, response_type: str, access: str, scopes, refresh: str,
@@ -193,7 +230,7 @@ class Auth:
         return {
             "access_token": access,
             "token_type": "bearer",
-            "expires_in": self.access_token_ttl,
+            "expires_in": max(0, int(self.access_token_ttl)),
             "scope": ",".join(scopes),
             "response_type": response_type,
             "refresh_token": refresh,

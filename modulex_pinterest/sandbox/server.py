@@ -25,6 +25,7 @@ from . import auth, data
 from .api import Api, Request, json_response
 from .errors import CODE_RATE_LIMIT, RATE_LIMITED, ApiError
 from .faults import MAX_HANG, Fault, FaultQueue
+from .ratelimit import RateLimiter
 from .store import Store, dumps
 
 log = logging.getLogger("modulex_pinterest.sandbox")
@@ -241,12 +242,36 @@ class _Handler(BaseHTTPRequestHandler):
         raise AssertionError(kind)
 
 
+def demo_app() -> dict[str, str]:
+    """The OAuth app every sandbox registers, for a command line to print before serving."""
+    return {"app_id": DEMO_APP_ID, "app_secret": DEMO_APP_SECRET}
+
+
 class Sandbox:
     """A Pinterest API v5 stand-in on loopback, with demo data, OAuth and fault injection.
 
-    ``seed`` fixes the demo data; ``access_token_ttl``/``refresh_token_ttl`` apply
-    to tokens issued by the token endpoint; ``faults`` is a list of
-    ``inject_fault`` keyword dicts (with ``kind``), queued before serving.
+    ``seed`` fixes the demo data; ``access_token_ttl``/``refresh_token_ttl``
+    (seconds, 0 or less: expired on issue) apply to tokens issued by the token
+    endpoint; ``faults`` is a list of ``inject_fault`` keyword dicts (with
+    ``kind``), queued before serving.
+
+    ``rate_limit`` (requests per second, None: unlimited) budgets every
+    bearer-authenticated endpoint per app (the token's app; the demo token and
+    ``add_access_token`` tokens belong to the demo app unless told otherwise):
+    a token bucket holding ``max(1, rate_limit)`` requests, full at start,
+    refilled continuously. Auth is checked first, so a 401 spends nothing; the
+    token endpoint, the consent page and injected faults are never charged.
+    Over budget: 429 ``{"code": 8, ...}`` with ``Retry-After`` and
+    ``X-RateLimit-Limit/Remaining/Reset``; within it, answers carry
+    ``X-RateLimit-Limit`` and ``X-RateLimit-Remaining``.
+
+    Refresh-token reuse (RFC 9700): presenting a refresh token that
+    ``continuous_refresh`` already rotated away revokes its whole grant (the
+    tokens of one code exchange and of every refresh since). ``grant_revoked(token)``
+    tells whether a token's grant was revoked; ``revoked_grants`` counts them.
+
+    ``app_id``/``app_secret``/``access_token`` are class attributes (also
+    ``demo_app()``), readable before any sandbox exists.
     """
 
     access_token = DEMO_TOKEN
@@ -255,14 +280,17 @@ class Sandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 0,
                  access_token_ttl: int = 2592000, refresh_token_ttl: int = 5184000,
-                 faults: list[dict] | None = None) -> None:
+                 faults: list[dict] | None = None, rate_limit: float | None = None) -> None:
         self.host, self.port, self.seed = host, port, seed
+        self.rate_limit = rate_limit
+        limiter = None if rate_limit is None else RateLimiter(rate_limit)
         self.store = Store(seed)
         data.load_demo(self.store, seed)
         self.auth = auth.Auth(access_token_ttl, refresh_token_ttl)
         self.auth.register_app(DEMO_APP_ID, DEMO_APP_SECRET)
-        self.auth.add_access_token(DEMO_TOKEN, auth.DEFAULT_SCOPES, expires_in=None)
-        self._api = Api(self.store, self.auth)
+        self.auth.add_access_token(DEMO_TOKEN, auth.DEFAULT_SCOPES, expires_in=None,
+                                   app_id=DEMO_APP_ID)
+        self._api = Api(self.store, self.auth, limiter)
         self._faults = FaultQueue()
         for spec in faults or []:
             self._faults.add(Fault(**spec))
@@ -378,11 +406,22 @@ class Sandbox:
     # ----- state helpers --------------------------------------------------
 
     def add_access_token(self, token: str, scopes=auth.DEFAULT_SCOPES,
-                         expires_in: float | None = None) -> None:
-        self.auth.add_access_token(token, scopes, expires_in)
+                         expires_in: float | None = None, app_id: str = DEMO_APP_ID) -> None:
+        """A bearer token outside any grant (never revoked); ``app_id`` picks its rate-limit bucket."""
+        self.auth.add_access_token(token, scopes, expires_in, app_id)
 
     def expire_access_token(self, token: str) -> None:
         self.auth.expire_access_token(token)
+
+    def grant_revoked(self, token: str) -> bool:
+        """Whether the grant of ``token`` (access or refresh, current or rotated away)
+        was revoked by refresh-token reuse; False for tokens the sandbox never issued."""
+        return self.auth.grant_revoked(token)
+
+    @property
+    def revoked_grants(self) -> int:
+        """How many grants refresh-token reuse has revoked so far."""
+        return self.auth.revoked_grants
 
     def register_app(self, app_id: str, app_secret: str) -> None:
         self.auth.register_app(app_id, app_secret)

@@ -1,0 +1,160 @@
+"""A small reference host: what a ModuleX engine does to use plugins.
+
+It builds the PluginManager with the published hookspecs (contract version 2),
+discovers plugins through the ``modulex.plugins`` entry points, and offers
+manifest, run, check, options and refresh. Each call goes to the one plugin
+that owns it (``pm.subset_hook_caller``), with a :class:`HostServices` made for
+that call: the credential store of that connection and the host's rate
+budget. The CLI and the tests go through it, so discovery is exercised for
+real. The plugin never imports this package: a host could be anyone's.
+
+Environment switches (as pytest and datasette have):
+``MODULEX_DISABLE_PLUGIN_AUTOLOAD=1`` skips entry-point discovery;
+``MODULEX_TRACE_HOOKS=1`` logs every hook call and result to stderr
+(outputs only; credentials are not printed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+from .. import hookspecs
+from ..hookspecs import CONTRACT_VERSION, CredentialStore, Credentials, RateBudget
+from .budget import LocalRateBudget
+from .errors import StoreError
+from .stores import CredentialsFile, MemoryStore, open_store
+
+__all__ = ["CredentialsFile", "Host", "HostError", "HostServices", "MemoryStore", "StoreError", "open_store"]
+
+
+class HostError(LookupError):
+    """A request the host cannot route: unknown plugin or action, or a plugin
+    that needs another version of the contract."""
+
+
+@dataclass(frozen=True)
+class HostServices:
+    """What this host hands one plugin for one call (:class:`~modulex_pinterest.hookspecs.PluginHost`)."""
+
+    credential_store: CredentialStore | None
+    rate_budget: RateBudget | None
+    contract_version: int = CONTRACT_VERSION
+
+
+class Host:
+    """Discovers plugins and routes each call to the one plugin it is for.
+
+    ``budget`` is the rate budget shared by every call this host makes
+    (in-process by default; a Redis budget shares it across machines).
+    """
+
+    def __init__(self, plugins: tuple[Any, ...] | list[Any] = (), autoload: bool | None = None,
+                 budget: RateBudget | None = None) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        if autoload is None:
+            autoload = not os.environ.get("MODULEX_DISABLE_PLUGIN_AUTOLOAD")
+        if autoload:
+            self.pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+        for plugin in plugins:
+            self.pm.register(plugin)
+        self.pm.check_pending()
+        if os.environ.get("MODULEX_TRACE_HOOKS"):
+            self._trace()
+        self.budget = budget if budget is not None else LocalRateBudget()
+        self._manifests: dict[str, dict[str, Any]] | None = None
+        self._owners: dict[str, object] = {}
+        self._refused: dict[str, str] = {}
+        self._callers: dict[tuple[str, str], Any] = {}
+
+    def __repr__(self) -> str:
+        return f"<Host plugins={sorted(self.manifests())}>"
+
+    def _trace(self) -> None:
+        def before(hook_name: str, hook_impls: Any, kwargs: dict[str, Any]) -> None:
+            shown = {k: v for k, v in kwargs.items() if k != "credentials"}
+            print(f"[modulex] call {hook_name} {shown}", file=sys.stderr)
+
+        def after(outcome: Any, hook_name: str, hook_impls: Any, kwargs: dict[str, Any]) -> None:
+            print(f"[modulex] done {hook_name} -> {outcome.get_result()!r}"[:2000], file=sys.stderr)
+
+        self.pm.add_hookcall_monitoring(before, after)
+
+    def manifests(self) -> dict[str, dict[str, Any]]:
+        """Every usable plugin's manifest, by plugin id (read once), and who owns each id."""
+        if self._manifests is None:
+            manifests = {}
+            for impl in self.pm.hook.modulex_plugin_manifest.get_hookimpls():
+                manifest = impl.function()
+                needed = manifest.get("contract_version")
+                if needed != CONTRACT_VERSION:
+                    self._refused[manifest["id"]] = (
+                        f"plugin {manifest['id']!r} needs host contract version {needed}; "
+                        f"this host speaks version {CONTRACT_VERSION}")
+                    continue
+                manifests[manifest["id"]] = manifest
+                self._owners[manifest["id"]] = impl.plugin
+            self._manifests = manifests
+        return self._manifests
+
+    def manifest(self, plugin: str) -> dict[str, Any]:
+        try:
+            return self.manifests()[plugin]
+        except KeyError:
+            if plugin in self._refused:
+                raise HostError(self._refused[plugin]) from None
+            found = ", ".join(sorted(self.manifests())) or "none"
+            raise HostError(f"no plugin {plugin!r} is installed (found: {found})") from None
+
+    def action(self, plugin: str, action: str) -> dict[str, Any]:
+        for entry in self.manifest(plugin)["actions"]:
+            if entry["name"] == action:
+                return entry
+        names = ", ".join(entry["name"] for entry in self.manifest(plugin)["actions"])
+        raise HostError(f"plugin {plugin!r} has no action {action!r} (actions: {names})")
+
+    def _call(self, hook_name: str, plugin: str, what: str, credentials: Credentials | None,
+              store: CredentialStore | None, **kwargs: Any) -> dict[str, Any]:
+        """Call ``hook_name`` on ``plugin``'s implementation alone, so no other
+        plugin sees these credentials or this store."""
+        self.manifest(plugin)
+        caller = self._callers.get((hook_name, plugin))
+        if caller is None:
+            owner = self._owners[plugin]
+            others = [p for p in self.pm.get_plugins() if p is not owner]
+            caller = self._callers[(hook_name, plugin)] = self.pm.subset_hook_caller(hook_name, others)
+        if credentials is None:
+            credentials = (store.read() if store is not None else None) or {}
+        result = caller(plugin=plugin, credentials=credentials, **kwargs,
+                        host=HostServices(credential_store=store, rate_budget=self.budget))
+        if result is None:
+            raise HostError(f"plugin {plugin!r} did not answer {what}")
+        return result
+
+    def run(self, plugin: str, action: str, inputs: Any, credentials: Credentials | None = None,
+            settings: dict[str, Any] | None = None, *, store: CredentialStore | None = None) -> dict[str, Any]:
+        """Run one action. With ``store`` and no ``credentials``, they are read from the store."""
+        self.action(plugin, action)
+        return self._call("modulex_execute_action", plugin, f"action {action!r}", credentials, store,
+                          action=action, inputs=inputs, settings=settings or {})
+
+    def check(self, plugin: str, credentials: Credentials | None = None, settings: dict[str, Any] | None = None,
+              *, store: CredentialStore | None = None) -> dict[str, Any]:
+        return self._call("modulex_check_credentials", plugin, "the credential check", credentials, store,
+                          settings=settings or {})
+
+    def options(self, plugin: str, action: str, field: str, inputs: Any, credentials: Credentials | None = None,
+                settings: dict[str, Any] | None = None, bookmark: str | None = None, *,
+                store: CredentialStore | None = None) -> dict[str, Any]:
+        self.action(plugin, action)
+        return self._call("modulex_action_options", plugin, "options", credentials, store,
+                          action=action, field=field, inputs=inputs, settings=settings or {}, bookmark=bookmark)
+
+    def refresh(self, plugin: str, store: CredentialStore, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Refresh a stored grant now (on a schedule, say), the way an action would."""
+        return self._call("modulex_refresh_credentials", plugin, "a refresh", None, store, settings=settings or {})

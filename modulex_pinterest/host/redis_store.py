@@ -1,0 +1,273 @@
+"""Credentials and a rate budget in Redis, shared by workers on many machines.
+
+Pinterest rotates refresh tokens and presenting a rotated one revokes the
+grant, so every worker refreshes by one protocol (see
+:class:`~modulex_pinterest.hookspecs.CredentialStore`): a lease (``SET NX PX``
+with a random owner, released by a Lua compare-and-delete) saves duplicate
+refreshes, and a Lua compare-and-swap on the stored refresh token keeps the
+store correct when a lease holder stalls past its lease.
+
+The budget runs the same GCRA as :class:`~.budget.LocalRateBudget`, in one Lua
+script per call on the Redis server's clock, so workers on machines whose
+clocks disagree still share one rate.
+
+Needs the optional ``redis`` extra and Redis 5 or later (scripts that read
+``TIME`` and then write). Only this module imports ``redis``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
+
+from .budget import IDLE_AFTER, gcra_params
+from .errors import StoreError
+
+log = logging.getLogger(__name__)
+
+SOCKET_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 3.0
+RETRIES = 2
+"""redis-py's default (10 retries with backoff, each up to a timeout) would
+hold a worker for most of a minute when Redis is unreachable; fail sooner."""
+
+SWAP = """
+local stored = redis.call('GET', KEYS[1])
+if not stored then return 0 end
+local ok, current = pcall(cjson.decode, stored)
+if not ok or type(current) ~= 'table' then
+  return redis.error_reply('the stored credentials are not a JSON object')
+end
+if current['refresh_token'] ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# Budget scripts: times in integer microseconds on the server's clock. Lua
+# numbers are doubles (exact for integers below 2**53) and a number returned
+# to the client is truncated to an integer, hence microseconds throughout;
+# '%.0f' writes them without the exponent tostring() would use.
+_BUDGET_PRELUDE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local allow = tonumber(redis.call('GET', KEYS[1])) or 0
+local function store(value, idle_after)
+  local ttl_ms = math.max(1, math.ceil((value - now + idle_after) / 1000))
+  redis.call('SET', KEYS[1], string.format('%.0f', value), 'PX', string.format('%.0f', ttl_ms))
+end
+"""
+
+RESERVE = _BUDGET_PRELUDE + """
+-- ARGV: interval, tau, max_wait, idle_after
+allow = math.max(allow, now - tonumber(ARGV[2]))
+local wait = math.max(0, allow - now)
+if wait > tonumber(ARGV[3]) then return wait end
+store(allow + tonumber(ARGV[1]), tonumber(ARGV[4]))
+return wait
+"""
+
+PAUSE = _BUDGET_PRELUDE + """
+-- ARGV: seconds, idle_after
+local until_ = now + tonumber(ARGV[1])
+if until_ > allow then store(until_, tonumber(ARGV[2])) end
+return 0
+"""
+
+_MAX_SECONDS = 1e9  # caps an infinite max_wait or pause to something Lua can hold exactly
+
+
+def parse_redis_url(url: str) -> tuple[str, str]:
+    """Split ``redis://[[user]:password@]host:port/db?key=KEY`` (or ``rediss://``,
+    ``unix://``) into the URL redis-py accepts and ``KEY``, the Redis key that
+    holds the credentials.
+
+    redis-py passes unknown query parameters on to the connection, which
+    rejects them, so ``key`` is taken out and every other parameter kept.
+    Messages never repeat the URL: it may hold a password.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("a Redis store URL starts with redis://, rediss:// or unix://")
+    try:
+        parts.port  # noqa: B018 (urllib checks the port here, and its message would quote it)
+    except ValueError:
+        raise ValueError(
+            "a Redis store URL needs host:port after the '@'; percent-encode any "
+            "'/', '@', ':' or '?' in the password (for example '/' as %2F)"
+        ) from None
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    keys = [value for name, value in query if name == "key"]
+    if len(keys) != 1 or not keys[0]:
+        raise ValueError(
+            "a Redis store URL names the key that holds the credentials once, "
+            "with ?key=NAME (for example redis://host:6379/0?key=modulex:pinterest)"
+        )
+    rest = urlencode([(name, value) for name, value in query if name != "key"])
+    return urlunsplit(parts._replace(query=rest)), keys[0]
+
+
+def _secrets_of(client: Any) -> tuple[str, ...]:
+    """The client's password, as given and URL-quoted, to scrub from messages."""
+    pool = getattr(client, "connection_pool", None)
+    password = (getattr(pool, "connection_kwargs", None) or {}).get("password")
+    return (password, quote(password, safe="")) if password else ()
+
+
+def _failure(what: str, error: Exception, hidden: tuple[str, ...]) -> StoreError:
+    """A :class:`StoreError` saying what failed and why, with no secret in it."""
+    detail = f"{type(error).__name__}: {error}"
+    for secret in hidden:
+        detail = detail.replace(secret, "***")
+    return StoreError(f"could not {what} ({detail})")
+
+
+class RedisStore:
+    """A :class:`~modulex_pinterest.hookspecs.CredentialStore`: one grant's
+    credentials as one JSON string at one Redis key, with its refresh lease at
+    ``KEY:lease``.
+
+    Building one does not connect; each store keeps one client (one pool of
+    connections), so build one per grant and process and reuse it.
+    """
+
+    def __init__(self, url: str, *, client: redis.Redis | None = None) -> None:
+        """:param url: ``redis://[[user]:password@]host:port/db?key=KEY``.
+        :param client: a ready client to use instead of one built from ``url``
+            (``url`` still names the key)."""
+        base, self.key = parse_redis_url(url)
+        self.grant_id = f"redis:{self.key}"
+        self._lease_key = f"{self.key}:lease"
+        if client is None:
+            client = redis.Redis.from_url(
+                base, decode_responses=True, socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                retry=Retry(ExponentialWithJitterBackoff(cap=0.25, base=0.01), RETRIES),
+            )
+        self._client = client
+        self._hidden = _secrets_of(client)
+        self._swap = client.register_script(SWAP)
+        self._release = client.register_script(RELEASE)
+
+    def __repr__(self) -> str:
+        return f"RedisStore(key={self.key!r})"
+
+    def _call(self, what: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except redis.exceptions.RedisError as error:
+            raise _failure(f"{what} at Redis key {self.key!r}", error, self._hidden) from None
+
+    def read(self) -> dict[str, Any] | None:
+        """The stored credentials, or ``None`` when the key does not exist."""
+        raw = self._call("read the credentials", self._client.get, self.key)
+        if raw is None:
+            return None
+        try:
+            credentials = json.loads(raw)
+        except ValueError:
+            credentials = None
+        if not isinstance(credentials, dict):
+            raise StoreError(f"Redis key {self.key!r} holds something that is not a JSON object of credentials")
+        return credentials
+
+    def save(self, credentials: dict[str, Any]) -> None:
+        """Store ``credentials`` whatever is there (a login or an import, not a refresh)."""
+        self._call("save the credentials", self._client.set, self.key, json.dumps(credentials))
+
+    def swap(self, presented_refresh_token: str, credentials: dict[str, Any]) -> bool:
+        """Store ``credentials`` only if the stored refresh token is still
+        ``presented_refresh_token``, atomically on the server; whether they were stored."""
+        stored = self._call(
+            "swap in refreshed credentials", self._swap,
+            keys=[self.key], args=[presented_refresh_token, json.dumps(credentials)],
+        )
+        return bool(stored)
+
+    @contextmanager
+    def lease(self, ttl: float, wait: float) -> Iterator[bool]:
+        """Hold the refresh lease for at most ``ttl`` seconds; enters ``False``
+        if another holder kept it past ``wait`` seconds.
+
+        Polls every 5 ms, growing to 50 ms, never past the deadline. Releasing
+        deletes the lease only if it is still ours: once ``ttl`` has passed
+        another worker may hold it. A failed release is logged, not raised: the
+        lease expires by itself, and the work done under it already counts.
+        """
+        owner = secrets.token_hex(16)
+        ttl_ms = max(1, math.ceil(ttl * 1000))
+        deadline = time.monotonic() + max(0.0, wait)
+        interval = 0.005
+        while not self._call("take the refresh lease", self._client.set, self._lease_key, owner, nx=True, px=ttl_ms):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                yield False
+                return
+            time.sleep(min(interval, left))
+            interval = min(2 * interval, 0.05)
+        try:
+            yield True
+        finally:
+            try:
+                self._call("release the refresh lease", self._release, keys=[self._lease_key], args=[owner])
+            except StoreError as error:
+                log.warning("%s; it expires by itself within %.1f s", error, ttl)
+
+    def rate_budget(self, prefix: str = "modulex:budget:") -> RedisRateBudget:
+        """A :class:`RedisRateBudget` on this store's connection pool."""
+        return RedisRateBudget(self._client, prefix)
+
+
+class RedisRateBudget:
+    """A :class:`~modulex_pinterest.hookspecs.RateBudget` shared through Redis:
+    the GCRA of :mod:`.budget`, atomic in one script, on the server's clock.
+
+    State for ``key`` lives at ``{prefix}{key}`` (microseconds) and expires
+    once idle, so unused keys vanish by themselves.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str = "modulex:budget:") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._hidden = _secrets_of(client)
+        self._reserve = client.register_script(RESERVE)
+        self._pause = client.register_script(PAUSE)
+
+    def __repr__(self) -> str:
+        return f"RedisRateBudget(prefix={self._prefix!r})"
+
+    def _run(self, what: str, script: Any, key: str, args: list[int]) -> int:
+        try:
+            return int(script(keys=[self._prefix + key], args=args))
+        except redis.exceptions.RedisError as error:
+            raise _failure(f"{what} at Redis key {self._prefix + key!r}", error, self._hidden) from None
+
+    def reserve(self, key: str, rate: float, max_wait: float) -> float:
+        """Reserve one request at ``rate`` per second; the seconds to wait
+        before sending it, or (reserving nothing) the wait that exceeded ``max_wait``."""
+        interval, tau = gcra_params(rate)
+        args = [max(1, round(interval * 1e6)), round(tau * 1e6), math.floor(min(max_wait, _MAX_SECONDS) * 1e6),
+                round(IDLE_AFTER * 1e6)]
+        return self._run("reserve from the rate budget", self._reserve, key, args) / 1e6
+
+    def pause(self, key: str, seconds: float) -> None:
+        """Nobody sharing ``key`` sends for ``seconds``."""
+        if not seconds > 0:
+            return
+        args = [math.ceil(min(seconds, _MAX_SECONDS) * 1e6), round(IDLE_AFTER * 1e6)]
+        self._run("pause the rate budget", self._pause, key, args)
