@@ -1,0 +1,168 @@
+"""Many workers, one grant: real OS processes running the installed command
+against the sandbox, sharing a credentials file or a real Redis.
+
+The sandbox revokes a whole grant when an already-rotated refresh token is
+presented (RFC 9700), and enforces a per-user rate limit, so a second refresh
+or an unshared budget shows up as a revoked grant or a 429, not as a number
+to squint at.
+"""
+
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from modulex_pinterest.host import Host, MemoryStore
+from modulex_pinterest.sandbox import Sandbox
+from test_cli import CLI
+from test_oauth import TOKEN_PATH, authorize, token_requests
+
+WORKERS = 16
+
+
+def start_workers(count, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
+    return [subprocess.Popen([CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            for _ in range(count)]
+
+
+def finish(workers, timeout=120):
+    """(returncode, output) of each worker, waiting for every one to exit."""
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=timeout)
+        results.append((worker.returncode, json.loads(out) if out.strip() else err))
+    return results
+
+
+def expired_grant(sandbox):
+    credentials = dict(authorize(sandbox), expires_at=1)
+    sandbox.clear_exchanges()
+    # Hold the one refresh for a moment, so that the other workers meet the lease, not a finished refresh.
+    sandbox.inject_fault("delay", delay=0.5, path_prefix=TOKEN_PATH)
+    return credentials
+
+
+def newest_tokens(sandbox):
+    (refresh,) = token_requests(sandbox)
+    answer = json.loads(refresh.response_body)
+    return answer["access_token"], answer["refresh_token"]
+
+
+def assert_all_listed_boards(results, sandbox):
+    for returncode, output in results:
+        assert returncode == 0, output
+        assert output["success"] and output["count"] == len(sandbox.boards), output
+
+
+def test_sixteen_processes_sharing_a_credentials_file_refresh_once(sandbox, tmp_path):
+    path = tmp_path / "pinterest.json"
+    credentials = expired_grant(sandbox)
+    path.write_text(json.dumps(credentials))
+    results = finish(start_workers(WORKERS, "run", "list_boards", "--credentials", str(path),
+                                   "--base-url", sandbox.base_url))
+    assert_all_listed_boards(results, sandbox)
+    assert len(token_requests(sandbox)) == 1
+    access_token, refresh_token = newest_tokens(sandbox)
+    stored = json.loads(path.read_text())
+    assert (stored["access_token"], stored["refresh_token"]) == (access_token, refresh_token)
+    assert sandbox.revoked_grants == 0 and not sandbox.grant_revoked(refresh_token)
+    assert {e.headers["Authorization"] for e in sandbox.exchanges if e.path == "/v5/boards"} == {
+        f"Bearer {access_token}"}
+
+
+def test_sixteen_processes_sharing_redis_refresh_once_and_a_seventeenth_does_not(sandbox, tmp_path, redis_url):
+    url = f"{redis_url}?key=test:workers:{uuid.uuid4().hex}"
+    exported = tmp_path / "pinterest.json"
+    exported.write_text(json.dumps(expired_grant(sandbox)))
+    imported = subprocess.run([CLI, "auth", "import", str(exported), "--credentials", url],
+                              capture_output=True, text=True, timeout=60)
+    assert imported.returncode == 0, imported.stderr
+    run = ("run", "list_boards", "--credentials", url, "--base-url", sandbox.base_url)
+    assert_all_listed_boards(finish(start_workers(WORKERS, *run)), sandbox)
+    assert len(token_requests(sandbox)) == 1 and sandbox.revoked_grants == 0
+    access_token, refresh_token = newest_tokens(sandbox)
+    from modulex_pinterest.host.redis_store import RedisStore
+
+    stored = RedisStore(url).read()
+    assert (stored["access_token"], stored["refresh_token"]) == (access_token, refresh_token)
+    assert_all_listed_boards(finish(start_workers(1, *run)), sandbox)
+    assert len(token_requests(sandbox)) == 1  # the seventeenth found fresh tokens in Redis
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["redis-budget", "per-process-budgets"])
+def test_eight_processes_paging_within_a_shared_rate_limit_get_no_429(tmp_path, redis_url, shared):
+    """--rate-limit 20 against a server allowing 20 requests/second per user:
+    with the budget in Redis no 429 is sent; with a budget per process (the
+    control) the server does send them, so the test can tell the two apart."""
+    with Sandbox(rate_limit=20) as sandbox:
+        board = sandbox.add_large_board(120)
+        credentials = authorize(sandbox)
+        if shared:
+            store_arg = f"{redis_url}?key=test:budget:{uuid.uuid4().hex}"
+            from modulex_pinterest.host.redis_store import RedisStore
+
+            RedisStore(store_arg).save(credentials)
+        else:
+            store_arg = str(tmp_path / "pinterest.json")
+            (tmp_path / "pinterest.json").write_text(json.dumps(credentials))
+        sandbox.clear_exchanges()
+        inputs = json.dumps({"board_id": board, "fetch_all": True, "page_size": 10})
+        results = finish(start_workers(8, "run", "list_pins", "--input", inputs, "--rate-limit", "20",
+                                       "--credentials", store_arg, "--base-url", sandbox.base_url))
+        statuses = [e.status for e in sandbox.exchanges]
+    if shared:
+        for returncode, output in results:
+            assert returncode == 0, output
+            assert output["count"] == 120 and output["bookmark"] is None
+        assert 429 not in statuses and statuses.count(200) == 8 * 12
+    else:
+        assert 429 in statuses
+
+
+class Spy:
+    """Another installed plugin, recording every call that reaches it."""
+
+    def __init__(self):
+        self.calls = []
+
+    from modulex_pinterest.hookspecs import hookimpl
+
+    @hookimpl
+    def modulex_plugin_manifest(self):
+        return {"id": "spy", "contract_version": 2, "actions": [{"name": "peek"}]}
+
+    @hookimpl
+    def modulex_execute_action(self, plugin, action, inputs, credentials, settings, host):
+        self.calls.append((plugin, credentials, host))
+        return {"success": True, "error": None} if plugin == "spy" else None
+
+
+def test_a_plugin_never_sees_another_plugins_credentials_or_store(sandbox):
+    spy = Spy()
+    host = Host(plugins=[spy])
+    store = MemoryStore({"mode": "access_token", "access_token": sandbox.access_token})
+    assert host.run("pinterest", "list_boards", {}, settings={"base_url": sandbox.base_url}, store=store)["success"]
+    assert spy.calls == []
+    secret = {"mode": "access_token", "access_token": "spy-secret"}
+    assert host.run("spy", "peek", {}, secret)["success"]
+    assert spy.calls[0][0] == "spy" and spy.calls[0][2].credential_store is None
+    assert "spy-secret" not in repr(sandbox.exchanges) + repr([e.headers for e in sandbox.exchanges])
+
+
+def test_a_plugin_needing_another_contract_version_is_refused_by_name():
+    class Old:
+        from modulex_pinterest.hookspecs import hookimpl
+
+        @hookimpl
+        def modulex_plugin_manifest(self):
+            return {"id": "old", "contract_version": 1, "actions": []}
+
+    host = Host(plugins=[Old()])
+    from modulex_pinterest.host import HostError
+
+    with pytest.raises(HostError, match="needs host contract version 1; this host speaks version 2"):
+        host.manifest("old")
+    assert host.manifest("pinterest")["contract_version"] == 2
