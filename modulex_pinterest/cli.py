@@ -72,7 +72,7 @@ def _open_store(spec, must_exist=True):
         if must_exist and store.read() is None:
             raise UsageError(f"no credentials stored at {store!r}: write them with "
                              "`modulex-pinterest auth login` or `auth import`")
-    except StoreError as exc:
+    except (StoreError, ValueError) as exc:  # ValueError: a malformed redis:// URL
         raise UsageError(str(exc)) from None
     return store
 

@@ -118,3 +118,48 @@ def test_the_benchmark_command_runs(tmp_path):
     assert result.returncode in (0, 1), result.stderr[-2000:]
     assert "1. per call: list_pins, 25 pins" in result.stdout and "0 misses" in result.stdout
     assert json.loads(out.read_text())
+
+
+def test_sandbox_first_line_and_help_name_its_oauth_app(tmp_path):
+    from modulex_pinterest.sandbox import Sandbox
+
+    help_text = cli("sandbox", "--help", cwd=tmp_path).stdout
+    assert Sandbox.app_id in help_text and Sandbox.app_secret in help_text
+    assert "--token-lifetime" in help_text and "--rate-limit" in help_text
+    proc = subprocess.Popen([CLI, "sandbox", "--token-lifetime", "60", "--rate-limit", "50"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        first = json.loads(proc.stdout.readline())
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    assert first["app_id"] == Sandbox.app_id and first["app_secret"] == Sandbox.app_secret
+    assert first["base_url"].startswith("http://127.0.0.1:") and first["access_token"]
+
+
+def test_auth_import_copies_a_credentials_file_into_a_store(tmp_path, sandbox):
+    source = tmp_path / "exported.json"
+    credentials = {"mode": "access_token", "access_token": sandbox.access_token}
+    source.write_text(json.dumps(credentials))
+    target = tmp_path / "store" / "pinterest.json"
+    target.parent.mkdir()
+    result = cli("auth", "import", str(source), "--credentials", str(target), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(target.read_text()) == credentials and (target.stat().st_mode & 0o777) == 0o600
+    assert sandbox.access_token not in result.stdout + result.stderr
+    ran = cli("run", "list_boards", "--credentials", str(target), "--base-url", sandbox.base_url, cwd=tmp_path)
+    assert ran.returncode == 0 and json.loads(ran.stdout)["success"]
+
+
+def test_credentials_that_are_not_there_are_a_usage_error(tmp_path):
+    result = cli("run", "list_boards", "--credentials", str(tmp_path / "missing.json"), cwd=tmp_path)
+    assert result.returncode == 2 and "no credentials stored" in result.stderr and "auth import" in result.stderr
+    result = cli("run", "list_boards", "--credentials", "redis://127.0.0.1:1/0", cwd=tmp_path)
+    assert result.returncode == 2 and "?key=" in result.stderr
+
+
+def test_rate_limit_must_be_positive(tmp_path, sandbox):
+    result = cli("run", "list_boards", "--rate-limit", "0", "--base-url", sandbox.base_url, token=sandbox.access_token,
+                 cwd=tmp_path)
+    assert result.returncode == 1
+    assert "'rate_limit' must be a positive number of requests per second" in json.loads(result.stdout)["error"]

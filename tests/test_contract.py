@@ -551,3 +551,23 @@ def test_sandbox_paginates_demo_and_large_boards(contract, sb, web):
     large_id = large_id if isinstance(large_id, str) else large_id["id"]
     ids = paginate(contract, sb, web, f"/boards/{large_id}/pins", 250)
     assert len(ids) == len(set(ids)) == 1000
+
+
+def test_every_request_in_the_manifest_names_the_specs_rate_limit_category(contract):
+    """The shared budget is kept per Pinterest rate-limit category: the
+    manifest's category for each call must be the spec's x-ratelimit-category."""
+    from modulex_pinterest import manifest
+
+    raw = manifest.raw_manifest()
+    requests_ = [raw["credential_check"]["request"]] + [action["request"] for action in raw["actions"]]
+    checked = 0
+    for request in requests_:
+        for template in filter(None, (request["path"], request.get("section_path"))):
+            path = template.replace("{board_id}", "1").replace("{board_section_id}", "2")
+            op_id = contract.operation_id(request["method"], "/v5" + path)
+            spec_path = next(p for p, ops in contract.spec_dict["paths"].items()
+                             for op in ops.values() if isinstance(op, dict) and op.get("operationId") == op_id)
+            operation = contract.spec_dict["paths"][spec_path][request["method"].lower()]
+            assert request["rate_limit_category"] == operation["x-ratelimit-category"], (template, op_id)
+            checked += 1
+    assert checked == 6
