@@ -147,7 +147,11 @@ def _retry_after_seconds(response, now=None):
 
 def _never_sent(exc):
     """True when a ConnectionError certainly happened before the request left (safe to resend a POST)."""
-    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+    from urllib3.exceptions import (
+        ConnectTimeoutError,
+        NameResolutionError,
+        NewConnectionError,
+    )
 
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True

@@ -182,7 +182,7 @@ class Connection:
                         "worker wrote them without the lease); the new tokens were not used. Retry")
         except (RefreshError, CredentialError):
             raise
-        except Exception as exc:  # the host's store failed: say so, without its internals
+        except Exception as exc:  # noqa: BLE001 - any host's store may fail its own way: say so, without internals
             raise RefreshError(f"Cannot refresh the OAuth access token: the host's credential store failed "
                                f"({type(exc).__name__}: {str(exc)[:200]})") from None
         self.credentials = updated

@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
-from modulex_pinterest.host import CredentialsFile, Host, MemoryStore
 from scripted_server import Reply
 from test_cli import CLI, cli
+
+from modulex_pinterest.host import CredentialsFile, Host, MemoryStore
 
 TOKEN_PATH = "/v5/oauth/token"
 SCOPES = ["boards:read", "boards:write", "pins:read", "pins:write", "user_accounts:read"]

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pluggy
 
 from .. import hookspecs
-from ..hookspecs import CONTRACT_VERSION, CredentialStore, Credentials, RateBudget
+from ..hookspecs import CONTRACT_VERSION, Credentials, CredentialStore, RateBudget
 from .budget import LocalRateBudget
 from .errors import StoreError
 from .stores import CredentialsFile, MemoryStore, open_store
@@ -76,11 +77,11 @@ class Host:
         return f"<Host plugins={sorted(self.manifests())}>"
 
     def _trace(self) -> None:
-        def before(hook_name: str, hook_impls: Any, kwargs: dict[str, Any]) -> None:
+        def before(hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
             shown = {k: v for k, v in kwargs.items() if k != "credentials"}
             print(f"[modulex] call {hook_name} {shown}", file=sys.stderr)
 
-        def after(outcome: Any, hook_name: str, hook_impls: Any, kwargs: dict[str, Any]) -> None:
+        def after(outcome: Any, hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
             print(f"[modulex] done {hook_name} -> {outcome.get_result()!r}"[:2000], file=sys.stderr)
 
         self.pm.add_hookcall_monitoring(before, after)
@@ -88,9 +89,9 @@ class Host:
     def manifests(self) -> dict[str, dict[str, Any]]:
         """Every usable plugin's manifest, by plugin id (read once), and who owns each id."""
         if self._manifests is None:
-            manifests = {}
+            manifests: dict[str, dict[str, Any]] = {}
             for impl in self.pm.hook.modulex_plugin_manifest.get_hookimpls():
-                manifest = impl.function()
+                manifest: dict[str, Any] = impl.function()  # type: ignore[assignment]  # pluggy types impls as object
                 needed = manifest.get("contract_version")
                 if needed != CONTRACT_VERSION:
                     self._refused[manifest["id"]] = (
@@ -100,7 +101,7 @@ class Host:
                 manifests[manifest["id"]] = manifest
                 self._owners[manifest["id"]] = impl.plugin
             self._manifests = manifests
-        return self._manifests
+        return manifests
 
     def manifest(self, plugin: str) -> dict[str, Any]:
         try:
