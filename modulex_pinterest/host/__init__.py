@@ -101,7 +101,7 @@ class Host:
                 manifests[manifest["id"]] = manifest
                 self._owners[manifest["id"]] = impl.plugin
             self._manifests = manifests
-        return manifests
+        return self._manifests
 
     def manifest(self, plugin: str) -> dict[str, Any]:
         try:
