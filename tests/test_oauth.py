@@ -188,6 +188,16 @@ def test_the_old_refresh_token_attack_gets_nothing_from_two_hosts_or_two_callers
     assert victim.read() == current and not sandbox.grant_revoked(current["refresh_token"])
 
 
+def test_a_lease_held_elsewhere_past_the_wait_fails_retryably_and_never_refreshes_without_it(host, sandbox):
+    store = MemoryStore(dict(authorize(sandbox), expires_at=1))
+    sandbox.clear_exchanges()
+    with store.lease(ttl=60, wait=0) as held:  # another worker is refreshing, and stalls
+        assert held
+        out = run_oauth(host, sandbox, store, deadline=0.3)
+    assert out["success"] is False and "another worker has been refreshing" in out["error"]
+    assert "retry" in out["error"] and sandbox.exchanges == []
+
+
 def test_a_host_without_a_store_gets_a_clear_error_and_no_token_request(host, sandbox):
     credentials = dict(authorize(sandbox), expires_at=1)
     sandbox.clear_exchanges()
