@@ -200,6 +200,23 @@ CREDENTIALS_HELP = ("a credentials JSON file, or redis://HOST:PORT/DB?key=KEY (p
                     "'modulex-pinterest[redis]'); kept current as OAuth tokens rotate, shared safely by many processes")
 
 
+def _describe_sandbox_when_asked(parser):
+    """Name the sandbox's OAuth app in ``sandbox --help`` without importing the
+    sandbox for every other command (it costs a start-up its users don't need)."""
+    format_help = parser.format_help
+
+    def with_app():
+        from .sandbox import demo_app
+
+        app = demo_app()
+        parser.description = ("Serve the embedded Pinterest sandbox until interrupted. Its first output line is "
+                              "JSON with base_url, access_token and the OAuth app it knows "
+                              f"(app id {app['app_id']}, app secret {app['app_secret']}) for `auth login`.")
+        return format_help()
+
+    parser.format_help = with_app
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="modulex-pinterest", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -257,12 +274,8 @@ def build_parser():
     p.add_argument("file", metavar="FILE", help="a credentials JSON file")
     p.add_argument("--credentials", required=True, metavar="FILE|URL", help="the store to write: " + CREDENTIALS_HELP)
     p.set_defaults(func=cmd_auth_import)
-    from .sandbox.server import DEMO_APP_ID, DEMO_APP_SECRET
-
-    p = sub.add_parser("sandbox", help="serve the embedded Pinterest sandbox until interrupted",
-                       description="Serve the embedded Pinterest sandbox until interrupted. Its first output line is "
-                                   "JSON with base_url, access_token and the OAuth app it knows "
-                                   f"(app id {DEMO_APP_ID}, app secret {DEMO_APP_SECRET}) for `auth login`.")
+    p = sub.add_parser("sandbox", help="serve the embedded Pinterest sandbox until interrupted")
+    _describe_sandbox_when_asked(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--token-lifetime", type=int, default=2592000, metavar="SECONDS",

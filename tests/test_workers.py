@@ -16,7 +16,8 @@ import pytest
 from test_cli import CLI
 from test_oauth import TOKEN_PATH, authorize, token_requests
 
-from modulex_pinterest.host import Host, MemoryStore
+from modulex_pinterest.hookspecs import hookimpl
+from modulex_pinterest.host import Host, HostError, MemoryStore
 from modulex_pinterest.sandbox import Sandbox
 
 WORKERS = 16
@@ -128,8 +129,6 @@ class Spy:
     def __init__(self):
         self.calls = []
 
-    from modulex_pinterest.hookspecs import hookimpl
-
     @hookimpl
     def modulex_plugin_manifest(self):
         return {"id": "spy", "contract_version": 2, "actions": [{"name": "peek"}]}
@@ -154,15 +153,11 @@ def test_a_plugin_never_sees_another_plugins_credentials_or_store(sandbox):
 
 def test_a_plugin_needing_another_contract_version_is_refused_by_name():
     class Old:
-        from modulex_pinterest.hookspecs import hookimpl
-
         @hookimpl
         def modulex_plugin_manifest(self):
             return {"id": "old", "contract_version": 1, "actions": []}
 
     host = Host(plugins=[Old()])
-    from modulex_pinterest.host import HostError
-
     with pytest.raises(HostError, match="needs host contract version 1; this host speaks version 2"):
         host.manifest("old")
     assert host.manifest("pinterest")["contract_version"] == 2

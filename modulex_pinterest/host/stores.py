@@ -99,13 +99,6 @@ class CredentialsFile:
             raise StoreError(f"credentials file {self.path} does not hold a JSON object")
         return credentials
 
-    def load(self) -> Credentials:
-        """The stored credentials; a missing file is an error here."""
-        credentials = self.read()
-        if credentials is None:
-            raise StoreError(f"cannot read credentials file {self.path}: No such file or directory")
-        return credentials
-
     def _file_lock(self) -> Any:
         from filelock import (
             FileLock,  # only a host that stores credentials in a file pays for it
