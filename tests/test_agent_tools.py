@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from modulex_pinterest.agent_tools import action_for_tool, tool_definitions
+from modulex_pinterest.apps.agent_tools import action_for_tool, tool_definitions
 from test_cli import cli
 
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
@@ -102,7 +102,7 @@ def test_descriptions_fall_back_to_the_plain_description_and_still_say_where_ids
 
 
 def test_tools_does_not_import_the_http_or_validation_stack(tmp_path):
-    code = ("import sys, json; from modulex_pinterest.agent_tools import tool_definitions; "
+    code = ("import sys, json; from modulex_pinterest.apps.agent_tools import tool_definitions; "
             "print(json.dumps(sorted(m for m in ('requests', 'jsonschema', 'mcp') if m in sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr

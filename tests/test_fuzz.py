@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis_jsonschema import from_schema
 
 from conftest import TOKEN
-from modulex_pinterest import manifest
+from modulex_pinterest.plugin import manifest
 from scripted_server import Reply
 
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]

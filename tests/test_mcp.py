@@ -151,7 +151,7 @@ def test_an_authentication_failure_is_a_tool_error_without_the_token(sandbox, tm
 def test_mcp_without_the_mcp_package_exits_2_with_the_install_hint(tmp_path):
     # `import mcp` fails as it would without the extra installed.
     code = ("import sys; sys.modules['mcp'] = None; "
-            "from modulex_pinterest.cli import main; sys.exit(main(['mcp']))")
+            "from modulex_pinterest.apps.cli import main; sys.exit(main(['mcp']))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                             stdin=subprocess.DEVNULL, timeout=60)
     assert result.returncode == 2, result.stderr
@@ -163,7 +163,7 @@ def test_mcp_without_the_mcp_package_exits_2_with_the_install_hint(tmp_path):
 NOISY_SERVER = """
 import os, sys
 from modulex_pinterest.host import Host
-from modulex_pinterest.mcp_server import serve
+from modulex_pinterest.apps.mcp_server import serve
 
 class NoisyHost(Host):
     def run(self, *args, **kwargs):
@@ -219,7 +219,7 @@ def test_stdout_carries_only_the_protocol_and_the_server_ends_with_stdin(server,
 
 
 def test_a_host_crash_is_a_tool_error_that_shows_no_exception_text(host):
-    from modulex_pinterest.mcp_server import build_server
+    from modulex_pinterest.apps.mcp_server import build_server
 
     class CrashingHost:
         def manifest(self, plugin):

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 import modulex_pinterest
-from modulex_pinterest import actions, hookspecs, manifest
+from modulex_pinterest import contract
+from modulex_pinterest.plugin import actions, manifest
 from modulex_pinterest.host import Host, HostError
 
 MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000_1d9c0e84d1cb038b.txt"
@@ -33,7 +34,7 @@ def test_manifest_and_schemas_are_read_from_package_data():
 
 
 def test_entry_point_registers_pinterest_in_the_modulex_group():
-    eps = metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP)
+    eps = metadata.entry_points(group=contract.ENTRY_POINT_GROUP)
     (ep,) = [ep for ep in eps if ep.name == "pinterest"]
     assert ep.load() is modulex_pinterest.plugin.plugin
 
@@ -56,7 +57,7 @@ def test_host_without_autoload_finds_no_plugin(monkeypatch):
 
 def test_check_pending_catches_a_misspelt_hook():
     class Typo:
-        @hookspecs.hookimpl
+        @contract.hookimpl
         def modulex_execute_actoin(self, plugin):
             return None
 
@@ -168,7 +169,7 @@ def test_every_hook_is_documented_in_the_readme_with_its_signature():
     if not readme.is_file():
         pytest.skip("no checkout beside the tests")
     text = readme.read_text()
-    hooks = [f for name, f in vars(hookspecs).items() if name.startswith("modulex_") and callable(f)]
+    hooks = [f for name, f in vars(contract).items() if name.startswith("modulex_") and callable(f)]
     assert len(hooks) == 5
     for hook in hooks:
         assert hook.__doc__, hook.__name__
@@ -176,21 +177,75 @@ def test_every_hook_is_documented_in_the_readme_with_its_signature():
         assert signature in text, signature
 
 
-PLUGIN_LAYER = ["hookspecs", "plugin", "manifest", "validation", "actions", "client", "errors", "redaction",
-                "credentials"]
-HOST_LAYER = {"host", "cli", "demo", "login", "agent_tools", "mcp_server", "sandbox"}
+# Which layers each layer may import: the things a person runs -> the reference
+# host -> (entry point) -> the plugin -> the contract. The sandbox stands alone.
+ALLOWED_IMPORTS = {
+    "contract": {"contract"},
+    "plugin": {"contract", "plugin"},
+    "host": {"contract", "host"},
+    "apps": {"contract", "host", "apps", "sandbox"},
+    "sandbox": {"sandbox"},
+}
 
 
-@pytest.mark.parametrize("module", PLUGIN_LAYER)
-def test_the_plugin_never_imports_a_host_the_cli_or_the_sandbox(module):
+def _package_imports():
+    """{module: set of modulex_pinterest modules it imports}, function-local imports included."""
     import ast
 
-    source = Path(modulex_pinterest.__file__).parent / f"{module}.py"
-    imported = set()
-    for node in ast.walk(ast.parse(source.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            imported.add((node.module or "").split(".")[0])
-            imported.update(alias.name for alias in node.names if not node.module)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("modulex_pinterest."):
-            imported.add(node.module.split(".")[1])
-    assert not imported & HOST_LAYER, imported & HOST_LAYER
+    root = Path(modulex_pinterest.__file__).resolve().parent
+    graph = {}
+    for source in root.rglob("*.py"):
+        parts = list(source.relative_to(root).with_suffix("").parts)
+        package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+        name = ".".join(["modulex_pinterest", *[p for p in parts if p != "__init__"]])
+        imported = set()
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = ["modulex_pinterest", *package][: len(package) + 2 - node.level]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                if target.startswith("modulex_pinterest"):
+                    imported.add(target)
+                    imported.update(f"{target}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names if alias.name.startswith("modulex_pinterest"))
+        graph[name] = imported
+    return graph
+
+
+def _layer(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] != "__version__" else None  # None: the package root
+
+
+def test_every_layer_imports_only_the_layers_below_it():
+    graph = _package_imports()
+    assert {_layer(m) for m in graph} == set(ALLOWED_IMPORTS) | {None}
+    wrong = {(module, target) for module, targets in graph.items() for target in targets
+             if _layer(module) is not None and _layer(target) is not None
+             and _layer(target) not in ALLOWED_IMPORTS[_layer(module)]}
+    assert wrong == set()
+
+
+def test_the_package_has_no_import_cycle():
+    graph = _package_imports()
+    modules = set(graph)
+    edges = {m: {t for t in targets if t in modules and t != m} for m, targets in graph.items()}
+    # A module imports its package's __init__ too; that is not a cycle of ours.
+    edges = {m: {t for t in ts if not m.startswith(t + ".")} for m, ts in edges.items()}
+    state = {}
+
+    def visit(module, path):
+        state[module] = "open"
+        for target in edges[module]:
+            if state.get(target) == "open":
+                raise AssertionError("import cycle: " + " -> ".join(path[path.index(target):] + [target]))
+            if target not in state:
+                visit(target, path + [target])
+        state[module] = "done"
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])

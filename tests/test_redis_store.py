@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 import redis
 
-from modulex_pinterest.hookspecs import CredentialStore, RateBudget
+from modulex_pinterest.contract import CredentialStore, RateBudget
 from modulex_pinterest.host.budget import (
     IDLE_AFTER,
     LocalRateBudget,

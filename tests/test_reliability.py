@@ -13,7 +13,7 @@ from email.utils import formatdate
 
 import pytest
 
-from modulex_pinterest.client import PinterestClient, Settings, new_session, ApiError
+from modulex_pinterest.plugin.client import PinterestClient, Settings, new_session, ApiError
 
 FAST = {"retry_backoff": 0.01}
 PIN = {"title": "t", "media_url": "https://e.com/a.jpg"}

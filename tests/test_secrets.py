@@ -5,8 +5,8 @@ import logging
 import pytest
 
 from conftest import TOKEN
-from modulex_pinterest.client import BearerAuth, PinterestClient, Settings
-from modulex_pinterest.redaction import RedactingFilter, redact
+from modulex_pinterest.plugin.client import BearerAuth, PinterestClient, Settings
+from modulex_pinterest.plugin.redaction import RedactingFilter, redact
 from scripted_server import Reply
 
 CASES = [
@@ -54,6 +54,6 @@ def test_redaction_masks_token_shapes():
 
 
 def test_log_filter_masks_records():
-    record = logging.LogRecord("modulex_pinterest.client", logging.DEBUG, __file__, 1, "sent %s", (f"Bearer {TOKEN}",), None)
+    record = logging.LogRecord("modulex_pinterest.plugin.client", logging.DEBUG, __file__, 1, "sent %s", (f"Bearer {TOKEN}",), None)
     RedactingFilter().filter(record)
     assert TOKEN not in record.getMessage()

@@ -16,7 +16,7 @@ import pytest
 from test_cli import CLI
 from test_oauth import TOKEN_PATH, authorize, token_requests
 
-from modulex_pinterest.hookspecs import hookimpl
+from modulex_pinterest.contract import hookimpl
 from modulex_pinterest.host import Host, HostError, MemoryStore
 from modulex_pinterest.sandbox import Sandbox
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import pluggy
 
-from .. import hookspecs
-from ..hookspecs import CONTRACT_VERSION, Credentials, CredentialStore, RateBudget
+from .. import contract
+from ..contract import CONTRACT_VERSION, Credentials, CredentialStore, RateBudget
 from .budget import LocalRateBudget
 from .errors import StoreError
 from .stores import CredentialsFile, MemoryStore, open_store
@@ -40,7 +40,7 @@ class HostError(LookupError):
 
 @dataclass(frozen=True)
 class HostServices:
-    """What this host hands one plugin for one call (:class:`~modulex_pinterest.hookspecs.PluginHost`)."""
+    """What this host hands one plugin for one call (:class:`~modulex_pinterest.contract.PluginHost`)."""
 
     credential_store: CredentialStore | None
     rate_budget: RateBudget | None
@@ -56,12 +56,12 @@ class Host:
 
     def __init__(self, plugins: tuple[Any, ...] | list[Any] = (), autoload: bool | None = None,
                  budget: RateBudget | None = None) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-        self.pm.add_hookspecs(hookspecs)
+        self.pm = pluggy.PluginManager(contract.PROJECT_NAME)
+        self.pm.add_hookspecs(contract)
         if autoload is None:
             autoload = not os.environ.get("MODULEX_DISABLE_PLUGIN_AUTOLOAD")
         if autoload:
-            self.pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+            self.pm.load_setuptools_entrypoints(contract.ENTRY_POINT_GROUP)
         for plugin in plugins:
             self.pm.register(plugin)
         self.pm.check_pending()

@@ -49,7 +49,7 @@ def gcra_params(rate: float) -> tuple[float, float]:
 
 
 class LocalRateBudget:
-    """A :class:`~modulex_pinterest.hookspecs.RateBudget` for the threads of one process.
+    """A :class:`~modulex_pinterest.contract.RateBudget` for the threads of one process.
 
     Only right when one process sends every request of a grant: workers in
     other processes each keep their own budget, and the rate multiplies. Use

@@ -2,7 +2,7 @@
 
 Pinterest rotates refresh tokens and presenting a rotated one revokes the
 grant, so every worker refreshes by one protocol (see
-:class:`~modulex_pinterest.hookspecs.CredentialStore`): a lease (``SET NX PX``
+:class:`~modulex_pinterest.contract.CredentialStore`): a lease (``SET NX PX``
 with a random owner, released by a Lua compare-and-delete) saves duplicate
 refreshes, and a Lua compare-and-swap on the stored refresh token keeps the
 store correct when a lease holder stalls past its lease.
@@ -138,7 +138,7 @@ def _failure(what: str, error: Exception, hidden: tuple[str, ...]) -> StoreError
 
 
 class RedisStore:
-    """A :class:`~modulex_pinterest.hookspecs.CredentialStore`: one grant's
+    """A :class:`~modulex_pinterest.contract.CredentialStore`: one grant's
     credentials as one JSON string at one Redis key, with its refresh lease at
     ``KEY:lease``.
 
@@ -234,7 +234,7 @@ class RedisStore:
 
 
 class RedisRateBudget:
-    """A :class:`~modulex_pinterest.hookspecs.RateBudget` shared through Redis:
+    """A :class:`~modulex_pinterest.contract.RateBudget` shared through Redis:
     the GCRA of :mod:`.budget`, atomic in one script, on the server's clock.
 
     State for ``key`` lives at ``{prefix}{key}`` (microseconds) and expires

@@ -1,6 +1,6 @@
 """The reference host's credential stores on one machine: in memory and in a file.
 
-Both implement :class:`~modulex_pinterest.hookspecs.CredentialStore`: a lease
+Both implement :class:`~modulex_pinterest.contract.CredentialStore`: a lease
 around a refresh and a compare-and-swap write, so that many threads (memory)
 or many processes (file) sharing one OAuth grant refresh it once and never
 lose a rotated refresh token. The Redis store, for many machines, is in

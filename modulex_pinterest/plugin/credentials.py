@@ -33,7 +33,7 @@ import requests
 from . import manifest
 from .client import ApiError, Pacing, PinterestClient, Settings
 from .errors import describe, is_scope_error
-from .hookspecs import Credentials, CredentialStore, PluginHost
+from ..contract import Credentials, CredentialStore, PluginHost
 from .redaction import secrets_of
 
 EXPIRY_MARGIN = 300  # seconds before expires_at when a token counts as expired

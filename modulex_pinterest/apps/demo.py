@@ -65,7 +65,7 @@ def _pin(output):
 
 
 def run_demo(host, plugin, as_json=False):
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
     with Sandbox() as sandbox:
         if not as_json:

@@ -15,7 +15,7 @@ credentials, refreshes and the rate budget are per call
 import threading
 
 from . import manifest
-from .hookspecs import hookimpl
+from ..contract import hookimpl
 from .redaction import install_log_filter, redact, secrets_of
 from .validation import InputError, check_inputs
 

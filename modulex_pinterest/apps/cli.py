@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 
-from .host import Host, HostError, StoreError, open_store
+from ..host import Host, HostError, StoreError, open_store
 
 PLUGIN = "pinterest"
 TOKEN_ENV = "PINTEREST_ACCESS_TOKEN"
@@ -166,14 +166,17 @@ def cmd_tools(args, host):
 
 
 def cmd_mcp(args, host):
-    from .mcp_server import serve
+    from .mcp_server import MissingExtra, serve
 
-    serve(host, PLUGIN, lambda: _credentials(args), _settings(args), store=args.store)
+    try:
+        serve(host, PLUGIN, lambda: _credentials(args), _settings(args), store=args.store)
+    except MissingExtra as exc:
+        raise UsageError(str(exc)) from None
     return 0
 
 
 def cmd_sandbox(args, host):
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
     sandbox = Sandbox(host=args.host, port=args.port, access_token_ttl=args.token_lifetime,
                       rate_limit=args.rate_limit)
@@ -206,7 +209,7 @@ def _describe_sandbox_when_asked(parser):
     format_help = parser.format_help
 
     def with_app():
-        from .sandbox import demo_app
+        from ..sandbox import demo_app
 
         app = demo_app()
         parser.description = ("Serve the embedded Pinterest sandbox until interrupted. Its first output line is "

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.auth import AuthBase
 
-from . import __version__
+from .. import __version__
 from .redaction import install_log_filter, redact
 
 log = install_log_filter(__name__)

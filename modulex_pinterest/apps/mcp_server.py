@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install 'modulex-pinterest[mcp]'"
 
 
+class MissingExtra(RuntimeError):
+    """The optional 'mcp' package is not installed; the message says how to install it."""
+
+
 def _import_mcp():
     try:
         import anyio
@@ -34,9 +38,7 @@ def _import_mcp():
         from mcp.server.lowlevel import Server
         from mcp.server.stdio import stdio_server
     except ImportError as exc:
-        from .cli import UsageError
-
-        raise UsageError(f"the MCP server needs the 'mcp' package, which is not importable ({exc}); "
+        raise MissingExtra(f"the MCP server needs the 'mcp' package, which is not importable ({exc}); "
                          f"install it with: {INSTALL_HINT}") from None
     return anyio, types, Server, stdio_server
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from . import __version__
+from .. import __version__
 
 
 def data_root():
@@ -24,10 +24,10 @@ def data_root():
     Installed, they are package data under ``modulex_pinterest/data``; in a
     bare source checkout (no install) they are at the repository root.
     """
-    packaged = resources.files(__package__) / "data"
+    packaged = resources.files("modulex_pinterest") / "data"
     if packaged.joinpath("plugin.yaml").is_file():
         return packaged
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def read_data_file(relative_path):
