@@ -123,7 +123,7 @@ def modulex_plugin_manifest() -> dict[str, Any]:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def modulex_execute_action(  # type: ignore[empty-body]
+def modulex_execute_action(
     plugin: str, action: str, inputs: dict[str, Any], credentials: Credentials, settings: dict[str, Any],
     host: PluginHost,
 ) -> dict[str, Any] | None:
@@ -149,7 +149,7 @@ def modulex_execute_action(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def modulex_check_credentials(  # type: ignore[empty-body]
+def modulex_check_credentials(
     plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost,
 ) -> dict[str, Any] | None:
     """Test a connection: one cheap authenticated call with these credentials.
@@ -167,7 +167,7 @@ def modulex_check_credentials(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def modulex_action_options(  # type: ignore[empty-body]
+def modulex_action_options(
     plugin: str, action: str, field: str, inputs: dict[str, Any], credentials: Credentials,
     settings: dict[str, Any], host: PluginHost, bookmark: str | None,
 ) -> dict[str, Any] | None:
@@ -194,7 +194,7 @@ def modulex_action_options(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def modulex_refresh_credentials(  # type: ignore[empty-body]
+def modulex_refresh_credentials(
     plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost,
 ) -> dict[str, Any] | None:
     """Refresh OAuth 2.0 credentials now (for example on a schedule, well
@@ -208,6 +208,36 @@ def modulex_refresh_credentials(  # type: ignore[empty-body]
         ``credential_store`` is required.
     :returns: ``{"success": bool, "error": str | None, "expires_at": int | None}``,
         or ``None`` when ``plugin`` is not this plugin's id.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modulex_exchange_authorization_code(
+    plugin: str, code: str, redirect_uri: str, credentials: Credentials, settings: dict[str, Any],
+    host: PluginHost,
+) -> dict[str, Any] | None:
+    """Finish an OAuth 2.0 authorization: the code the provider sent to
+    ``redirect_uri`` becomes credentials.
+
+    The host runs the browser part from the manifest (the mode's
+    ``authorization_url`` and ``scopes``, a ``state`` it checks, a redirect it
+    listens for); the plugin knows the provider's token endpoint and its rules
+    (how the app authenticates, lifetimes, rotation), the same ones it uses
+    for a refresh.
+
+    :param plugin: the id of the plugin that should answer.
+    :param code: the authorization code from the redirect.
+    :param redirect_uri: the redirect URI the authorization request named.
+    :param credentials: the app's part of OAuth 2.0 credentials
+        (``mode: "oauth2"``, ``app_id``, ``app_secret``).
+    :param settings: as for :func:`modulex_execute_action`.
+    :param host: as for :func:`modulex_execute_action`.
+    :returns: ``{"success": bool, "error": str | None, "credentials": dict | None,
+        "expires_at": int | None}``: on success the complete credentials, for
+        the host to put in its credential store and nowhere else (they hold
+        secrets); or ``None`` when ``plugin`` is not this plugin's id.
 
     Stops at first non-None result.
     """

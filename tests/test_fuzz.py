@@ -8,12 +8,13 @@
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-from hypothesis_jsonschema import from_schema
-
 from conftest import TOKEN
-from modulex_pinterest.plugin import manifest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
 from scripted_server import Reply
+
+from modulex_pinterest.plugin import manifest
 
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
 FUZZ = settings(max_examples=60, derandomize=True, deadline=None, database=None,
@@ -83,24 +84,36 @@ def test_arbitrary_json_never_raises_and_invalid_inputs_send_nothing(host, serve
     check()
 
 
-SCHEMA_FILES = [f"schemas/{action}.{kind}.json" for action in ACTIONS for kind in ("input", "output")]
+# Where JSON Schema validators are known to part ways: booleans as integers,
+# whole floats, a newline after digits (re.search with "$"), non-ASCII digits,
+# URLs that are not http(s).
+TRICKY_INPUTS = [
+    ("list_pins", {"board_id": "1", "page_size": True}),
+    ("list_pins", {"board_id": "1", "page_size": 25.0}),
+    ("list_pins", {"board_id": "1", "max_items": 1.5}),
+    ("list_pins", {"board_id": "12\n"}),
+    ("list_pins", {"board_id": "\u0661\u0662"}),
+    ("list_pins", {"board_id": "1", "board_section_id": ""}),
+    ("list_boards", {"fetch_all": 1}),
+    ("create_pin", {"board_id": "1", "title": "t", "media_url": "javascript:alert(1)//http://x"}),
+    ("create_pin", {"board_id": "1", "title": "t", "media_url": "https://e.com/a.jpg\n"}),
+    ("create_pin", {"board_id": "1", "title": "t", "media_url": "https://e.com/a.jpg", "link": ""}),
+    ("create_pin", {"board_id": "1", "title": "t", "media_url": "HTTPS://e.com/a.jpg"}),
+]
 
 
-@pytest.mark.parametrize("path", SCHEMA_FILES)
-def test_the_fast_schema_check_never_accepts_what_jsonschema_rejects(path):
-    """manifest.fast_check is a shortcut for valid instances: whenever it says
-    valid, jsonschema must agree (otherwise it defers to jsonschema)."""
-    check = manifest.fast_check(path)
-    assert check is not None, "these schemas use only keywords the fast check compiles"
-    validator = manifest.validator(path)
-    schema = manifest.load_schema(path)
-    names = list(schema["properties"])
-    near_valid = st.fixed_dictionaries({}, optional={name: json_values for name in names})
+@pytest.mark.parametrize(("action", "inputs"), TRICKY_INPUTS)
+def test_the_fast_validator_and_jsonschema_agree_where_validators_differ(action, inputs):
+    """The fast compiled check and jsonschema (which names the error) must judge alike."""
+    import fastjsonschema
 
-    @FUZZ
-    @given(instance=json_values | near_valid | from_schema(schema))
-    def agree(instance):
-        if check(instance):
-            assert validator.is_valid(instance), instance
+    from modulex_pinterest.plugin import validation
 
-    agree()
+    path = manifest.action(action)["input_schema"]
+    try:
+        validation._compiled(path)(inputs)
+        fast_accepts = True
+    except fastjsonschema.JsonSchemaException:
+        fast_accepts = False
+    jsonschema_accepts = validation._validator(path).is_valid(inputs)
+    assert fast_accepts == jsonschema_accepts, inputs

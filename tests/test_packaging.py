@@ -12,8 +12,8 @@ import yaml
 
 import modulex_pinterest
 from modulex_pinterest import contract
-from modulex_pinterest.plugin import actions, manifest
 from modulex_pinterest.host import Host, HostError
+from modulex_pinterest.plugin import actions, manifest
 
 MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000_1d9c0e84d1cb038b.txt"
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
@@ -170,7 +170,7 @@ def test_every_hook_is_documented_in_the_readme_with_its_signature():
         pytest.skip("no checkout beside the tests")
     text = readme.read_text()
     hooks = [f for name, f in vars(contract).items() if name.startswith("modulex_") and callable(f)]
-    assert len(hooks) == 5
+    assert len(hooks) == 6
     for hook in hooks:
         assert hook.__doc__, hook.__name__
         signature = f"{hook.__name__}({', '.join(inspect.signature(hook).parameters)})"

@@ -13,10 +13,18 @@ from email.utils import formatdate
 
 import pytest
 
-from modulex_pinterest.plugin.client import PinterestClient, Settings, new_session, ApiError
+from modulex_pinterest.plugin.client import PinterestClient, new_session
+from modulex_pinterest.plugin.errors import ApiError
+from modulex_pinterest.plugin.settings import Settings
 
 FAST = {"retry_backoff": 0.01}
 PIN = {"title": "t", "media_url": "https://e.com/a.jpg"}
+
+
+def _settings(base_url, **more):
+    """The client's settings for a test server, as the plugin builds them from the host's."""
+    return Settings(dict(more, base_url=base_url), base_url="https://api.pinterest.com/v5", token_url=None,
+                    rate_limit=100)
 
 
 def requests_to(sandbox, path_prefix):
@@ -49,10 +57,13 @@ def test_429_three_times_then_the_rate_limit_error(sandbox, run):
     assert len(sandbox.exchanges) == 3
 
 
-@pytest.mark.parametrize("headers", [{"Retry-After": "67000"}, {"X-RateLimit-Reset": "67000"},
-                                     {"X-RateLimit-Reset": str(int(time.time()) + 67000)}])
-def test_a_reset_hours_away_returns_at_once_with_when_to_retry(sandbox, run, headers):
-    sandbox.inject_fault("status", status=429, headers={"Retry-After": "", **headers})
+@pytest.mark.parametrize("header, value", [
+    ("Retry-After", lambda: "67000"),
+    ("X-RateLimit-Reset", lambda: "67000"),
+    ("X-RateLimit-Reset", lambda: str(int(time.time()) + 67000)),  # an epoch: taken when the test runs
+], ids=["retry-after", "reset-in-seconds", "reset-as-epoch"])
+def test_a_reset_hours_away_returns_at_once_with_when_to_retry(sandbox, run, header, value):
+    sandbox.inject_fault("status", status=429, headers={"Retry-After": "", header: value()})
     started = time.monotonic()
     out = run_sb(run, sandbox, "list_boards", {})
     assert out["success"] is False and "retry after 18.6 hours" in out["error"]
@@ -70,12 +81,16 @@ def test_create_pin_answered_5xx_is_sent_once_and_outcome_unknown(sandbox, run, 
     assert len(requests_to(sandbox, "/v5/pins")) == 1
 
 
-def test_create_pin_read_timeout_is_sent_once(sandbox, run):
-    sandbox.inject_fault("delay", delay=1.5, method="POST")
-    out = run_sb(run, sandbox, "create_pin", dict(PIN, board_id=sandbox.boards[0]["id"]), timeout=0.3)
+def test_create_pin_read_timeout_is_sent_once(sandbox, run, wait_until):
+    board = sandbox.boards[0]
+    sandbox.inject_fault("delay", delay=0.5, method="POST")
+    out = run_sb(run, sandbox, "create_pin", dict(PIN, board_id=board["id"]), timeout=0.1)
     assert out["success"] is False and "timed out" in out["error"]
     assert "may or may not have been created" in out["error"]
-    time.sleep(1.4)  # let the delayed answer finish so the exchange is recorded
+    # The sandbox records the delayed request once its delay is over, as it creates the pin.
+    (created,) = wait_until(lambda: requests_to(sandbox, "/v5/pins"))
+    assert (created.status, created.fault) == (201, "delay")
+    assert sandbox.pin_count(board["id"]) == board["pin_count"] + 1  # it was created: hence "may have been"
     assert len(requests_to(sandbox, "/v5/pins")) == 1
 
 
@@ -111,7 +126,7 @@ def _refused_port():
 
 def test_create_pin_to_a_refused_port_is_retried():
     waits = []
-    settings = Settings({"base_url": f"http://127.0.0.1:{_refused_port()}/v5", "max_retries": 3}, "https://x")
+    settings = _settings(f"http://127.0.0.1:{_refused_port()}/v5", max_retries=3)
     client = PinterestClient(new_session(), settings, "pina_x", sleep=waits.append, rand=lambda: 1.0)
     with pytest.raises(ApiError) as caught:
         client.post("/pins", {"board_id": "1"})
@@ -143,16 +158,16 @@ def test_html_502_page(sandbox, run):
 def test_a_server_that_never_answers_is_bounded_by_the_deadline(sandbox, run):
     sandbox.inject_fault("hang", count=10)
     started = time.monotonic()
-    out = run_sb(run, sandbox, "list_boards", {}, timeout=0.5, deadline=1.5)
+    out = run_sb(run, sandbox, "list_boards", {}, timeout=2, deadline=0.3)
     assert out["success"] is False and "timed out" in out["error"]
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 2  # the deadline cut even the first 2 s read timeout short
 
 
 @pytest.mark.parametrize("retry_after, expected", [("7", 7.0), ("garbage", 0.25), ("-5", 0.0)])
 def test_retry_after_is_honoured_and_malformed_values_do_not_raise(sandbox, retry_after, expected):
     sandbox.inject_fault("status", status=429, headers={"Retry-After": retry_after, "X-RateLimit-Reset": ""})
     waits = []
-    settings = Settings({"base_url": sandbox.base_url}, "https://x")
+    settings = _settings(sandbox.base_url)
     client = PinterestClient(new_session(), settings, sandbox.access_token, sleep=waits.append, rand=lambda: 0.5)
     assert "items" in client.get("/boards", {"page_size": 1})
     assert waits == [expected]
@@ -161,7 +176,7 @@ def test_retry_after_is_honoured_and_malformed_values_do_not_raise(sandbox, retr
 def test_retry_after_as_an_http_date(sandbox):
     sandbox.inject_fault("status", status=503, headers={"Retry-After": formatdate(time.time() + 30, usegmt=True)})
     waits = []
-    client = PinterestClient(new_session(), Settings({"base_url": sandbox.base_url}, "https://x"),
+    client = PinterestClient(new_session(), _settings(sandbox.base_url),
                              sandbox.access_token, sleep=waits.append)
     client.get("/boards", {"page_size": 1})
     assert len(waits) == 1 and 25 <= waits[0] <= 31
@@ -170,7 +185,7 @@ def test_retry_after_as_an_http_date(sandbox):
 def test_backoff_is_exponential_with_full_jitter(sandbox):
     sandbox.inject_fault("status", count=3, status=500)
     waits = []
-    client = PinterestClient(new_session(), Settings({"base_url": sandbox.base_url}, "https://x"),
+    client = PinterestClient(new_session(), _settings(sandbox.base_url),
                              sandbox.access_token, sleep=waits.append, rand=lambda: 1.0)
     client.get("/boards", {"page_size": 1})
     assert waits == [0.5, 1.0, 2.0]
@@ -212,15 +227,15 @@ class RawServer:
 def test_a_trickling_body_is_cut_off_at_the_deadline(run):
     def trickle(conn, stop):
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
-        while not stop.wait(0.1):
+        while not stop.wait(0.05):
             conn.sendall(b" ")
 
     server = RawServer(trickle)
     try:
         started = time.monotonic()
-        out = run("list_boards", {}, server.base_url, timeout=1, deadline=1.5, max_retries=0)
+        out = run("list_boards", {}, server.base_url, timeout=1, deadline=0.3, max_retries=0)
         assert out["success"] is False and "deadline" in out["error"]
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 2  # each byte comes within the read timeout: only the deadline stops it
     finally:
         server.close()
 

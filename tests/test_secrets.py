@@ -5,7 +5,8 @@ import logging
 import pytest
 
 from conftest import TOKEN
-from modulex_pinterest.plugin.client import BearerAuth, PinterestClient, Settings
+from modulex_pinterest.plugin.client import BearerAuth, PinterestClient
+from modulex_pinterest.plugin.settings import Settings
 from modulex_pinterest.plugin.redaction import RedactingFilter, redact
 from scripted_server import Reply
 
@@ -41,7 +42,7 @@ def test_unreachable_server_error_has_no_token(run, caplog):
 
 
 def test_reprs_mask_the_token():
-    settings = Settings({"base_url": "http://127.0.0.1:1/v5"}, "https://api.pinterest.com/v5")
+    settings = Settings({"base_url": "http://127.0.0.1:1/v5"}, base_url="https://api.pinterest.com/v5", token_url=None, rate_limit=100)
     assert TOKEN not in repr(BearerAuth(TOKEN))
     assert TOKEN not in repr(PinterestClient(None, settings, TOKEN))
 

@@ -32,9 +32,20 @@ action validates what arrives, answering a readable error.
 Pure and fast: the standard library only.
 """
 
+from __future__ import annotations
+
 import copy
 import json
 import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypedDict
+
+Manifest = Mapping[str, Any]
+"""A plugin manifest as the host returns it (``host.manifest(plugin)``); only read here."""
+ActionEntry = Mapping[str, Any]
+"""One entry of ``manifest["actions"]``: name, title, descriptions, schemas, ``ui``, examples."""
+ToolDefinition = dict[str, Any]
+"""One tool, as JSON: an MCP ``Tool`` or an OpenAI function tool."""
 
 FORMATS = ("mcp", "openai")
 
@@ -42,26 +53,28 @@ FORMATS = ("mcp", "openai")
 OPENAI_DESCRIPTION_LIMIT = 1024
 
 
-def tool_name(manifest, action, fmt):
+def tool_name(manifest: Manifest, action: str, fmt: str) -> str:
     """The tool name of ``action`` in format ``fmt``."""
     return f"{manifest['id']}_{action}" if fmt == "openai" else action
 
 
-def action_for_tool(manifest, name, fmt):
+def action_for_tool(manifest: Manifest, name: str, fmt: str) -> str | None:
     """The action a tool name stands for (inverse of ``tool_name``), or None."""
     actions = {entry["name"] for entry in manifest["actions"]}
     if fmt == "openai":
         prefix = f"{manifest['id']}_"
-        name = name[len(prefix):] if name.startswith(prefix) else None
+        if not name.startswith(prefix):
+            return None
+        name = name[len(prefix):]
     return name if name in actions else None
 
 
-def _strip_schema(schema):
+def _strip_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``schema`` without ``$schema`` (the manifest's own stays untouched)."""
     return copy.deepcopy({key: value for key, value in schema.items() if key != "$schema"})
 
 
-def _rename_tools(text, names):
+def _rename_tools(text: str, names: Mapping[str, str]) -> str:
     """Rename whole-word mentions of action names to their tool names."""
     if not names or all(action == name for action, name in names.items()):
         return text
@@ -69,9 +82,9 @@ def _rename_tools(text, names):
     return pattern.sub(lambda match: names[match.group(1)], text)
 
 
-def _id_sources(entry, text):
+def _id_sources(entry: ActionEntry, text: str) -> list[str]:
     """Lines naming the tool each ID input comes from, when ``text`` does not already."""
-    lines = []
+    lines: list[str] = []
     properties = entry["input_schema"].get("properties", {})
     for field, option in ((entry.get("ui") or {}).get("options") or {}).items():
         source = (option or {}).get("source")
@@ -85,12 +98,12 @@ def _id_sources(entry, text):
     return lines
 
 
-def _examples(entry):
+def _examples(entry: ActionEntry) -> list[str]:
     return [f"- {example.get('title') or 'Example'}: {json.dumps(example.get('inputs', {}), ensure_ascii=False)}"
             for example in entry.get("examples") or []]
 
 
-def describe(manifest, entry, fmt="mcp", limit=None):
+def describe(manifest: Manifest, entry: ActionEntry, fmt: str = "mcp", limit: int | None = None) -> str:
     """A model-facing description of one action: when to use it, where its IDs come from, examples."""
     text = " ".join((entry.get("agent_description") or entry.get("description") or entry["title"]).split())
     parts = [text]
@@ -108,7 +121,17 @@ def describe(manifest, entry, fmt="mcp", limit=None):
     return description
 
 
-def _annotations(entry):
+class ToolAnnotations(TypedDict):
+    """MCP's tool annotations (hints to the client, not guarantees), all of them always set."""
+
+    title: str
+    readOnlyHint: bool
+    destructiveHint: bool
+    idempotentHint: bool
+    openWorldHint: bool
+
+
+def _annotations(entry: ActionEntry) -> ToolAnnotations:
     """MCP behaviour hints: reads are read-only and idempotent; nothing here deletes."""
     method = ((entry.get("request") or {}).get("method") or "").upper()
     read_only = method in ("GET", "HEAD")
@@ -121,8 +144,8 @@ def _annotations(entry):
     }
 
 
-def _mcp_tool(manifest, entry):
-    tool = {
+def _mcp_tool(manifest: Manifest, entry: ActionEntry) -> ToolDefinition:
+    tool: ToolDefinition = {
         "name": tool_name(manifest, entry["name"], "mcp"),
         "title": entry["title"],
         "description": describe(manifest, entry, "mcp"),
@@ -135,7 +158,7 @@ def _mcp_tool(manifest, entry):
     return tool
 
 
-def _openai_tool(manifest, entry):
+def _openai_tool(manifest: Manifest, entry: ActionEntry) -> ToolDefinition:
     return {
         "type": "function",
         "function": {
@@ -147,8 +170,9 @@ def _openai_tool(manifest, entry):
     }
 
 
-def tool_definitions(manifest, fmt):
+def tool_definitions(manifest: Manifest, fmt: str) -> list[ToolDefinition]:
     """One tool definition per action of ``manifest``, in the manifest's order."""
+    build: Callable[[Manifest, ActionEntry], ToolDefinition]
     if fmt == "mcp":
         build = _mcp_tool
     elif fmt == "openai":

@@ -5,7 +5,19 @@ point (the reference host), then run nodes in sequence, feeding one node's
 output into the next. Nothing leaves loopback.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..contract import Credentials
+from ..host import Host
+
+Output = dict[str, Any]
+"""One node's output, as the action returned it."""
+Summary = Callable[[Output], list[str]]
+"""The lines that describe a successful output to a person."""
 
 DEMO_PIN = {
     "title": "Lemon tart, step by step",
@@ -19,17 +31,21 @@ MAX_PAGES = 50
 
 
 class DemoFailed(Exception):
-    pass
+    """A node answered ``success: false`` (or the sandbox lacks what the next node needs):
+    the workflow stops there, as an engine's would."""
 
 
 class Workflow:
-    def __init__(self, host, plugin, credentials, settings, as_json):
+    """Runs nodes one after another with one connection, numbering and printing each."""
+
+    def __init__(self, host: Host, plugin: str, credentials: Credentials, settings: dict[str, Any],
+                 as_json: bool) -> None:
         self.host, self.plugin = host, plugin
         self.credentials, self.settings = credentials, settings
         self.as_json = as_json
         self.step = 0
 
-    def node(self, action, inputs, summary):
+    def node(self, action: str, inputs: dict[str, Any], summary: Summary) -> Output:
         """Run one node, print it, and stop the workflow if it failed."""
         self.step += 1
         output = self.host.run(self.plugin, action, inputs, self.credentials, self.settings)
@@ -48,7 +64,8 @@ class Workflow:
         return output
 
 
-def _items(output, key, label):
+def _items(output: Mapping[str, Any], key: str, label: str) -> list[str]:
+    """A list page: its size, its bookmark and its first eight items."""
     lines = [f"{output['count']} {label} on this page; next bookmark: {output['bookmark'] or 'none'}"]
     for item in output[key][:8]:
         extra = f" ({item['pin_count']} pins)" if "pin_count" in item else ""
@@ -58,13 +75,14 @@ def _items(output, key, label):
     return lines
 
 
-def _pin(output):
+def _pin(output: Mapping[str, Any]) -> list[str]:
     return [f"created pin {output['id']} at {output['created_at']}",
             f"title: {output['title']}",
             f"board {output['board_id']}, section {output['board_section_id']}"]
 
 
-def run_demo(host, plugin, as_json=False):
+def run_demo(host: Host, plugin: str, as_json: bool = False) -> int:
+    """Run the workflow against a fresh sandbox; the exit code (0: the new pin was found in its list)."""
     from ..sandbox import Sandbox
 
     with Sandbox() as sandbox:

@@ -3,31 +3,41 @@ person at a terminal, as a host would run it from the manifest's OAuth fields.
 
 It prints the authorization URL (the manifest's scopes, a loopback
 ``redirect_uri``, a random ``state``), waits for the one redirect on a
-loopback listener, rejects a wrong ``state``, exchanges the code at the token
-URL with HTTP Basic (app id and secret), and stores the credentials with 0600
-permissions. Nothing secret is printed.
+loopback listener, rejects a wrong ``state``, has the plugin exchange the
+code (through the host: the plugin owns the token endpoint and its rules, as
+for a refresh), and puts the credentials in the store. Nothing secret is
+printed.
 """
+
+from __future__ import annotations
 
 import ipaddress
 import secrets
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ..contract import Credentials
+
+# (app credentials, code, redirect_uri) -> the plugin's answer (Host.exchange_code)
+Exchange = Callable[[Credentials, str, str], dict[str, Any]]
 
 REDIRECT_PATH = "/"
 PAGE = "<!doctype html><title>modulex-pinterest</title><p>{}</p>"
 
 
 class LoginError(Exception):
-    pass
+    """The flow did not end with stored credentials; the message says why, without secrets."""
 
 
-def _origin(url):
+def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _is_loopback_url(url):
+def _is_loopback_url(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -37,29 +47,36 @@ def _is_loopback_url(url):
         return False
 
 
-def oauth_endpoints(oauth_mode, base_url=None, authorization_url=None, token_url=None):
-    """The authorization and token URLs: the manifest's, or the sandbox's when
-    ``base_url`` points at a loopback server (whose authorization page is
-    ``/oauth/`` at its root)."""
-    if base_url:
-        token_url = token_url or base_url.rstrip("/") + "/oauth/token"
-        if _is_loopback_url(base_url):
-            authorization_url = authorization_url or _origin(base_url) + "/oauth/"
-    token_url = token_url or oauth_mode["token_url"]
-    authorization_url = authorization_url or oauth_mode["authorization_url"]
-    for url in (token_url, authorization_url):
-        if urlsplit(url).scheme != "https" and not _is_loopback_url(url):
-            raise LoginError(f"refusing to send credentials over plain http to {_origin(url)}")
-    return authorization_url, token_url
+def authorization_endpoint(oauth_mode: dict[str, Any], base_url: str | None = None,
+                           authorization_url: str | None = None) -> str:
+    """Where the browser goes: the one given, else the sandbox's authorization
+    page (``/oauth/`` at its root) when ``base_url`` is a loopback sandbox, else
+    the manifest's. (Where the code is exchanged is the plugin's business.)"""
+    if authorization_url:
+        return authorization_url
+    if base_url and _is_loopback_url(base_url):
+        return _origin(base_url) + "/oauth/"
+    return str(oauth_mode["authorization_url"])
+
+
+class _RedirectServer(HTTPServer):
+    """The loopback listener: the ``state`` it expects and the query it received."""
+
+    def __init__(self, port: int, expected_state: str) -> None:
+        super().__init__(("127.0.0.1", port), _Redirect)
+        self.expected_state = expected_state
+        self.received: dict[str, str] | None = None
 
 
 class _Redirect(BaseHTTPRequestHandler):
     """Answers the browser's redirect and hands its query to the waiting flow."""
 
-    def log_message(self, *args):
+    server: _RedirectServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         pass
 
-    def do_GET(self):
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
         parts = urlsplit(self.path)
         if parts.path != REDIRECT_PATH:
             self.send_error(404)
@@ -80,24 +97,22 @@ class _Redirect(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def wait_for_redirect(server, deadline):
+def wait_for_redirect(server: _RedirectServer, deadline: float) -> dict[str, str]:
     while time.monotonic() < deadline:
         server.timeout = max(0.1, min(1.0, deadline - time.monotonic()))
         server.handle_request()
         if server.received is not None:
-            return server.received
+            return dict(server.received)
     raise LoginError("no answer from the browser in time; run the login again")
 
 
-def login(oauth_mode, app_id, app_secret, store, *, base_url=None, authorization_url=None, port=8085,
-          wait=300.0, timeout=(5.0, 30.0), say=print):
+def login(oauth_mode: dict[str, Any], app_id: str, app_secret: str, store: Any, exchange: Exchange, *,
+          base_url: str | None = None, authorization_url: str | None = None, port: int = 8085,
+          wait: float = 300.0, say: Callable[[str], None] = print) -> Credentials:
     """Run the flow and store the credentials; returns them (never printed)."""
-    import requests
-
-    authorization_url, token_url = oauth_endpoints(oauth_mode, base_url, authorization_url)
+    authorization_url = authorization_endpoint(oauth_mode, base_url, authorization_url)
     state = secrets.token_urlsafe(32)
-    server = HTTPServer(("127.0.0.1", port), _Redirect)
-    server.expected_state, server.received = state, None
+    server = _RedirectServer(port, state)
     redirect_uri = f"http://127.0.0.1:{server.server_address[1]}{REDIRECT_PATH}"
     try:
         query = urlencode({"client_id": app_id, "redirect_uri": redirect_uri, "response_type": "code",
@@ -111,27 +126,13 @@ def login(oauth_mode, app_id, app_secret, store, *, base_url=None, authorization
     if answer.get("state") != state:
         raise LoginError("the redirect's state did not match this login (a forged or stale answer); nothing was stored")
     if "error" in answer:
-        raise LoginError(f"Pinterest did not authorize the app: {answer.get('error')[:100]}")
+        raise LoginError(f"Pinterest did not authorize the app: {answer['error'][:100]}")
     code = answer.get("code")
     if not code:
         raise LoginError("the redirect carried no authorization code")
-    try:
-        response = requests.post(token_url, auth=(app_id, app_secret), timeout=timeout, allow_redirects=False, data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-            "continuous_refresh": "true"})
-    except requests.RequestException as exc:
-        raise LoginError(f"could not reach the token URL {_origin(token_url)} ({type(exc).__name__})") from None
-    try:
-        tokens = response.json()
-    except ValueError:
-        tokens = {}
-    if response.status_code != 200 or not isinstance(tokens, dict) or not tokens.get("access_token"):
-        message = tokens.get("message") if isinstance(tokens, dict) else None
-        raise LoginError(f"the code exchange failed (HTTP {response.status_code})"
-                         + (f": {str(message)[:200]}" if message else ""))
-    credentials = {"mode": "oauth2", "app_id": app_id, "app_secret": app_secret,
-                   "access_token": tokens["access_token"], "refresh_token": tokens.get("refresh_token")}
-    if isinstance(tokens.get("expires_in"), int) and tokens["expires_in"] > 0:
-        credentials["expires_at"] = int(time.time()) + tokens["expires_in"]
+    result = exchange({"mode": "oauth2", "app_id": app_id, "app_secret": app_secret}, code, redirect_uri)
+    if not result.get("success") or not result.get("credentials"):
+        raise LoginError(str(result.get("error") or "the code exchange failed"))
+    credentials: Credentials = result["credentials"]
     store.save(credentials)
     return credentials

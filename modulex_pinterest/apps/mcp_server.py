@@ -15,11 +15,16 @@ pydantic). Standard output is the transport: nothing else is written there;
 logs go to standard error.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import redirect_stdout
+from typing import Any, NamedTuple, Protocol
 
+from ..contract import Credentials, CredentialStore
 from .agent_tools import action_for_tool, tool_definitions
 
 log = logging.getLogger(__name__)
@@ -31,7 +36,36 @@ class MissingExtra(RuntimeError):
     """The optional 'mcp' package is not installed; the message says how to install it."""
 
 
-def _import_mcp():
+class ToolHost(Protocol):
+    """What the server uses of a host (:class:`~modulex_pinterest.host.Host`): the
+    manifest, to list the tools, and ``run``, to call one."""
+
+    def manifest(self, plugin: str) -> dict[str, Any]: ...
+
+    def run(self, plugin: str, action: str, inputs: Any, credentials: Credentials | None = None,
+            settings: dict[str, Any] | None = None, *, store: CredentialStore | None = None) -> dict[str, Any]: ...
+
+
+class _Mcp(NamedTuple):
+    """The parts of the optional ``mcp`` package (and its ``anyio``) this module uses.
+
+    Typed ``Any`` on purpose: the 1.x and 2.x APIs differ (see the module
+    docstring), this module speaks both, and a type checker sees only one.
+    """
+
+    anyio: Any
+    types: Any
+    Server: Any
+    stdio_server: Any
+
+
+ListTools = Callable[[], Awaitable[list[Any]]]
+"""The server's tools/list handler: the ``mcp.types.Tool`` objects."""
+CallTool = Callable[[str, Mapping[str, Any] | None], Awaitable[Any]]
+"""The server's tools/call handler: tool name and arguments to an ``mcp.types.CallToolResult``."""
+
+
+def _import_mcp() -> _Mcp:
     try:
         import anyio
         import mcp.types as types
@@ -40,10 +74,10 @@ def _import_mcp():
     except ImportError as exc:
         raise MissingExtra(f"the MCP server needs the 'mcp' package, which is not importable ({exc}); "
                          f"install it with: {INSTALL_HINT}") from None
-    return anyio, types, Server, stdio_server
+    return _Mcp(anyio, types, Server, stdio_server)
 
 
-def _result(types, output):
+def _result(types: Any, output: Mapping[str, Any]) -> Any:
     """The MCP result of one action output."""
     if output.get("success"):
         text = json.dumps(output, ensure_ascii=False)
@@ -58,11 +92,13 @@ def _result(types, output):
     })
 
 
-def _error(types, text):
+def _error(types: Any, text: str) -> Any:
+    """A tool error the model can read and act on (MCP's ``isError``), not a protocol error."""
     return types.CallToolResult.model_validate({"content": [{"type": "text", "text": text}], "isError": True})
 
 
-def build_server(host, plugin, credentials_provider, settings, store=None):
+def build_server(host: ToolHost, plugin: str, credentials_provider: Callable[[], Credentials | None],
+                 settings: dict[str, Any], store: CredentialStore | None = None) -> tuple[Any, ListTools, CallTool]:
     """The MCP server (not yet running) and the functions it serves: (server, list_tools, call_tool)."""
     anyio, types, Server, _ = _import_mcp()
     manifest = host.manifest(plugin)
@@ -70,15 +106,15 @@ def build_server(host, plugin, credentials_provider, settings, store=None):
     tools = [types.Tool.model_validate(definition) for definition in definitions]
     names = ", ".join(definition["name"] for definition in definitions)
 
-    async def list_tools():
+    async def list_tools() -> list[Any]:
         return list(tools)
 
-    async def call_tool(name, arguments):
+    async def call_tool(name: str, arguments: Mapping[str, Any] | None) -> Any:
         action = action_for_tool(manifest, name, "mcp")
         if action is None:
             return _error(types, f"Unknown tool {name!r}. The tools are: {names}.")
 
-        def run():
+        def run() -> dict[str, Any]:
             return host.run(plugin, action, dict(arguments or {}), credentials_provider(), settings, store=store)
 
         try:
@@ -96,10 +132,10 @@ def build_server(host, plugin, credentials_provider, settings, store=None):
         # No input validation by the SDK: the action validates, and its error names the field and the rule.
         server.call_tool(validate_input=False)(call_tool)
     else:  # mcp 2.x: handlers are passed to the constructor as (ctx, params) -> result
-        async def on_list_tools(ctx, params):
+        async def on_list_tools(ctx: Any, params: Any) -> Any:
             return types.ListToolsResult(tools=await list_tools())
 
-        async def on_call_tool(ctx, params):
+        async def on_call_tool(ctx: Any, params: Any) -> Any:
             return await call_tool(params.name, params.arguments)
 
         server = Server(manifest["id"], title=manifest.get("name"), **identity,
@@ -107,7 +143,8 @@ def build_server(host, plugin, credentials_provider, settings, store=None):
     return server, list_tools, call_tool
 
 
-def serve(host, plugin, credentials_provider, settings, store=None):
+def serve(host: ToolHost, plugin: str, credentials_provider: Callable[[], Credentials | None],
+          settings: dict[str, Any], store: CredentialStore | None = None) -> None:
     """Serve ``plugin``'s actions over stdio until standard input closes.
 
     ``credentials_provider()`` gives the credentials of each call; with a
@@ -119,7 +156,7 @@ def serve(host, plugin, credentials_provider, settings, store=None):
         print("modulex-pinterest mcp: warning: no credentials (set PINTEREST_ACCESS_TOKEN or pass --credentials); "
               "tool calls will fail", file=sys.stderr, flush=True)
 
-    async def main():
+    async def main() -> None:
         async with stdio_server() as (read_stream, write_stream):
             # The transport holds the real standard output now; a stray print() anywhere goes to stderr.
             with redirect_stdout(sys.stderr):

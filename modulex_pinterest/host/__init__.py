@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +54,7 @@ class Host:
     (in-process by default; a Redis budget shares it across machines).
     """
 
-    def __init__(self, plugins: tuple[Any, ...] | list[Any] = (), autoload: bool | None = None,
+    def __init__(self, plugins: Iterable[object] = (), autoload: bool | None = None,
                  budget: RateBudget | None = None) -> None:
         self.pm = pluggy.PluginManager(contract.PROJECT_NAME)
         self.pm.add_hookspecs(contract)
@@ -69,19 +69,22 @@ class Host:
             self._trace()
         self.budget = budget if budget is not None else LocalRateBudget()
         self._manifests: dict[str, dict[str, Any]] | None = None
-        self._owners: dict[str, object] = {}
-        self._refused: dict[str, str] = {}
-        self._callers: dict[tuple[str, str], Any] = {}
+        self._owners: dict[str, object] = {}  # plugin id -> the registered plugin object that owns it
+        self._refused: dict[str, str] = {}  # plugin id -> why its contract version is refused
+        self._callers: dict[tuple[str, str], pluggy.HookCaller] = {}  # (hook, plugin id) -> that plugin's caller
 
     def __repr__(self) -> str:
         return f"<Host plugins={sorted(self.manifests())}>"
 
     def _trace(self) -> None:
-        def before(hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        """Log each hook call and its result to stderr, leaving out the credentials argument."""
+
+        def before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
             shown = {k: v for k, v in kwargs.items() if k != "credentials"}
             print(f"[modulex] call {hook_name} {shown}", file=sys.stderr)
 
-        def after(outcome: Any, hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        def after(outcome: pluggy.Result[object], hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
+                  kwargs: Mapping[str, Any]) -> None:
             print(f"[modulex] done {hook_name} -> {outcome.get_result()!r}"[:2000], file=sys.stderr)
 
         self.pm.add_hookcall_monitoring(before, after)
@@ -104,6 +107,8 @@ class Host:
         return self._manifests
 
     def manifest(self, plugin: str) -> dict[str, Any]:
+        """One plugin's manifest; the :class:`HostError` names what is installed, or why
+        this plugin was refused, so a typo or a stale install explains itself."""
         try:
             return self.manifests()[plugin]
         except KeyError:
@@ -113,6 +118,9 @@ class Host:
             raise HostError(f"no plugin {plugin!r} is installed (found: {found})") from None
 
     def action(self, plugin: str, action: str) -> dict[str, Any]:
+        """One action's manifest entry. Routing is checked here, once: :meth:`run` and
+        :meth:`options` call it before any plugin sees the request, so a caller need
+        not check first; its :class:`HostError` lists the actions there are."""
         for entry in self.manifest(plugin)["actions"]:
             if entry["name"] == action:
                 return entry
@@ -159,3 +167,10 @@ class Host:
     def refresh(self, plugin: str, store: CredentialStore, settings: dict[str, Any] | None = None) -> dict[str, Any]:
         """Refresh a stored grant now (on a schedule, say), the way an action would."""
         return self._call("modulex_refresh_credentials", plugin, "a refresh", None, store, settings=settings or {})
+
+    def exchange_code(self, plugin: str, app: Credentials, code: str, redirect_uri: str,
+                      settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Turn an authorization code into credentials (``app``: mode, app_id, app_secret).
+        The answer's ``credentials`` hold secrets: put them in a store, nowhere else."""
+        return self._call("modulex_exchange_authorization_code", plugin, "the code exchange", app, None,
+                          code=code, redirect_uri=redirect_uri, settings=settings or {})

@@ -22,17 +22,21 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
+from ..contract import Credentials
 from .budget import IDLE_AFTER, gcra_params
 from .errors import StoreError
+
+if TYPE_CHECKING:
+    from redis.commands.core import Script
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +126,7 @@ def parse_redis_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), keys[0]
 
 
-def _secrets_of(client: Any) -> tuple[str, ...]:
+def _secrets_of(client: redis.Redis) -> tuple[str, ...]:
     """The client's password, as given and URL-quoted, to scrub from messages."""
     pool = getattr(client, "connection_pool", None)
     password = (getattr(pool, "connection_kwargs", None) or {}).get("password")
@@ -167,13 +171,14 @@ class RedisStore:
     def __repr__(self) -> str:
         return f"RedisStore(key={self.key!r})"
 
-    def _call(self, what: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``function(*args, **kwargs)``, its Redis errors turned into a :class:`StoreError` with no secret."""
         try:
             return function(*args, **kwargs)
         except redis.exceptions.RedisError as error:
             raise _failure(f"{what} at Redis key {self.key!r}", error, self._hidden) from None
 
-    def read(self) -> dict[str, Any] | None:
+    def read(self) -> Credentials | None:
         """The stored credentials, or ``None`` when the key does not exist."""
         raw = self._call("read the credentials", self._client.get, self.key)
         if raw is None:
@@ -186,11 +191,11 @@ class RedisStore:
             raise StoreError(f"Redis key {self.key!r} holds something that is not a JSON object of credentials")
         return credentials
 
-    def save(self, credentials: dict[str, Any]) -> None:
+    def save(self, credentials: Credentials) -> None:
         """Store ``credentials`` whatever is there (a login or an import, not a refresh)."""
         self._call("save the credentials", self._client.set, self.key, json.dumps(credentials))
 
-    def swap(self, presented_refresh_token: str, credentials: dict[str, Any]) -> bool:
+    def swap(self, presented_refresh_token: str, credentials: Credentials) -> bool:
         """Store ``credentials`` only if the stored refresh token is still
         ``presented_refresh_token``, atomically on the server; whether they were stored."""
         stored = self._call(
@@ -251,7 +256,8 @@ class RedisRateBudget:
     def __repr__(self) -> str:
         return f"RedisRateBudget(prefix={self._prefix!r})"
 
-    def _run(self, what: str, script: Any, key: str, args: list[int]) -> int:
+    def _run(self, what: str, script: Script, key: str, args: list[int]) -> int:
+        """Run a budget script on ``key``; its integer answer (microseconds)."""
         try:
             return int(script(keys=[self._prefix + key], args=args))
         except redis.exceptions.RedisError as error:

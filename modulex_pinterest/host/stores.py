@@ -15,11 +15,16 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..contract import Credentials
 from .errors import StoreError
 
-Credentials = dict[str, Any]
+if TYPE_CHECKING:  # both are imported when first used, so a host pays only for the store it uses
+    from filelock import FileLock
+
+    from .redis_store import RedisStore
+
 SAVE_LOCK_WAIT = 30.0  # seconds a plain save waits for a refresh in progress elsewhere
 
 
@@ -99,10 +104,9 @@ class CredentialsFile:
             raise StoreError(f"credentials file {self.path} does not hold a JSON object")
         return credentials
 
-    def _file_lock(self) -> Any:
-        from filelock import (
-            FileLock,  # only a host that stores credentials in a file pays for it
-        )
+    def _file_lock(self) -> FileLock:
+        # Imported here: only a host that stores credentials in a file pays for it.
+        from filelock import FileLock
 
         return FileLock(self.target + ".lock", mode=0o600)
 
@@ -189,7 +193,7 @@ class CredentialsFile:
             raise
 
 
-def open_store(spec: str) -> Any:
+def open_store(spec: str) -> CredentialsFile | RedisStore:
     """A store from a command line's ``--credentials``: a file path, or
     ``redis://HOST:PORT/DB?key=KEY`` (needs ``pip install 'modulex-pinterest[redis]'``)."""
     if spec.startswith(("redis://", "rediss://", "unix://")):

@@ -1,27 +1,41 @@
 """The four actions: checked inputs -> one Pinterest call -> output object.
 
 Method and path come from plugin.yaml; the output shapes are the action's
-output schema. Each function receives a :class:`~modulex_pinterest.client.PinterestClient`
-and inputs already checked by :mod:`modulex_pinterest.validation`, and raises
-:class:`~modulex_pinterest.client.ApiError` for the hook to turn into text.
+output schema. Each function receives a :class:`~.client.PinterestClient`
+and inputs already checked by :mod:`.validation`, and raises
+:class:`~.errors.ApiError` for the hook to turn into text.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 from . import manifest
-from .client import ApiError, path_for
+from .client import JsonObject, PinterestClient, path_for
+from .errors import ApiError, ErrorKind
+
+Inputs = dict[str, Any]
+Handler = Callable[[PinterestClient, Inputs], JsonObject]
 
 
-def _request(action_name):
-    return manifest.actions_by_name()[action_name]["request"]
+def _request(action_name: str) -> dict[str, Any]:
+    request: dict[str, Any] = manifest.action(action_name)["request"]
+    return request
 
 
-def _page_params(inputs):
+def _bad_response(detail: str, status: int) -> ApiError:
+    return ApiError(ErrorKind.BAD_RESPONSE, detail, status=status, sent=True)
+
+
+def _page_params(inputs: Inputs) -> dict[str, Any]:
     params = {"page_size": inputs["page_size"]}
     if "bookmark" in inputs:
         params["bookmark"] = inputs["bookmark"]
     return params
 
 
-def _page(response, sent_bookmark):
+def _page(response: JsonObject, sent_bookmark: str | None) -> tuple[list[JsonObject], str | None]:
     """Items and next bookmark of a paginated response, checked for shape.
 
     A bookmark equal to the one just sent would loop forever; it is reported
@@ -29,16 +43,16 @@ def _page(response, sent_bookmark):
     """
     items = response.get("items")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ApiError("bad_response", "'items' is not a list of objects", status=200, sent=True)
+        raise _bad_response("'items' is not a list of objects", 200)
     bookmark = response.get("bookmark")
     if bookmark is not None and not isinstance(bookmark, str):
-        raise ApiError("bad_response", "'bookmark' is neither a string nor null", status=200, sent=True)
+        raise _bad_response("'bookmark' is neither a string nor null", 200)
     if not bookmark or bookmark == sent_bookmark:
         bookmark = None
     return items, bookmark
 
 
-def _path(action_name, **path_values):
+def _path(action_name: str, **path_values: Any) -> str:
     request = _request(action_name)
     template = request["path"]
     if path_values.get("board_section_id"):
@@ -48,7 +62,8 @@ def _path(action_name, **path_values):
     return path_for(template, path_values)
 
 
-def _get_items(client, action_name, inputs, **path_values):
+def _get_items(client: PinterestClient, action_name: str, inputs: Inputs,
+               **path_values: Any) -> tuple[list[JsonObject], str | None]:
     """One page, or with ``fetch_all`` every page up to ``max_items``.
 
     A whole-list fetch asks for pages of ``page_size`` (250 unless the caller
@@ -62,7 +77,9 @@ def _get_items(client, action_name, inputs, **path_values):
     if not inputs.get("fetch_all"):
         return _page(client.get(path, _page_params(inputs), category=category), inputs.get("bookmark"))
     cap = inputs["max_items"]
-    items, bookmark, followed = [], inputs.get("bookmark"), set()
+    items: list[JsonObject] = []
+    bookmark: str | None = inputs.get("bookmark")
+    followed: set[str] = set()
     while len(items) < cap:
         params = {"page_size": min(inputs["page_size"], cap - len(items))}
         if bookmark:
@@ -75,18 +92,18 @@ def _get_items(client, action_name, inputs, **path_values):
     return items, bookmark
 
 
-def list_boards(client, inputs):
+def list_boards(client: PinterestClient, inputs: Inputs) -> JsonObject:
     boards, bookmark = _get_items(client, "list_boards", inputs)
     return {"success": True, "error": None, "boards": boards, "count": len(boards), "bookmark": bookmark}
 
 
-def get_board_sections(client, inputs):
+def get_board_sections(client: PinterestClient, inputs: Inputs) -> JsonObject:
     sections, bookmark = _get_items(client, "get_board_sections", inputs, board_id=inputs["board_id"])
     return {"success": True, "error": None, "board_id": inputs["board_id"], "sections": sections,
             "count": len(sections), "bookmark": bookmark}
 
 
-def list_pins(client, inputs):
+def list_pins(client: PinterestClient, inputs: Inputs) -> JsonObject:
     section_id = inputs.get("board_section_id")
     pins, bookmark = _get_items(client, "list_pins", inputs, board_id=inputs["board_id"], board_section_id=section_id)
     return {"success": True, "error": None, "board_id": inputs["board_id"], "board_section_id": section_id,
@@ -97,7 +114,7 @@ PIN_BODY_FIELDS = ("board_id", "board_section_id", "title", "description", "link
 PIN_OUTPUT_FIELDS = ("id", "title", "description", "link", "board_id", "board_section_id", "created_at")
 
 
-def create_pin(client, inputs):
+def create_pin(client: PinterestClient, inputs: Inputs) -> JsonObject:
     body = {name: inputs[name] for name in PIN_BODY_FIELDS if name in inputs}
     body["media_source"] = {"source_type": "image_url", "url": inputs["media_url"]}
     request = _request("create_pin")
@@ -106,15 +123,15 @@ def create_pin(client, inputs):
         return _dry_run(client, inputs, request["method"], path, body)
     pin = client.post(path, body, category=request["rate_limit_category"])
     if not isinstance(pin.get("id"), str) or not pin["id"]:
-        raise ApiError("bad_response", "the created pin has no 'id'", status=201, sent=True)
-    output = {"success": True, "error": None, "pin": pin}
+        raise _bad_response("the created pin has no 'id'", 201)
+    output: JsonObject = {"success": True, "error": None, "pin": pin}
     for name in PIN_OUTPUT_FIELDS:
         value = pin.get(name)
         output[name] = value if isinstance(value, str) else None
     return output
 
 
-def _dry_run(client, inputs, method, path, body):
+def _dry_run(client: PinterestClient, inputs: Inputs, method: str, path: str, body: JsonObject) -> JsonObject:
     """Check that the board (and section) exist with one read, and say what would be sent.
 
     Listing one pin of the board or section answers 404 exactly when
@@ -124,14 +141,14 @@ def _dry_run(client, inputs, method, path, body):
     """
     client.get(_path("list_pins", board_id=inputs["board_id"], board_section_id=inputs.get("board_section_id")),
                {"page_size": 1}, category=_request("list_pins")["rate_limit_category"])
-    output = {"success": True, "error": None, "id": None, "created_at": None,
+    output: JsonObject = {"success": True, "error": None, "id": None, "created_at": None,
               "pin": {"dry_run": True, "request": {"method": method, "path": path, "body": body}}}
     for name in ("title", "description", "link", "board_id", "board_section_id"):
         output[name] = inputs.get(name)
     return output
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "list_boards": list_boards,
     "get_board_sections": get_board_sections,
     "create_pin": create_pin,

@@ -29,25 +29,21 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
+from requests.auth import HTTPBasicAuth
 
-from . import manifest
-from .client import ApiError, Pacing, PinterestClient, Settings
-from .errors import describe, is_scope_error
 from ..contract import Credentials, CredentialStore, PluginHost
+from . import manifest
+from .client import JsonObject, PinterestClient
+from .errors import ApiError, CredentialError, RefreshError
+from .messages import MAX_DETAIL, MAX_SHOWN_NAME, api_error_message, is_scope_error
 from .redaction import secrets_of
+from .retry import Pacing
+from .settings import Settings
 
 EXPIRY_MARGIN = 300  # seconds before expires_at when a token counts as expired
 MAX_TOKEN_LENGTH = 4096
 LEASE_MARGIN = 5.0  # the lease outlasts the token call's connect + read timeouts by this much
 Result = TypeVar("Result")
-
-
-class CredentialError(ValueError):
-    """Credentials or settings that cannot be used; the message never contains a secret."""
-
-
-class RefreshError(Exception):
-    """A refresh that failed; the message is for people and holds no secret."""
 
 
 def credential_mode_of(credentials: Any) -> str:
@@ -56,7 +52,7 @@ def credential_mode_of(credentials: Any) -> str:
                               "or OAuth 2.0 credentials (mode 'oauth2')")
     mode = credentials.get("mode") or ("oauth2" if credentials.get("app_id") else "access_token")
     if manifest.credential_mode(mode) is None:
-        raise CredentialError(f"Unknown credential mode {str(mode)[:40]!r}: use 'access_token' or 'oauth2'")
+        raise CredentialError(f"Unknown credential mode {str(mode)[:MAX_SHOWN_NAME]!r}: use 'access_token' or 'oauth2'")
     return str(mode)
 
 
@@ -67,7 +63,8 @@ def usable_token(token: Any, mode: str) -> str:
     whitespace or control characters inside is refused, since requests would
     echo it in an exception.
     """
-    name = manifest.credential_mode(mode)["name"]
+    entry = manifest.credential_mode(mode)
+    name = entry["name"] if entry else mode
     if not isinstance(token, str) or not token.strip():
         raise CredentialError(f"Missing credentials: 'access_token' is required for the {name} mode")
     token = token.strip()
@@ -184,7 +181,7 @@ class Connection:
             raise
         except Exception as exc:  # noqa: BLE001 - any host's store may fail its own way: say so, without internals
             raise RefreshError(f"Cannot refresh the OAuth access token: the host's credential store failed "
-                               f"({type(exc).__name__}: {str(exc)[:200]})") from None
+                               f"({type(exc).__name__}: {str(exc)[:MAX_DETAIL]})") from None
         self.credentials = updated
         return updated
 
@@ -223,21 +220,40 @@ class Connection:
                                "access token; authorize the app first (modulex-pinterest auth login)")
 
     def _refresh(self, credentials: Credentials) -> Credentials:
-        from requests.auth import HTTPBasicAuth
-
-        if self.settings.token_url is None:
-            raise RefreshError("Cannot refresh the OAuth access token: no token URL is configured")
-        auth = HTTPBasicAuth(str(credentials["app_id"]), str(credentials["app_secret"]))
-        client = PinterestClient(self.session, self.settings, auth, secrets=secrets_of(credentials),
-                                 deadline=self.deadline)
         form = {"grant_type": "refresh_token", "refresh_token": str(credentials["refresh_token"]),
                 "continuous_refresh": "true"}
         started = self.clock()
         try:
-            answer = client.post_form(self.settings.token_url, form)
+            answer = self._token_request(credentials, form)
         except ApiError as error:
             raise _refresh_failure(error, credentials) from None
         return updated_credentials(credentials, answer, started)
+
+    def exchange_code(self, code: str, redirect_uri: str) -> Credentials:
+        """The credentials an authorization code grants (RFC 6749 section 4.1.3), by the same
+        token endpoint, timeouts and rules as a refresh. Nothing is stored here: the host stores them."""
+        if self.mode != "oauth2" or not (self.credentials.get("app_id") and self.credentials.get("app_secret")):
+            raise CredentialError("Missing credentials: exchanging an authorization code needs OAuth 2.0 "
+                                  "credentials with app_id and app_secret")
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+                "continuous_refresh": "true"}
+        started = self.clock()
+        try:
+            answer = self._token_request(self.credentials, form)
+        except ApiError as error:
+            detail = api_error_message(error, {"action": "oauth_code_exchange"}, self.secrets() + (code,))
+            raise RefreshError("Authorization failed: could not exchange the authorization code: " + detail) from None
+        app = {"mode": "oauth2", "app_id": self.credentials["app_id"], "app_secret": self.credentials["app_secret"]}
+        return updated_credentials(app, answer, started)
+
+    def _token_request(self, credentials: Credentials, form: dict[str, str]) -> JsonObject:
+        """A POST to the token endpoint with HTTP Basic (app id and secret), never resent once it may have arrived."""
+        if self.settings.token_url is None:
+            raise RefreshError("Cannot reach the OAuth token endpoint: no token URL is configured")
+        auth = HTTPBasicAuth(str(credentials["app_id"]), str(credentials["app_secret"]))
+        client = PinterestClient(self.session, self.settings, auth, secrets=secrets_of(credentials),
+                                 deadline=self.deadline)
+        return client.post_form(self.settings.token_url, form)
 
 
 def rotation_mark(refresh_token: str) -> str:
@@ -256,9 +272,11 @@ def updated_credentials(credentials: Credentials, answer: dict[str, Any], now: f
         raise RefreshError("Authentication failed: Pinterest's token answer has no access_token")
     updated = dict(credentials, mode="oauth2", access_token=access_token)
     new_refresh_token = answer.get("refresh_token")
-    if isinstance(new_refresh_token, str) and new_refresh_token and new_refresh_token != credentials["refresh_token"]:
+    old_refresh_token = credentials.get("refresh_token")
+    if isinstance(new_refresh_token, str) and new_refresh_token and new_refresh_token != old_refresh_token:
         updated["refresh_token"] = new_refresh_token
-        updated["rotated_from"] = rotation_mark(str(credentials["refresh_token"]))
+        if old_refresh_token:
+            updated["rotated_from"] = rotation_mark(str(old_refresh_token))
     expires_in = answer.get("expires_in")
     if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
         updated["expires_at"] = int(now + expires_in)
@@ -276,8 +294,8 @@ def _refresh_failure(error: ApiError, credentials: Credentials) -> RefreshError:
     if error.status == 401 or error.oauth_error == "invalid_client":
         return RefreshError("Authentication failed: Pinterest rejected the app id and app secret while refreshing "
                             f"the access token (HTTP {error.status}); check them in the developer portal")
-    detail = describe(error, {"action": "oauth_refresh"}, secrets_of(credentials))
-    if error.sent is not False and error.kind in ("timeout", "connection"):
+    detail = api_error_message(error, {"action": "oauth_refresh"}, secrets_of(credentials))
+    if error.sent is not False and error.in_transit:
         detail += ("; the refresh was not resent, since Pinterest may already have rotated the refresh token. "
                    "If the next attempt is rejected, re-authorize the app")
     return RefreshError("Authentication failed: could not refresh the OAuth access token: " + detail)

@@ -6,8 +6,12 @@ masks anything shaped like a bearer token or a token field that slipped into a
 log record (including from a library we call).
 """
 
+from __future__ import annotations
+
 import logging
 import re
+from collections.abc import Iterable
+from typing import Any
 
 MASK = "[redacted]"
 
@@ -19,7 +23,7 @@ _TOKEN_SHAPES = re.compile(
 )
 
 
-def _mask_match(match):
+def _mask_match(match: re.Match[str]) -> str:
     prefix = match.group(1) or match.group(2) or ""
     return prefix + MASK
 
@@ -27,14 +31,14 @@ def _mask_match(match):
 SECRET_FIELDS = ("access_token", "refresh_token", "app_secret")
 
 
-def secrets_of(credentials):
+def secrets_of(credentials: Any) -> tuple[str, ...]:
     """The secret values in a credentials dict (either mode), for :func:`redact`."""
     if not isinstance(credentials, dict):
         return ()
     return tuple(str(credentials[name]) for name in SECRET_FIELDS if credentials.get(name))
 
 
-def redact(text, secrets=()):
+def redact(text: object, secrets: Iterable[str] = ()) -> str:
     """``text`` with every given secret and every token-shaped string masked."""
     text = str(text)
     for secret in secrets:
@@ -46,7 +50,7 @@ def redact(text, secrets=()):
 class RedactingFilter(logging.Filter):
     """Masks token-shaped strings in every record that passes through."""
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
@@ -54,7 +58,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install_log_filter(logger_name="modulex_pinterest"):
+def install_log_filter(logger_name: str = "modulex_pinterest") -> logging.Logger:
     logger = logging.getLogger(logger_name)
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())

@@ -1,31 +1,101 @@
-"""Turn a node's raw inputs into checked, normalised inputs, or a clear error.
+"""Inputs and outputs against the action's schemas, with messages for people.
 
-The input schemas say what is allowed; this module applies them and adds the
-checks a JSON Schema cannot express safely (see PITFALLS: ``pattern`` uses
-``re.search`` and lets ``"12\\n"`` and non-ASCII digits through, and
-``format: uri`` accepts ``javascript:``). Errors name the field and the rule.
+The schemas in ``schemas/`` state every rule; this module applies them. Two
+rules a JSON Schema ``pattern`` cannot state safely (PITFALLS: ``pattern`` is a
+``re.search``, so ``"12\\n"`` and non-ASCII digits pass, and ``format: uri``
+accepts ``javascript:``) are the formats ``pinterest-id`` and ``http-url``,
+defined once below with their wording and used by both validators.
+
+Each schema is compiled once by fastjsonschema (microseconds per check, for
+the common valid case); when it rejects, jsonschema names the broken field
+and rule. Both get the same formats, so they judge alike.
 """
 
+from __future__ import annotations
+
+import functools
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
+import fastjsonschema
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+
 from . import manifest
+from .errors import InputError
+from .messages import MAX_DETAIL, shown
 
 PAGE_SIZE_MIN = 1
 PAGE_SIZE_MAX = 250
-MAX_SHOWN_VALUE = 60
-
-# Fields that hold Pinterest IDs and go into URL paths or request bodies.
-ID_FIELDS = ("board_id", "board_section_id")
-URL_FIELDS = ("media_url", "link")
-_ASCII_DIGITS = re.compile(r"[0-9]+\Z")
+_ASCII_DIGITS = re.compile(r"[0-9]*\Z")
+_WHITESPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
-class InputError(ValueError):
-    """Inputs that break the action's input schema; the message is for people."""
+def is_pinterest_id(value: object) -> bool:
+    """ASCII digits only, nothing after them (an empty string is left to ``minLength``)."""
+    return not isinstance(value, str) or _ASCII_DIGITS.match(value) is not None
 
 
-def _field_name(error):
+def is_http_url(value: object) -> bool:
+    """An http(s) URL with a host and no whitespace or control character (an empty string is left to ``minLength``)."""
+    if not isinstance(value, str) or value == "":
+        return True
+    if _WHITESPACE_OR_CONTROL.search(value):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+# format name -> (check, what a valid value is, for messages)
+FORMATS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "pinterest-id": (is_pinterest_id, "a Pinterest ID made of digits only"),
+    "http-url": (is_http_url, "an http(s) URL with a host"),
+}
+
+
+@functools.cache
+def _checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    for name, (check, _) in FORMATS.items():
+        checker.checks(name)(check)
+    return checker
+
+
+@functools.cache
+def _compiled(schema_path: str) -> Callable[[Any], Any]:
+    """The fast check for one schema file: returns on success, raises on failure."""
+    formats = {name: check for name, (check, _) in FORMATS.items()}
+    return fastjsonschema.compile(manifest.load_schema(schema_path), formats=formats, use_default=False)
+
+
+@functools.cache
+def _validator(schema_path: str) -> Draft202012Validator:
+    schema = manifest.load_schema(schema_path)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=_checker())
+
+
+def schema_errors(schema_path: str, instance: Any) -> list[ValidationError]:
+    """``instance``'s violations of the schema, most useful first; [] at once when it is valid."""
+    try:
+        _compiled(schema_path)(instance)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
+    errors = _validator(schema_path).iter_errors(instance)
+    # Per field, a format error (the strict rule, with the clearer message) before a pattern error.
+    return sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.validator != "format", e.validator))
+
+
+def output_errors(action_name: str, output: Any) -> list[ValidationError]:
+    return schema_errors(manifest.action(action_name)["output_schema"], output)
+
+
+def _field_name(error: ValidationError) -> str:
     path = [str(part) for part in error.absolute_path]
     if error.validator == "required":
         missing = re.match(r"'([^']+)'", error.message)
@@ -33,84 +103,64 @@ def _field_name(error):
     return ".".join(path) or "inputs"
 
 
-def _shown(value):
-    text = repr(value)
-    return text if len(text) <= MAX_SHOWN_VALUE else text[:MAX_SHOWN_VALUE] + "...'"
-
-
-def describe_schema_error(error):
+def schema_error_message(error: ValidationError) -> str:
     """One line naming the field and the rule it broke."""
     field = _field_name(error)
     rule = error.validator
     expected = error.validator_value
+    instance: Any = error.instance
+    schema: Any = error.schema if isinstance(error.schema, dict) else {}
+    value_format = schema.get("format")
     if rule == "required":
         return f"'{field}' is required"
     if rule == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
         return "unknown field(s): " + ", ".join(repr(name) for name in extra)
     if rule == "type":
         if field == "inputs":
-            return f"inputs must be a JSON object, not {type(error.instance).__name__}"
-        return f"'{field}' must be of type {expected}, got {_shown(error.instance)}"
+            return f"inputs must be a JSON object, not {type(instance).__name__}"
+        return f"'{field}' must be of type {expected}, got {shown(instance)}"
     if rule == "maxLength":
-        return f"'{field}' must be at most {expected} characters (got {len(error.instance)})"
+        return f"'{field}' must be at most {expected} characters (got {len(instance)})"
     if rule == "minLength":
         return f"'{field}' must not be empty" if expected == 1 else f"'{field}' must be at least {expected} characters"
+    if rule in ("format", "pattern") and value_format in FORMATS:
+        return f"'{field}' must be {FORMATS[value_format][1]}, got {shown(instance)}"
     if rule == "pattern":
-        if field in ID_FIELDS:
-            return f"'{field}' must be a Pinterest ID made of digits only, got {_shown(error.instance)}"
-        if field in URL_FIELDS:
-            return f"'{field}' must be an http(s) URL, got {_shown(error.instance)}"
-        return f"'{field}' must match the pattern {expected}, got {_shown(error.instance)}"
-    return f"'{field}' is invalid ({rule}): {error.message[:200]}"
+        return f"'{field}' must match the pattern {expected}, got {shown(instance)}"
+    return f"'{field}' is invalid ({rule}): {error.message[:MAX_DETAIL]}"
 
 
-def _is_http_url(value):
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-
-
-def clamp_page_size(value):
+def clamp_page_size(value: int) -> int:
     """The product page's rule: out-of-range page sizes are clamped, not rejected."""
     return max(PAGE_SIZE_MIN, min(PAGE_SIZE_MAX, int(value)))
 
 
-def check_inputs(action_name, inputs):
+def check_inputs(action_name: str, inputs: Any) -> dict[str, Any]:
     """Validate ``inputs`` for ``action_name`` and return a normalised copy.
 
-    Normalising means: schema defaults applied (``page_size`` defaults to the
-    largest page with ``fetch_all``), ``page_size`` clamped and made an int, empty optional strings dropped (an empty bookmark means none).
+    Normalising means: schema defaults applied, ``page_size`` clamped and made
+    an int (a whole-list fetch without a ``page_size`` pages at the largest
+    size), empty optional strings dropped (an empty bookmark means none).
     Raises :class:`InputError` naming the first broken field and its rule.
     """
+    entry = manifest.actions_by_name().get(action_name)
+    if entry is None:
+        raise InputError(f"Unknown action {shown(action_name)}; this plugin offers: "
+                         + ", ".join(sorted(manifest.actions_by_name())))
     if not isinstance(inputs, dict):
         raise InputError(f"inputs must be a JSON object, not {type(inputs).__name__}")
-    schema_path = manifest.actions_by_name()[action_name]["input_schema"]
-    fast = manifest.fast_check(schema_path)
-    if fast is None or not fast(inputs):
-        errors = sorted(
-            manifest.input_validator(action_name).iter_errors(inputs),
-            key=lambda e: (list(map(str, e.absolute_path)), e.validator),
-        )
-        if errors:
-            raise InputError("Invalid input: " + describe_schema_error(errors[0]))
-
-    schema = manifest.load_schema(schema_path)
+    errors = schema_errors(entry["input_schema"], inputs)
+    if errors:
+        raise InputError("Invalid input: " + schema_error_message(errors[0]))
     checked = {}
-    for name, prop in schema["properties"].items():
+    for name, prop in manifest.load_schema(entry["input_schema"])["properties"].items():
         value = inputs.get(name, prop.get("default"))
         if value is None or value == "":
             continue
-        if name in ID_FIELDS and not _ASCII_DIGITS.match(value):
-            raise InputError(f"Invalid input: '{name}' must be a Pinterest ID made of digits only, got {_shown(value)}")
-        if name in URL_FIELDS and not _is_http_url(value):
-            raise InputError(f"Invalid input: '{name}' must be an http(s) URL with a host, got {_shown(value)}")
         if prop.get("type") == "integer":
             value = int(value)  # 25.0 counts as 25
         if name == "page_size":
-            # A whole-list fetch pages at the caller's page_size, or at the largest page when none was given.
             value = clamp_page_size(value if "page_size" in inputs or not inputs.get("fetch_all") else PAGE_SIZE_MAX)
         checked[name] = value
     return checked

@@ -1,0 +1,113 @@
+"""When to send again, how long to wait, and the shared rate budget.
+
+Reads retry on connection errors, timeouts, 429 and 5xx. A create is resent
+only when Pinterest certainly did not act on it: a 429, or a connection that
+was never made. Waits come from ``Retry-After`` / ``X-RateLimit-Reset`` when
+the server gives them, else from jittered exponential backoff, and never run
+past the action's deadline or ``max_retry_wait`` (see PITFALLS: urllib3's
+``Retry`` gets these wrong for creates and capped waits).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from ..contract import RateBudget
+from .errors import ApiError
+from .settings import Settings
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_CAP = 8.0
+EPOCH_THRESHOLD = 1e9  # an X-RateLimit-Reset above this is a timestamp, below it a number of seconds
+
+
+def backoff(settings: Settings, attempt: int) -> float:
+    """The longest backoff before attempt ``attempt + 1`` (the wait is a random part of it)."""
+    return float(min(BACKOFF_CAP, settings.backoff * (2**attempt)))
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the server asks us to wait, from Retry-After or X-RateLimit-Reset; None if neither is usable."""
+    now = time.time() if now is None else now
+    value = headers.get("Retry-After", "").strip()
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+    reset = headers.get("X-RateLimit-Reset", "").strip()
+    if reset:
+        try:
+            seconds = float(reset)
+        except ValueError:
+            return None
+        return max(0.0, seconds - now) if seconds > EPOCH_THRESHOLD else max(0.0, seconds)
+    return None
+
+
+def never_sent(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when a ConnectionError certainly happened before the request left
+    (safe to resend a POST): the connection itself was never made."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    seen = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError, NameResolutionError)):
+            return True
+        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+    return False
+
+
+def retry_wait(error: ApiError, attempt: int, idempotent: bool, settings: Settings, *, seconds_left: float,
+               rand: Callable[[], float]) -> float | None:
+    """How long to wait before trying again, or None to give up now."""
+    if attempt >= settings.max_retries:
+        return None
+    if not (error.in_transit or error.status in RETRYABLE_STATUSES):
+        return None
+    if not idempotent and not (error.status == 429 or error.sent is False):
+        return None
+    wait = error.retry_after if error.retry_after is not None else rand() * backoff(settings, attempt)
+    if wait > settings.max_wait or wait >= seconds_left:
+        return None
+    return wait
+
+
+class Pacing:
+    """The host's shared rate budget, as one grant's client uses it.
+
+    Before each request it reserves a slot for the request's rate-limit
+    category; a 429 or an exhausted ``X-RateLimit-Remaining`` pauses every
+    worker sharing the grant.
+    """
+
+    def __init__(self, budget: RateBudget, grant: str, rate: float) -> None:
+        self._budget = budget
+        self._grant = grant
+        self._rate = rate
+
+    def __repr__(self) -> str:
+        return f"Pacing({self._rate:g}/s)"
+
+    def _key(self, category: str) -> str:
+        return f"{self._grant}:{category}"
+
+    def reserve(self, category: str, max_wait: float) -> float:
+        return self._budget.reserve(self._key(category), self._rate, max_wait)
+
+    def pause(self, category: str, seconds: float) -> None:
+        self._budget.pause(self._key(category), seconds)

@@ -1,0 +1,150 @@
+"""What each hook does, once the hook has checked that the call is this plugin's.
+
+Check the inputs, credentials and settings, hand the work to
+:mod:`.actions` through a :class:`~.credentials.Connection`, and turn every
+failure into an output value: nothing raises out of here but bugs, which the
+hook boundary in :mod:`.hooks` reports. Every action output is validated
+against its output schema before it is returned.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+
+from ..contract import Credentials, PluginHost
+from . import manifest
+from .actions import HANDLERS
+from .client import JsonObject, PinterestClient, new_session
+from .credentials import Connection
+from .errors import ApiError, CredentialError, InputError, RefreshError
+from .messages import MAX_DETAIL, api_error_message
+from .redaction import install_log_filter, redact, secrets_of
+from .settings import Settings
+from .validation import PAGE_SIZE_MAX, check_inputs, output_errors
+
+log = install_log_filter(__name__)
+
+
+class Service:
+    """The work behind the hooks. One per plugin instance: it holds the
+    connection pool (the only state shared between calls) and nothing about
+    credentials, which are per call."""
+
+    def __init__(self) -> None:
+        self._session: requests.Session | None = None
+        self._lock = threading.Lock()
+
+    def session(self) -> requests.Session:
+        with self._lock:
+            if self._session is None:
+                self._session = new_session()
+            return self._session
+
+    def connection(self, credentials: Any, settings: Any, host: PluginHost | None) -> Connection:
+        """The call's credentials, settings and host, ready to hand out clients."""
+        api = manifest.raw_manifest()["api"]
+        oauth = manifest.credential_mode("oauth2") or {}
+        try:
+            checked = Settings(settings if isinstance(settings, dict) else None, base_url=api["base_url"],
+                               token_url=oauth.get("token_url"), rate_limit=api["rate_limit"])
+        except ValueError as exc:
+            raise CredentialError(f"Invalid settings: {exc}") from None
+        return Connection(self.session(), credentials, checked, host)
+
+    def execute(self, action: str, inputs: Any, credentials: Any, settings: Any, host: PluginHost | None) -> JsonObject:
+        secrets = secrets_of(credentials)
+        connection = None
+        try:
+            checked = check_inputs(action, inputs)
+            connection = self.connection(credentials, settings, host)
+            output = connection.run(lambda client: HANDLERS[action](client, checked))
+        except (InputError, CredentialError, RefreshError) as exc:
+            return manifest.failed_output(action, redact(str(exc), secrets))
+        except ApiError as error:
+            context = dict(checked, action=action, scopes=manifest.action(action)["scopes"])
+            more = connection.secrets() if connection is not None else ()
+            return manifest.failed_output(action, api_error_message(error, context, secrets + more))
+        problems = output_errors(action, output)
+        if problems:
+            log.error("output of %r broke its schema: %s", action, problems[0].message[:MAX_DETAIL])
+            return manifest.failed_output(action, "Internal error: the output did not match the action's output schema")
+        return output
+
+    def check_credentials(self, credentials: Any, settings: Any, host: PluginHost | None) -> JsonObject:
+        check = manifest.raw_manifest()["credential_check"]
+        request = check["request"]
+        secrets = secrets_of(credentials)
+
+        def fetch_account(client: PinterestClient) -> JsonObject:
+            return client.get(request["path"], category=request["rate_limit_category"])
+
+        connection = None
+        try:
+            connection = self.connection(credentials, settings, host)
+            account = connection.run(fetch_account)
+        except (CredentialError, RefreshError) as exc:
+            return {"success": False, "error": redact(str(exc), secrets), "account": None}
+        except ApiError as error:
+            context = {"action": "check_credentials", "scopes": check["scopes"]}
+            more = connection.secrets() if connection is not None else ()
+            return {"success": False, "error": api_error_message(error, context, secrets + more), "account": None}
+        username = account.get("username")
+        return {"success": True, "error": None, "account": username if isinstance(username, str) else None}
+
+    def options(self, action: str, field: str, inputs: Any, credentials: Any, settings: Any,
+                host: PluginHost | None, bookmark: str | None) -> JsonObject:
+        """Choices from the field's source list action (``ui.options`` in plugin.yaml), one page at a time."""
+
+        def fail(error: str) -> JsonObject:
+            return {"success": False, "error": error, "options": [], "bookmark": None}
+
+        entry = manifest.actions_by_name().get(action)
+        declared = ((entry or {}).get("ui") or {}).get("options", {}).get(field)
+        if declared is None:
+            return fail(f"{action!r} has no options for {field!r}"[:MAX_DETAIL])
+        inputs = inputs if isinstance(inputs, dict) else {}
+        missing = [name for name in declared["depends_on"] if not inputs.get(name)]
+        if missing:
+            return fail(f"Choose {', '.join(missing)} first: the options for {field!r} depend on it")
+        source_inputs: JsonObject = {name: inputs[name] for name in declared["depends_on"]}
+        source_inputs["page_size"] = PAGE_SIZE_MAX
+        if bookmark:
+            source_inputs["bookmark"] = bookmark
+        output = self.execute(declared["source"], source_inputs, credentials, settings, host)
+        if not output["success"]:
+            return fail(output["error"])
+        items = output[manifest.action(declared["source"])["list_field"]]
+        options = [{"label": str(item.get("name") or item.get("title") or item["id"]), "value": item["id"]}
+                   for item in items if isinstance(item.get("id"), str)]
+        return {"success": True, "error": None, "options": options, "bookmark": output["bookmark"]}
+
+    def refresh(self, credentials: Any, settings: Any, host: PluginHost | None) -> JsonObject:
+        def fail(error: str) -> JsonObject:
+            return {"success": False, "error": error, "expires_at": None}
+
+        try:
+            connection = self.connection(credentials, settings, host)
+            if connection.mode != "oauth2":
+                return fail("Only OAuth 2.0 credentials (mode 'oauth2') can be refreshed")
+            updated = connection.fresh(force=True)
+        except (CredentialError, RefreshError) as exc:
+            return fail(redact(str(exc), secrets_of(credentials)))
+        return {"success": True, "error": None, "expires_at": updated.get("expires_at")}
+
+    def exchange_code(self, code: Any, redirect_uri: Any, credentials: Any, settings: Any,
+                      host: PluginHost | None) -> JsonObject:
+        def fail(error: str) -> JsonObject:
+            return {"success": False, "error": error, "credentials": None, "expires_at": None}
+
+        if not isinstance(code, str) or not code or not isinstance(redirect_uri, str) or not redirect_uri:
+            return fail("Invalid input: 'code' and 'redirect_uri' must be non-empty strings")
+        try:
+            granted: Credentials = self.connection(credentials, settings, host).exchange_code(code, redirect_uri)
+        except (CredentialError, RefreshError) as exc:
+            return fail(redact(str(exc), secrets_of(credentials) + (code,)))
+        return {"success": True, "error": None, "credentials": granted, "expires_at": granted.get("expires_at")}
+
+
