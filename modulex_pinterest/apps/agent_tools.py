@@ -103,7 +103,7 @@ def _examples(entry: ActionEntry) -> list[str]:
             for example in entry.get("examples") or []]
 
 
-def describe(manifest: Manifest, entry: ActionEntry, fmt: str = "mcp", limit: int | None = None) -> str:
+def tool_description(manifest: Manifest, entry: ActionEntry, fmt: str = "mcp", limit: int | None = None) -> str:
     """A model-facing description of one action: when to use it, where its IDs come from, examples."""
     text = " ".join((entry.get("agent_description") or entry.get("description") or entry["title"]).split())
     parts = [text]
@@ -148,7 +148,7 @@ def _mcp_tool(manifest: Manifest, entry: ActionEntry) -> ToolDefinition:
     tool: ToolDefinition = {
         "name": tool_name(manifest, entry["name"], "mcp"),
         "title": entry["title"],
-        "description": describe(manifest, entry, "mcp"),
+        "description": tool_description(manifest, entry, "mcp"),
         "inputSchema": _strip_schema(entry["input_schema"]),
     }
     output_schema = entry.get("output_schema")
@@ -163,7 +163,7 @@ def _openai_tool(manifest: Manifest, entry: ActionEntry) -> ToolDefinition:
         "type": "function",
         "function": {
             "name": tool_name(manifest, entry["name"], "openai"),
-            "description": describe(manifest, entry, "openai", limit=OPENAI_DESCRIPTION_LIMIT),
+            "description": tool_description(manifest, entry, "openai", limit=OPENAI_DESCRIPTION_LIMIT),
             "parameters": _strip_schema(entry["input_schema"]),
             "strict": False,
         },

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..contract import Credentials
 from .errors import StoreError
 
-if TYPE_CHECKING:  # both are imported when first used, so a host pays only for the store it uses
+if TYPE_CHECKING:  # imported when first used: redis is an optional extra, filelock costs 50 ms at start-up
     from filelock import FileLock
 
     from .redis_store import RedisStore
@@ -105,7 +105,7 @@ class CredentialsFile:
         return credentials
 
     def _file_lock(self) -> FileLock:
-        # Imported here: only a host that stores credentials in a file pays for it.
+        """The OS lock beside the target. (filelock's ``Timeout`` is a ``TimeoutError``, caught as such.)"""
         from filelock import FileLock
 
         return FileLock(self.target + ".lock", mode=0o600)
@@ -125,13 +125,11 @@ class CredentialsFile:
 
     @contextmanager
     def lease(self, ttl: float, wait: float) -> Iterator[bool]:
-        from filelock import Timeout
-
         self.check_writable()
         lock = self._file_lock()
         try:
             lock.acquire(timeout=max(0.0, wait), poll_interval=0.01)
-        except Timeout:
+        except TimeoutError:
             yield False
             return
         except OSError as exc:
@@ -149,12 +147,10 @@ class CredentialsFile:
         if getattr(self._held, "lock", None) is not None:
             yield
             return
-        from filelock import Timeout
-
         lock = self._file_lock()
         try:
             lock.acquire(timeout=SAVE_LOCK_WAIT, poll_interval=0.01)
-        except Timeout:
+        except TimeoutError:
             raise StoreError(f"{self.target}.lock stayed locked for {SAVE_LOCK_WAIT:g} s") from None
         try:
             yield

@@ -22,7 +22,7 @@ MAX_DETAIL = 200
 MAX_SHOWN_VALUE = 60
 MAX_SHOWN_NAME = 40
 
-# Pinterest's own error codes (the body's "code"; see PITFALLS in the docs).
+# Pinterest's own error codes (the body's "code"), from its OpenAPI description.
 AUTHENTICATION_CODE = 2
 SCOPE_CODE = 3
 TRIAL_ACCESS_CODE = 29

@@ -4,8 +4,10 @@ Reads retry on connection errors, timeouts, 429 and 5xx. A create is resent
 only when Pinterest certainly did not act on it: a 429, or a connection that
 was never made. Waits come from ``Retry-After`` / ``X-RateLimit-Reset`` when
 the server gives them, else from jittered exponential backoff, and never run
-past the action's deadline or ``max_retry_wait`` (see PITFALLS: urllib3's
-``Retry`` gets these wrong for creates and capped waits).
+past the action's deadline or ``max_retry_wait``. (urllib3's ``Retry`` does
+not fit: a malformed ``Retry-After`` raises out of the call, long waits are
+capped and retried instead of failing fast, and the last error loses the
+body with Pinterest's error code.)
 """
 
 from __future__ import annotations

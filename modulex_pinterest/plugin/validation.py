@@ -1,9 +1,9 @@
 """Inputs and outputs against the action's schemas, with messages for people.
 
 The schemas in ``schemas/`` state every rule; this module applies them. Two
-rules a JSON Schema ``pattern`` cannot state safely (PITFALLS: ``pattern`` is a
-``re.search``, so ``"12\\n"`` and non-ASCII digits pass, and ``format: uri``
-accepts ``javascript:``) are the formats ``pinterest-id`` and ``http-url``,
+rules a JSON Schema ``pattern`` cannot state safely (jsonschema applies a
+``pattern`` with ``re.search``, so ``"12\\n"`` and non-ASCII digits pass, and
+``format: uri`` accepts ``javascript:``) are the formats ``pinterest-id`` and ``http-url``,
 defined once below with their wording and used by both validators.
 
 Each schema is compiled once by fastjsonschema (microseconds per check, for
