@@ -556,7 +556,7 @@ class Bench:
                               "local": timed_batch(lambda: self.plugin_list(25), n)}, rounds)
         assert store.read() == grant, "the stored credentials changed: a refresh happened"
         self.raw["redis_per_call"] = samples
-        added = summary([r - l for r, l in zip(samples["redis"], samples["local"])])
+        added = summary([redis - local for redis, local in zip(samples["redis"], samples["local"], strict=True)])
         self.add_added("redis_per_call", REDIS_ROWS[0][1], summary(samples["redis"]), summary(samples["local"]),
                        "ms/call", added, "added = median of per-round differences; vs Host(), access token, "
                        "in-process budget (row 1's plugin)", against="local")
@@ -621,11 +621,11 @@ def table(results, peer_note):
         lines.append((r["row"], fmt(r["plugin"]["median"], r["unit"]), other, r["unit"],
                       f"{r['ratio']:.3f}", added, fmt_target(r), result))
     widths = [max(len(str(x[i])) for x in lines + [header]) for i in range(len(header))]
-    out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))),
+    out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))),
            "  ".join("-" * w for w in widths)]
     for line in lines:
         out.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                             for i, (c, w) in enumerate(zip(line, widths))))
+                             for i, (c, w) in enumerate(zip(line, widths, strict=True))))
     notes = [r for r in results if r.get("skipped")]
     for r in notes:
         out.append(f"skipped {r['row']}: {r['note']}")
@@ -650,8 +650,9 @@ def main(argv=None):
         parser.error(f"--only takes rows among {', '.join(ROWS)}")
     started = time.perf_counter()
 
-    import modulex_pinterest
     import requests
+
+    import modulex_pinterest
 
     where = Path(modulex_pinterest.__file__).resolve()
     log(f"modulex_pinterest {modulex_pinterest.__version__} from {where}")

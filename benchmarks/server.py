@@ -26,13 +26,13 @@ or after ``--max-seconds``.
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import socket
 import sys
 import threading
 import time
-import http.client
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 LARGE_BOARD_PINS = 10_000
