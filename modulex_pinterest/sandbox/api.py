@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import TypeGuard
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from .auth import KNOWN_SCOPES, Auth, parse_scopes
 from .errors import ApiError, bad_request
 from .ratelimit import RateLimiter
-from .store import PRIVACY_FILTERS, Store, dumps
+from .store import PRIVACY_FILTERS, Store
 
 JSON = "application/json"
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 25, 250
@@ -52,8 +53,13 @@ class Request:
         return values[0] if values else None
 
 
+def dumps(obj: object) -> bytes:
+    """Every JSON body the sandbox sends: compact, UTF-8."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def json_response(status: int, obj: object) -> Response:
-    return Response(status, obj if isinstance(obj, bytes) else dumps(obj), {"Content-Type": JSON})
+    return Response(status, dumps(obj), {"Content-Type": JSON})
 
 
 def error_response(err: ApiError) -> Response:
@@ -67,7 +73,7 @@ def is_digits(value: object) -> bool:
     return isinstance(value, str) and value.isascii() and value.isdigit()
 
 
-def is_http_url(value: object) -> bool:
+def is_http_url(value: object) -> TypeGuard[str]:
     if not isinstance(value, str) or any(c.isspace() for c in value):
         return False
     parts = urlsplit(value)
@@ -153,7 +159,7 @@ class Api:
         if len(want) != len(got):
             return None
         params = {}
-        for w, g in zip(want, got):
+        for w, g in zip(want, got, strict=True):
             if w.startswith("{"):
                 params[w[1:-1]] = g
             elif w != g:
@@ -249,7 +255,8 @@ class Api:
             answer["error"] = "invalid_scope"
         else:
             answer["code"] = self.auth.issue_authorization_code(client_id, redirect_uri, scopes)
-        if req.arg("state") is not None:
-            answer["state"] = req.arg("state")
+        state = req.arg("state")
+        if state is not None:
+            answer["state"] = state
         separator = "&" if urlsplit(redirect_uri).query else "?"
         return Response(302, b"", {"Location": redirect_uri + separator + urlencode(answer)})

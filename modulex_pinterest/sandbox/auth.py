@@ -26,6 +26,7 @@ import itertools
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import AUTH_FAILED, CODE_AUTH, CODE_INVALID, CODE_SCOPE, MISSING_SCOPE, ApiError
@@ -87,7 +88,7 @@ class Auth:
         with self._lock:
             self._apps[app_id] = app_secret
 
-    def add_access_token(self, token: str, scopes=DEFAULT_SCOPES, expires_in: float | None = None,
+    def add_access_token(self, token: str, scopes: Iterable[str] = DEFAULT_SCOPES, expires_in: float | None = None,
                          app_id: str = "") -> None:
         expires_at = None if expires_in is None else time.time() + expires_in
         with self._lock:
@@ -97,7 +98,7 @@ class Auth:
         with self._lock:
             self._tokens[token].expires_at = time.time() - 1
 
-    def issue_authorization_code(self, app_id: str, redirect_uri: str, scopes) -> str:
+    def issue_authorization_code(self, app_id: str, redirect_uri: str, scopes: str | Iterable[str]) -> str:
         if isinstance(scopes, str):
             scopes = parse_scopes(scopes)
         code = secrets.token_hex(16)
@@ -204,9 +205,11 @@ class Auth:
                 self._revoked.add(reused.family)
                 raise invalid
             grant = self._refresh.get(presented)
-            if (grant is None or grant.app_id != app_id or grant.expires_at <= now
-                    or grant.family in self._revoked):
+            # Refresh tokens are always issued with an expiry: expires_at None never happens.
+            if (grant is None or grant.app_id != app_id or grant.family in self._revoked
+                    or grant.expires_at is None or grant.expires_at <= now):
                 raise invalid
+            refresh_expires_at = grant.expires_at
             scopes = grant.scopes
             if form.get("scope"):
                 asked = parse_scopes(form["scope"])
@@ -218,13 +221,14 @@ class Auth:
             if rotate:
                 self._rotated[presented] = self._refresh.pop(presented)
                 refresh = "pinr_" + secrets.token_urlsafe(32)
-                grant = Grant(app_id, grant.scopes, now + self.refresh_token_ttl, grant.family)
+                refresh_expires_at = now + self.refresh_token_ttl
+                grant = Grant(app_id, grant.scopes, refresh_expires_at, grant.family)
                 self._refresh[refresh] = grant
             access = "pina_" + secrets.token_urlsafe(32)
             self._tokens[access] = Grant(app_id, scopes, now + self.access_token_ttl, grant.family)
-        return self._response("refresh_token", access, scopes, refresh, grant.expires_at, now)
+        return self._response("refresh_token", access, scopes, refresh, refresh_expires_at, now)
 
-    def _response(self, response_type: str, access: str, scopes, refresh: str,
+    def _response(self, response_type: str, access: str, scopes: Iterable[str], refresh: str,
                   refresh_expires_at: float, now: float) -> dict:
         """OauthAccessTokenResponseCode / ...Refresh: both carry the refresh-token fields."""
         return {

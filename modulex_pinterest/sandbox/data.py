@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import json
 import random
 import time
+from typing import Any, TypedDict
 
 USERNAME = "sandbox_user"
 
@@ -24,7 +24,13 @@ USERNAME = "sandbox_user"
 BASE_EPOCH = calendar.timegm((2025, 6, 1, 8, 0, 0))
 SECONDS_PER_SEQ = 60
 
-THEMES: dict[str, dict[str, list[str]]] = {
+
+class Theme(TypedDict):
+    titles: list[str]
+    path: str  # the example.com folder its links point into
+
+
+THEMES: dict[str, Theme] = {
     "kitchen": {
         "titles": [
             "Overnight oats with berries", "Lemon ricotta pancakes", "Sheet pan chicken fajitas",
@@ -122,11 +128,8 @@ def pin_media(image_hash: str) -> dict:
 def make_pin(*, pin_id: str, board_id: str, section_id: str | None, created_at: str,
              title: str | None, description: str | None, link: str | None,
              alt_text: str | None, dominant_color: str | None, image_hash: str) -> dict:
-    """A Pin as GET /boards/{id}/pins and POST /pins return it.
-
-    Key order matters: ``generated_pin_json`` writes the same keys in the same order.
-    """
-    pin = {
+    """A Pin as GET /boards/{id}/pins and POST /pins return it."""
+    pin: dict[str, Any] = {
         "id": pin_id,
         "created_at": created_at,
         "link": link,
@@ -165,7 +168,7 @@ def _generated_fields(seed: int, theme: str, board_id: str, seq: int) -> dict:
         "link": f"https://www.example.com/{THEMES[theme]['path']}/{slug}-"
                 f"{int.from_bytes(d[10:13], 'big') % 100000}",
         "alt_text": f"Photo: {title.lower()}",
-        "dominant_color": "#%02x%02x%02x" % (d[7], d[8], d[9]),
+        "dominant_color": f"#{d[7]:02x}{d[8]:02x}{d[9]:02x}",
         "image_hash": image_hash,
     }
 
@@ -175,35 +178,6 @@ def generated_pin(seed: int, theme: str, pin_id: str, board_id: str, section_id:
     """A realistic demo pin (about 1 KB of JSON) derived from seed and sequence only."""
     return make_pin(pin_id=pin_id, board_id=board_id, section_id=section_id,
                     **_generated_fields(seed, theme, board_id, seq))
-
-
-_quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) does to a str
-
-
-def generated_pin_json(seed: int, theme: str, pin_id: str, board_id: str, seq: int) -> bytes:
-    """``dumps(generated_pin(..., section_id=None, ...))`` without building the dict.
-
-    Large boards are served from this: it is several times faster than the
-    generic encoder, so listing a 100,000-pin board is limited by the client.
-    A test checks it equals the generic path byte for byte.
-    """
-    f = _generated_fields(seed, theme, board_id, seq)
-    path = _image_path(f["image_hash"])
-    h600, h1200 = _portrait_heights(f["image_hash"])
-    url = "https://i.pinimg.com/"
-    return (
-        f'{{"id":"{pin_id}","created_at":"{f["created_at"]}","link":{_quote(f["link"])},'
-        f'"title":{_quote(f["title"])},"description":{_quote(f["description"])},'
-        f'"alt_text":{_quote(f["alt_text"])},"dominant_color":"{f["dominant_color"]}",'
-        f'"board_id":"{board_id}","board_owner":{{"username":"{USERNAME}"}},'
-        f'"media":{{"media_type":"image","images":{{'
-        f'"150x150":{{"width":150,"height":150,"url":"{url}150x150/{path}"}},'
-        f'"400x300":{{"width":400,"height":300,"url":"{url}400x300/{path}"}},'
-        f'"600x":{{"width":600,"height":{h600},"url":"{url}600x/{path}"}},'
-        f'"1200x":{{"width":1200,"height":{h1200},"url":"{url}1200x/{path}"}}}}}},'
-        f'"creative_type":"REGULAR","is_owner":true,"is_standard":true,'
-        f'"has_been_promoted":false,"note":""}}'
-    ).encode()
 
 
 def make_board(*, board_id: str, name: str, description: str, privacy: str, created_at: str,
@@ -246,24 +220,3 @@ def make_account(seed: int, board_count: int, pin_count: int) -> dict:
         "following_count": rng.randrange(400),
         "monthly_views": 1000 + rng.randrange(90000),
     }
-
-
-def load_demo(store, seed: int) -> None:
-    """Fill a fresh store with the demo boards, in the order GET /boards lists them."""
-    rng = random.Random(f"demo:{seed}")
-    for name, description, theme, sections, loose, per_section in DEMO_BOARDS:
-        board_id = store.add_board(name, description=description, theme=theme,
-                                   created_at=iso(BASE_EPOCH - 86400 * rng.randrange(30, 400)),
-                                   follower_count=rng.randrange(5, 500))
-        for _ in range(loose // 2):
-            store.add_generated_pin(board_id, None)
-        for section_name in sections:
-            section_id = store.add_section(board_id, section_name)
-            for _ in range(per_section):
-                store.add_generated_pin(board_id, section_id)
-        for _ in range(loose - loose // 2):
-            store.add_generated_pin(board_id, None)
-    name, description, theme, count = BIG_BOARD
-    store.add_board(name, description=description, theme=theme, lazy_count=count,
-                    created_at=iso(BASE_EPOCH - 86400 * rng.randrange(400, 800)),
-                    follower_count=rng.randrange(5, 500))

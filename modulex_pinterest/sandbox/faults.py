@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TypeAlias
 
 KINDS = ("status", "delay", "drop", "reset", "truncated_json", "non_json", "hang")
 MAX_HANG = 60.0
+# A 'status' fault's body: raw text or bytes, or something to send as JSON; None: Pinterest's error.
+FaultBody: TypeAlias = bytes | str | dict | list | None
 
 
 @dataclass
@@ -22,7 +25,7 @@ class Fault:
     count: int = 1
     status: int | None = None
     headers: dict[str, str] | None = None
-    body: bytes | str | dict | list | None = None
+    body: FaultBody = None
     delay: float = 0.0
     method: str | None = None
     path_prefix: str | None = None
@@ -53,10 +56,6 @@ class FaultQueue:
         with self._lock:
             self._faults.append(fault)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     def take(self, method: str, path: str) -> Fault | None:
         """Use up one answer of the first fault matching this request, if any."""
         with self._lock:
@@ -67,7 +66,3 @@ class FaultQueue:
                         del self._faults[i]
                     return fault
         return None
-
-    def pending(self) -> int:
-        with self._lock:
-            return sum(f.count for f in self._faults)

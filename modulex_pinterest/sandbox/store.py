@@ -8,21 +8,21 @@ higher sequences and never shift, duplicate or hide the items not yet served,
 which an offset bookmark would do.
 
 A large board reserves a block of sequences for pins it does not store: pin i
-of that block is built by ``data.generated_pin_json`` when listed, so a
-100,000-pin board costs a few integers until someone reads it. Other pins are
-stored with their serialized JSON, and generated ones are cached once built
-(bounded), so a page is mostly a join of cached bytes.
+of that block is built by ``data.generated_pin`` when listed, so a
+100,000-pin board costs a few integers until someone reads it.
 
 All methods take the store's lock: the HTTP server calls them from many threads.
+A stored pin is never changed after it is created, so the pages and pins handed
+out can share it and be serialized outside the lock.
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
+import copy
 import hashlib
 import hmac
-import json
 import random
 import threading
 import time
@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from . import data
 from .errors import bad_request, board_not_found, section_not_found
 
-# Serialized generated pins kept for repeated listings (about 1.2 KB each).
-LAZY_CACHE_SIZE = 20_000
 PRIVACY_FILTERS = {"ALL", "PUBLIC", "PROTECTED", "SECRET", "PUBLIC_AND_SECRET"}
 
 
@@ -62,16 +60,6 @@ class SectionRec:
     pin_seqs: list[int] = field(default_factory=list)
 
 
-@dataclass
-class PinRec:
-    pin: dict
-    body: bytes  # the pin's JSON, serialized once
-
-
-def dumps(obj: object) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 class Store:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
@@ -86,8 +74,7 @@ class Store:
         self._boards: dict[str, BoardRec] = {}
         self._board_order: list[str] = []
         self._sections: dict[str, SectionRec] = {}
-        self._pins: dict[int, PinRec] = {}
-        self._lazy_cache: dict[int, bytes] = {}  # serialized generated pins, by sequence
+        self._pins: dict[int, dict] = {}  # stored pins by sequence (not the generated ones)
 
     # ----- building state -------------------------------------------------
 
@@ -132,7 +119,7 @@ class Store:
             return section.id
 
     def _store_pin(self, board: BoardRec, section: SectionRec | None, seq: int, pin: dict) -> None:
-        self._pins[seq] = PinRec(pin=pin, body=dumps(pin))
+        self._pins[seq] = pin
         board.pin_seqs.append(seq)
         board.pins_modified_at = pin["created_at"]
         if section is not None:
@@ -149,6 +136,26 @@ class Store:
                             data.generated_pin(self.seed, board.theme, pin_id, board_id,
                                                section_id, seq))
             return pin_id
+
+    def load_demo(self) -> None:
+        """Fill a fresh store with the demo boards, in the order GET /boards lists them."""
+        rng = random.Random(f"demo:{self.seed}")
+        for name, description, theme, sections, loose, per_section in data.DEMO_BOARDS:
+            board_id = self.add_board(name, description=description, theme=theme,
+                                      created_at=data.iso(data.BASE_EPOCH - 86400 * rng.randrange(30, 400)),
+                                      follower_count=rng.randrange(5, 500))
+            for _ in range(loose // 2):
+                self.add_generated_pin(board_id, None)
+            for section_name in sections:
+                section_id = self.add_section(board_id, section_name)
+                for _ in range(per_section):
+                    self.add_generated_pin(board_id, section_id)
+            for _ in range(loose - loose // 2):
+                self.add_generated_pin(board_id, None)
+        name, description, theme, count = data.BIG_BOARD
+        self.add_board(name, description=description, theme=theme, lazy_count=count,
+                       created_at=data.iso(data.BASE_EPOCH - 86400 * rng.randrange(400, 800)),
+                       follower_count=rng.randrange(5, 500))
 
     def create_pin(self, fields: dict) -> dict:
         """POST /pins after validation: raise 404 for an unknown board or foreign section."""
@@ -180,25 +187,13 @@ class Store:
                 return board
         return None
 
-    def _pin_dict(self, seq: int, board: BoardRec) -> dict:
-        rec = self._pins.get(seq)
-        if rec is not None:
-            return rec.pin
+    def _pin(self, seq: int, board: BoardRec) -> dict:
+        """The stored pin itself (not to be changed), or the generated one built afresh."""
+        pin = self._pins.get(seq)
+        if pin is not None:
+            return pin
         return data.generated_pin(self.seed, board.theme, str(self._pin_id_base + seq),
                                   board.id, None, seq)
-
-    def _pin_body(self, seq: int, board: BoardRec) -> bytes:
-        rec = self._pins.get(seq)
-        if rec is not None:
-            return rec.body
-        body = self._lazy_cache.get(seq)
-        if body is None:
-            if len(self._lazy_cache) >= LAZY_CACHE_SIZE:
-                self._lazy_cache.clear()  # crude but bounded; a re-listing refills it
-            body = data.generated_pin_json(self.seed, board.theme, str(self._pin_id_base + seq),
-                                           board.id, seq)
-            self._lazy_cache[seq] = body
-        return body
 
     def get_pin(self, pin_id: str) -> dict | None:
         """A copy of the pin, stored or generated; None if there is no such pin."""
@@ -206,11 +201,11 @@ class Store:
             return None
         seq = int(pin_id) - self._pin_id_base
         with self._lock:
-            rec = self._pins.get(seq)
-            if rec is not None:
-                return json.loads(rec.body)
+            pin = self._pins.get(seq)
+            if pin is not None:
+                return copy.deepcopy(pin)
             board = self._lazy_board_of(seq)
-            return self._pin_dict(seq, board) if board else None
+            return self._pin(seq, board) if board else None
 
     def pin_count(self, board_id: str, section_id: str | None = None) -> int:
         with self._lock:
@@ -219,24 +214,16 @@ class Store:
             board = self._boards[board_id]
             return board.lazy_count + len(board.pin_seqs)
 
-    def board_ids(self) -> list[str]:
+    def boards(self) -> list[dict]:
+        """Every board as GET /boards serves it, in listing order."""
         with self._lock:
-            return list(self._board_order)
+            return [self._board_json(self._boards[b]) for b in self._board_order]
 
-    def section_ids(self, board_id: str) -> list[str]:
+    def sections(self, board_id: str) -> list[dict]:
+        """A board's sections in listing order, each with its board_id."""
         with self._lock:
-            return list(self._boards[board_id].section_ids)
-
-    def board(self, board_id: str) -> dict | None:
-        with self._lock:
-            board = self._boards.get(board_id)
-            return json.loads(dumps(self._board_json(board))) if board else None
-
-    def section(self, section_id: str) -> dict | None:
-        with self._lock:
-            section = self._sections.get(section_id)
-            return {"id": section.id, "name": section.name, "board_id": section.board_id} \
-                if section else None
+            sections = [self._sections[s] for s in self._boards[board_id].section_ids]
+            return [{"id": s.id, "name": s.name, "board_id": s.board_id} for s in sections]
 
     def _newest_seqs(self, board: BoardRec, limit: int) -> list[int]:
         seqs = board.pin_seqs[-limit:][::-1]
@@ -245,7 +232,7 @@ class Store:
         return seqs[:limit]
 
     def _board_json(self, board: BoardRec) -> dict:
-        thumbnails = [self._pin_dict(seq, board)["media"]["images"]["150x150"]["url"]
+        thumbnails = [self._pin(seq, board)["media"]["images"]["150x150"]["url"]
                       for seq in self._newest_seqs(board, 4)]
         return data.make_board(
             board_id=board.id, name=board.name, description=board.description,
@@ -284,11 +271,10 @@ class Store:
     # ----- listings -------------------------------------------------------
 
     @staticmethod
-    def _page(items: list[bytes], next_bookmark: str | None) -> bytes:
-        bookmark = dumps(next_bookmark)
-        return b'{"items":[' + b",".join(items) + b'],"bookmark":' + bookmark + b"}"
+    def _page(items: list[dict], next_bookmark: str | None) -> dict:
+        return {"items": items, "bookmark": next_bookmark}
 
-    def list_boards(self, privacy: str, bookmark: str | None, page_size: int) -> bytes:
+    def list_boards(self, privacy: str, bookmark: str | None, page_size: int) -> dict:
         listing = f"boards:{privacy}"
         with self._lock:
             after = self._after_seq(listing, bookmark)
@@ -297,10 +283,10 @@ class Store:
             boards = [b for b in boards if (after is None or b.seq > after)
                       and (wanted is None or b.privacy in wanted)]
             page, more = boards[:page_size], len(boards) > page_size
-            items = [dumps(self._board_json(b)) for b in page]
+            items = [self._board_json(b) for b in page]
             return self._page(items, self._bookmark(listing, page[-1].seq) if more else None)
 
-    def list_sections(self, board_id: str, bookmark: str | None, page_size: int) -> bytes:
+    def list_sections(self, board_id: str, bookmark: str | None, page_size: int) -> dict:
         listing = f"sections:{board_id}"
         with self._lock:
             board = self._boards.get(board_id)
@@ -310,11 +296,11 @@ class Store:
             sections = [self._sections[s] for s in board.section_ids]
             sections = [s for s in sections if after is None or s.seq > after]
             page, more = sections[:page_size], len(sections) > page_size
-            items = [dumps({"id": s.id, "name": s.name}) for s in page]
+            items = [{"id": s.id, "name": s.name} for s in page]
             return self._page(items, self._bookmark(listing, page[-1].seq) if more else None)
 
     def list_pins(self, board_id: str, section_id: str | None, bookmark: str | None,
-                  page_size: int) -> bytes:
+                  page_size: int) -> dict:
         """Newest first: stored pins (descending), then the lazy block (descending)."""
         with self._lock:
             board = self._boards.get(board_id)
@@ -340,5 +326,5 @@ class Store:
             take = min(page_size - len(seqs), lazy_left)
             seqs += range(top - 1, top - 1 - take, -1)
             more = stored_left + lazy_left - take > 0
-            items = [self._pin_body(seq, board) for seq in seqs]
+            items = [self._pin(seq, board) for seq in seqs]
             return self._page(items, self._bookmark(listing, seqs[-1]) if more else None)
