@@ -16,6 +16,8 @@ from .client import JsonObject, PinterestClient, path_for
 from .errors import ApiError, ErrorKind
 
 Inputs = dict[str, Any]
+MAX_EMPTY_PAGES = 3  # empty pages in a row that end a whole-list fetch: a server paging forever
+MAX_FETCH_BYTES = 64 * 1024 * 1024  # response bytes one whole-list fetch reads before it stops (and says where)
 Handler = Callable[[PinterestClient, Inputs], JsonObject]
 
 
@@ -64,31 +66,47 @@ def _path(action_name: str, **path_values: Any) -> str:
 
 def _get_items(client: PinterestClient, action_name: str, inputs: Inputs,
                **path_values: Any) -> tuple[list[JsonObject], str | None]:
-    """One page, or with ``fetch_all`` every page up to ``max_items``.
-
-    A whole-list fetch asks for pages of ``page_size`` (250 unless the caller
-    set it), no larger than what is still wanted,
-    so it never overshoots the cap and the bookmark where it stopped is exact.
-    It stops on a bookmark it has already followed (a server that repeats
-    itself) and reports the list as ended.
-    """
+    """One page, or with ``fetch_all`` every page up to ``max_items``."""
     path = _path(action_name, **path_values)
     category = _request(action_name)["rate_limit_category"]
     if not inputs.get("fetch_all"):
         return _page(client.get(path, _page_params(inputs), category=category), inputs.get("bookmark"))
+    return _fetch_all(client, path, category, inputs)
+
+
+def _fetch_all(client: PinterestClient, path: str, category: str,
+               inputs: Inputs) -> tuple[list[JsonObject], str | None]:
+    """Every page up to ``max_items``, bounded against a server that never ends.
+
+    Pages are asked for at ``page_size``, no larger than what is still wanted,
+    so a well-behaved server never overshoots the cap. ``max_items`` is a hard
+    cap all the same: a page larger than asked is cut, and the bookmark
+    returned is the server's next one (a server that ignores ``page_size``
+    skips what was cut; there is no bookmark into the middle of a page). The fetch also stops, with the bookmark to
+    resume from, once the bodies read reach ``MAX_FETCH_BYTES``; and it reports
+    the list as ended on a bookmark it already followed or after
+    ``MAX_EMPTY_PAGES`` empty pages in a row. The action's deadline bounds the
+    whole walk.
+    """
     cap = inputs["max_items"]
     items: list[JsonObject] = []
     bookmark: str | None = inputs.get("bookmark")
     followed: set[str] = set()
+    empty_pages = 0
     while len(items) < cap:
         params = {"page_size": min(inputs["page_size"], cap - len(items))}
         if bookmark:
             params["bookmark"] = bookmark
             followed.add(bookmark)
         page, bookmark = _page(client.get(path, params, category=category), bookmark)
+        if len(page) > cap - len(items):
+            return items + page[: cap - len(items)], bookmark
         items += page
-        if bookmark is None or bookmark in followed:
+        empty_pages = 0 if page else empty_pages + 1
+        if bookmark is None or bookmark in followed or empty_pages >= MAX_EMPTY_PAGES:
             return items, None
+        if client.bytes_read >= MAX_FETCH_BYTES:
+            return items, bookmark
     return items, bookmark
 
 

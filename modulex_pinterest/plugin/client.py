@@ -10,8 +10,10 @@ HTTP status and Pinterest's code and message. When to retry is
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -26,12 +28,14 @@ from .messages import MAX_SERVER_MESSAGE
 from .redaction import install_log_filter, redact
 from .retry import RETRYABLE_STATUSES, Pacing, backoff, never_sent, retry_after_seconds, retry_wait
 from .settings import Settings
+from .watchdog import WatchedHTTPAdapter, deadline_for_this_thread
 
 log = install_log_filter(__name__)
 
 USER_AGENT = f"modulex-pinterest/{__version__} (+python-requests/{requests.__version__})"
-MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+MAX_RESPONSE_BYTES = 20 * 1024 * 1024  # of one decoded body: a bigger one is refused, in bounded memory
 READ_CHUNK = 64 * 1024
+ACCEPTED_ENCODINGS = "gzip, deflate"
 POOL_SIZE = 32
 JsonObject = dict[str, Any]
 
@@ -66,12 +70,73 @@ def path_for(template: str, values: Mapping[str, Any]) -> str:
 
 def new_session(pool_size: int = POOL_SIZE) -> requests.Session:
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    adapter = WatchedHTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept"] = "application/json"
+    session.headers["Accept-Encoding"] = ACCEPTED_ENCODINGS
     return session
+
+
+class _Decoder:
+    """The body's ``Content-Encoding`` undone piece by piece, never producing
+    more than ``limit`` bytes in all (a 1 GiB decompression bomb is refused
+    after ``limit``, not inflated)."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        encoding = encoding.strip().lower()
+        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise ValueError(f"the response is encoded as {encoding[:40]!r}, which was not offered "
+                             f"({ACCEPTED_ENCODINGS})")
+        self._encoding = encoding
+        self._inflate: Any = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding in ("gzip", "x-gzip") else None
+        self._limit = limit
+        self.size = 0
+
+    def feed(self, data: bytes) -> bytes:
+        """Decoded bytes of ``data``; OverflowError past the limit, ValueError for a corrupt stream."""
+        if self._encoding == "deflate" and self._inflate is None:
+            # "deflate" is zlib-wrapped by the RFC, raw deflate from some servers: tell by the zlib header.
+            zlib_wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            self._inflate = zlib.decompressobj(zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
+        if self._inflate is None:
+            return self._count(data)
+        pieces = []
+        try:
+            while data:
+                pieces.append(self._count(self._inflate.decompress(data, self._limit - self.size + 1)))
+                data = self._inflate.unconsumed_tail
+        except zlib.error:
+            raise ValueError("the compressed response is corrupt") from None
+        return b"".join(pieces)
+
+    def finish(self) -> None:
+        if self._inflate is not None and not self._inflate.eof:
+            raise ValueError("the compressed response ended early")
+
+    def _count(self, piece: bytes) -> bytes:
+        self.size += len(piece)
+        if self.size > self._limit:
+            raise OverflowError
+        return piece
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number too large for a float")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: ``NaN``, ``Infinity`` and numbers beyond a float (``1e999``) are refused, since no
+    output may carry them (they are not JSON, and a host would print them as such)."""
+    return json.loads(raw, parse_float=_finite_float, parse_constant=_no_constant)
 
 
 class PinterestClient:
@@ -96,6 +161,7 @@ class PinterestClient:
         self._sleep = sleep
         self._rand = rand
         self._clock = clock
+        self.bytes_read = 0  # decoded body bytes so far, for budgets across pages
 
     def __repr__(self) -> str:
         return f"PinterestClient(base_url={self._settings.base_url!r}, auth=[redacted])"
@@ -155,11 +221,20 @@ class PinterestClient:
             raise ApiError(ErrorKind.TIMEOUT, "the action's deadline passed before the request was sent", sent=False)
         connect, read = self._settings.timeout
         timeout = (min(connect, remaining), min(read, remaining))
-        response = self._send(method, url, payload, timeout)
-        if self._pacing is not None and category is not None and response.status_code != 429:
-            self._report_remaining(response, category)
-        with response:
-            raw = self._read_body(response, deadline)
+        with deadline_for_this_thread(deadline) as watches:
+            try:
+                response = self._send(method, url, payload, timeout)
+                if self._pacing is not None and category is not None and response.status_code != 429:
+                    self._report_remaining(response, category)
+                with response:
+                    raw = self._read_body(response, deadline)
+                if any(watch.fired for watch in watches):  # closed at the deadline: what arrived is cut short
+                    raise ApiError(ErrorKind.CONNECTION, "closed", status=response.status_code, sent=True)
+            except ApiError as error:
+                if any(watch.fired for watch in watches):  # the watchdog closed it: the deadline, not the network
+                    raise ApiError(ErrorKind.TIMEOUT, "the answer did not finish arriving within the action's "
+                                   "deadline", status=error.status, sent=error.sent) from None
+                raise
         return self._decode(response, raw)
 
     def _send(self, method: str, url: str, payload: dict[str, Any],
@@ -191,30 +266,35 @@ class PinterestClient:
             self._pacing.pause(category, min(reset, self._settings.max_wait))
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
-        """Read the body in pieces as they arrive, bounded in size and by the deadline.
+        """Read and decode the body in pieces as they arrive, bounded in decoded size and by the deadline.
 
         ``read1`` returns whatever has arrived, so a server that trickles bytes
         cannot keep a read alive past the action's deadline (a read timeout
-        bounds each socket read, not the response).
+        bounds each socket read, not the response; the watchdog covers a read
+        that blocks across the deadline).
         """
-        chunks = []
-        size = 0
+        status = response.status_code
         try:
-            while True:
-                chunk = response.raw.read1(READ_CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise ApiError(ErrorKind.TOO_LARGE, f"the response is larger than "
-                                   f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MB", status=response.status_code, sent=True)
+            decoder = _Decoder(response.headers.get("Content-Encoding", ""), MAX_RESPONSE_BYTES)
+        except ValueError as exc:
+            raise ApiError(ErrorKind.BAD_RESPONSE, str(exc), status=status, sent=True) from None
+        chunks = []
+        try:
+            while chunk := response.raw.read1(READ_CHUNK):
+                chunks.append(decoder.feed(chunk))
                 if self._clock() > deadline:
                     raise ApiError(ErrorKind.TIMEOUT, "the response did not finish arriving within the action's "
-                                   "deadline", status=response.status_code, sent=True)
-                chunks.append(chunk)
+                                   "deadline", status=status, sent=True)
+            decoder.finish()
+        except OverflowError:
+            raise ApiError(ErrorKind.TOO_LARGE, f"the response is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} "
+                           "MB", status=status, sent=True) from None
+        except ValueError as exc:
+            raise ApiError(ErrorKind.BAD_RESPONSE, str(exc), status=status, sent=True) from None
         except (Urllib3Error, OSError, requests.exceptions.RequestException):
             raise ApiError(ErrorKind.CONNECTION, "the connection broke while the response was arriving",
-                           status=response.status_code, sent=True) from None
+                           status=status, sent=True) from None
+        self.bytes_read += decoder.size
         return b"".join(chunks)
 
     def _decode(self, response: requests.Response, raw: bytes) -> JsonObject:
@@ -223,8 +303,8 @@ class PinterestClient:
         parsed = False
         if raw:
             try:
-                data, parsed = json.loads(raw), True
-            except ValueError:
+                data, parsed = parse_json(raw), True
+            except (ValueError, RecursionError):
                 pass
         if 200 <= status < 300:
             if not parsed:

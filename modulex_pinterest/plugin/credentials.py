@@ -43,6 +43,8 @@ from .settings import Settings
 EXPIRY_MARGIN = 300  # seconds before expires_at when a token counts as expired
 MAX_TOKEN_LENGTH = 4096
 LEASE_MARGIN = 5.0  # the lease outlasts the token call's connect + read timeouts by this much
+UNUSABLE_TOKEN = ("Authentication failed: Pinterest's token answer held an access token that cannot be sent "
+                  "(spaces, control or non-ASCII characters), so it was not used or stored")
 Result = TypeVar("Result")
 
 
@@ -177,6 +179,9 @@ class Connection:
                     raise RefreshError(
                         "Authentication failed: the stored credentials changed while this refresh ran (another "
                         "worker wrote them without the lease); the new tokens were not used. Retry")
+                if "access_token" not in updated:
+                    self.credentials = updated
+                    raise RefreshError(f"{UNUSABLE_TOKEN}; the new refresh token was stored: retry")
         except (RefreshError, CredentialError):
             raise
         except Exception as exc:  # noqa: BLE001 - any host's store may fail its own way: say so, without internals
@@ -244,7 +249,10 @@ class Connection:
             detail = api_error_message(error, {"action": "oauth_code_exchange"}, self.secrets() + (code,))
             raise RefreshError("Authorization failed: could not exchange the authorization code: " + detail) from None
         app = {"mode": "oauth2", "app_id": self.credentials["app_id"], "app_secret": self.credentials["app_secret"]}
-        return updated_credentials(app, answer, started)
+        granted = updated_credentials(app, answer, started)
+        if "access_token" not in granted:
+            raise RefreshError(UNUSABLE_TOKEN + "; nothing was stored: authorize again")
+        return granted
 
     def _token_request(self, credentials: Credentials, form: dict[str, str]) -> JsonObject:
         """A POST to the token endpoint with HTTP Basic (app id and secret), never resent once it may have arrived."""
@@ -266,11 +274,18 @@ def rotation_mark(refresh_token: str) -> str:
 def updated_credentials(credentials: Credentials, answer: dict[str, Any], now: float) -> Credentials:
     """Credentials after a token answer: a missing refresh token keeps the old
     one, and ``expires_in`` of 0 or absent leaves the expiry unknown (so a
-    zero lifetime cannot cause a refresh loop)."""
+    zero lifetime cannot cause a refresh loop). An access token that could not
+    be sent (spaces, control or non-ASCII characters) is left out, so it is
+    never stored, while a rotated refresh token is kept: losing that would
+    lose the grant. The caller sees no ``access_token`` and fails the refresh."""
     access_token = answer.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise RefreshError("Authentication failed: Pinterest's token answer has no access_token")
     updated = dict(credentials, mode="oauth2", access_token=access_token)
+    try:
+        usable_token(access_token, "oauth2")
+    except CredentialError:
+        del updated["access_token"]
     new_refresh_token = answer.get("refresh_token")
     old_refresh_token = credentials.get("refresh_token")
     if isinstance(new_refresh_token, str) and new_refresh_token and new_refresh_token != old_refresh_token:
@@ -278,7 +293,8 @@ def updated_credentials(credentials: Credentials, answer: dict[str, Any], now: f
         if old_refresh_token:
             updated["rotated_from"] = rotation_mark(str(old_refresh_token))
     expires_in = answer.get("expires_in")
-    if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
+    usable = "access_token" in updated
+    if usable and isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
         updated["expires_at"] = int(now + expires_in)
     else:
         updated.pop("expires_at", None)

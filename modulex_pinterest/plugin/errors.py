@@ -62,6 +62,10 @@ class ApiError(Exception):
         return self.kind in (ErrorKind.TIMEOUT, ErrorKind.CONNECTION)
 
     @property
-    def outcome_unknown(self) -> bool:
-        """Pinterest may have acted on the request although no usable answer came back."""
-        return self.sent is not False and (self.in_transit or (self.status is not None and self.status >= 500))
+    def may_have_acted(self) -> bool:
+        """Pinterest may have acted on the request: it may have arrived, and no
+        answer said it was refused (no answer at all, a 5xx, or a 2xx whose
+        body could not be used)."""
+        if self.sent is False:
+            return False
+        return self.status is None or self.status >= 500 or 200 <= self.status < 300

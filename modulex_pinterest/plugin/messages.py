@@ -127,7 +127,7 @@ def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iter
         text = f"Pinterest server error{note}"
     else:
         text = f"Unexpected response from Pinterest{note}"
-    if context.get("action") == "create_pin" and error.outcome_unknown:
+    if context.get("action") == "create_pin" and error.may_have_acted:
         text += ("; the pin may or may not have been created: check the board before retrying, "
                  "since resending could create a duplicate")
     return clip(redact(text, secrets), MAX_ERROR_LENGTH)

@@ -8,6 +8,7 @@ log record (including from a library we call).
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Iterable
@@ -32,10 +33,17 @@ SECRET_FIELDS = ("access_token", "refresh_token", "app_secret")
 
 
 def secrets_of(credentials: Any) -> tuple[str, ...]:
-    """The secret values in a credentials dict (either mode), for :func:`redact`."""
+    """The secret values in a credentials dict (either mode), for :func:`redact`, in
+    every form a server may echo: as given, and the app's HTTP Basic credentials
+    as base64 (standard and URL-safe, with and without padding)."""
     if not isinstance(credentials, dict):
         return ()
-    return tuple(str(credentials[name]) for name in SECRET_FIELDS if credentials.get(name))
+    found = [str(credentials[name]) for name in SECRET_FIELDS if credentials.get(name)]
+    if credentials.get("app_id") and credentials.get("app_secret"):
+        basic = f"{credentials['app_id']}:{credentials['app_secret']}".encode()
+        for encoded in (base64.b64encode(basic).decode(), base64.urlsafe_b64encode(basic).decode()):
+            found += [encoded, encoded.rstrip("=")]
+    return tuple(dict.fromkeys(found))
 
 
 def redact(text: object, secrets: Iterable[str] = ()) -> str:

@@ -131,6 +131,14 @@ def schema_error_message(error: ValidationError) -> str:
     return f"'{field}' is invalid ({rule}): {error.message[:MAX_DETAIL]}"
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def clamp_page_size(value: int) -> int:
     """The product page's rule: out-of-range page sizes are clamped, not rejected."""
     return max(PAGE_SIZE_MIN, min(PAGE_SIZE_MAX, int(value)))
@@ -158,6 +166,9 @@ def check_inputs(action_name: str, inputs: Any) -> dict[str, Any]:
         value = inputs.get(name, prop.get("default"))
         if value is None or value == "":
             continue
+        if isinstance(value, str) and not _encodable(value):
+            raise InputError(f"Invalid input: '{name}' holds characters that cannot be sent as UTF-8 "
+                             "(a lone surrogate, U+D800 to U+DFFF)")
         if prop.get("type") == "integer":
             value = int(value)  # 25.0 counts as 25
         if name == "page_size":
