@@ -89,6 +89,23 @@ def run(host):
     return _run
 
 
+@pytest.fixture
+def wait_until():
+    """wait_until(predicate, timeout=5): poll until predicate() returns something
+    true and return it; fail after ``timeout`` seconds. For what a server records
+    on a thread of its own (a delayed answer finishing after the client gave up)."""
+
+    def _wait_until(predicate, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while not (value := predicate()):
+            if time.monotonic() > deadline:
+                pytest.fail(f"not true within {timeout} s: {predicate}")
+            time.sleep(0.005)
+        return value
+
+    return _wait_until
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -295,6 +295,13 @@ class _Response:
 # --------------------------------------------------------------------------- contract
 
 
+class _MemoizedPathFinder:
+    """An openapi-core path finder whose answers are remembered (failures are not)."""
+
+    def __init__(self, finder: Any):
+        self.find = functools.lru_cache(maxsize=4096)(finder.find)
+
+
 class Contract:
     """openapi-core validators for Pinterest's spec, built once.
 
@@ -325,7 +332,11 @@ class Contract:
         self._params = V30RequestParametersValidator(self._spec)
         self._body = V30RequestBodyValidator(self._spec)
         self._response = V30ResponseValidator(self._spec)
-        self._finder = APICallPathFinder(self._spec)
+        # Finding a request's operation walks every path of the spec (~1 ms), and each
+        # validator finds it again: one memoized finder for all of them (the spec is fixed).
+        self._finder = _MemoizedPathFinder(APICallPathFinder(self._spec))
+        for validator in (self._params, self._body, self._response):
+            validator.path_finder = self._finder  # replaces openapi-core's cached_property
         self._declared_query: dict[str, frozenset[str]] = {}
         self._operations: dict[str, Mapping[str, Any]] = {}
         for (method, template), op_id in IN_SCOPE.items():

@@ -5,6 +5,7 @@ response the sandbox would never give (a 403 with code 29, a wrong shape).
 """
 
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,12 @@ class ScriptedServer:
             def log_message(self, *args):
                 pass
 
+            def setup(self):
+                super().setup()
+                # With Nagle on, a segment written after another one still unacknowledged waits
+                # for the client's delayed ACK (~40 ms a request); each answer is also one write.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -68,21 +75,35 @@ class ScriptedServer:
                     else:
                         reply = owner.respond(recorded) if owner.respond else owner.default
                 raw, ctype = reply.encoded()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(raw)))
-                for name, value in reply.headers.items():
-                    if name.lower() != "content-type":
-                        self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(raw)
+                head = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('Unknown',))[0]}",
+                        f"Content-Type: {ctype}", f"Content-Length: {len(raw)}"]
+                head += [f"{name}: {value}" for name, value in reply.headers.items()
+                         if name.lower() != "content-type"]
+                # Status line, headers and body in one write (wfile is unbuffered: one sendall).
+                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + raw)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v5"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._closing = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self):
+        """Hand each connection to a thread of its own until __exit__. A blocking accept
+        rather than serve_forever's polling: stopping takes no poll interval."""
+        while True:
+            try:
+                connection, address = self.httpd.socket.accept()
+            except OSError:  # a connection reset before it was accepted, or the socket closed
+                if self._closing:
+                    return
+                continue
+            if self._closing:
+                connection.close()
+                return
+            self.httpd.process_request(connection, address)
 
     def script(self, *replies):
         self.replies.extend(replies)
@@ -93,5 +114,7 @@ class ScriptedServer:
         return self
 
     def __exit__(self, *exc):
-        self.httpd.shutdown()
+        self._closing = True
+        socket.create_connection(self.httpd.server_address).close()  # wakes the accept
+        self._thread.join(5)
         self.httpd.server_close()

@@ -25,7 +25,7 @@ VALID_INPUTS = {
 
 def assert_valid_output(host, action, output):
     schema = host.action("pinterest", action)["output_schema"]
-    jsonschema.validate(output, schema)
+    jsonschema.validators.validator_for(schema)(schema).validate(output)  # the schema is checked by test_packaging
     assert TOKEN not in repr(output)
 
 

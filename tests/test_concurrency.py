@@ -15,7 +15,8 @@ def test_sixteen_threads_times_one_hundred_mixed_actions(host, sandbox, contract
     boards = [b for b in sandbox.boards if b["pin_count"] < 100]
     sections = {b["id"]: [s["id"] for s in sandbox.sections(b["id"])] for b in boards}
     credentials = {"mode": "access_token", "access_token": sandbox.access_token}
-    settings = {"base_url": sandbox.base_url}
+    # Thread safety, not pacing: the default budget (100 requests/s per grant) would spread these 1,600 over ~12 s.
+    settings = {"base_url": sandbox.base_url, "rate_limit": 1e6}
     failures = []
 
     def worker(n):

@@ -34,6 +34,12 @@ def _answer(recorded):
     return Reply(body={"items": [{"id": "1", "name": "b"}], "bookmark": None})
 
 
+def _validator(schema):
+    """A validator built once (jsonschema.validate checks the schema itself on every call:
+    most of this module's time; test_packaging checks every schema once)."""
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
 def _inputs_with_known_keys(action):
     names = list(manifest.load_schema(manifest.actions_by_name()[action]["input_schema"])["properties"])
     return st.dictionaries(st.sampled_from(names + ["extra"]), json_values, max_size=len(names) + 1)
@@ -45,7 +51,7 @@ def test_valid_inputs_send_requests_that_pinterest_would_accept(host, server, co
         pytest.skip("Pinterest's OpenAPI description is absent (see test_contract.py)")
     server.respond = _answer
     schema = host.action("pinterest", action)["input_schema"]
-    output_schema = host.action("pinterest", action)["output_schema"]
+    output_validator = _validator(host.action("pinterest", action)["output_schema"])
     sent = []
 
     @FUZZ
@@ -53,7 +59,7 @@ def test_valid_inputs_send_requests_that_pinterest_would_accept(host, server, co
     def check(inputs):
         server.requests.clear()
         out = run(action, inputs, server.base_url, max_retries=0)
-        jsonschema.validate(out, output_schema)
+        output_validator.validate(out)
         if out["success"]:
             (request,) = server.requests
             contract.check_request(request.method, request.path, request.query, request.headers, request.body)
@@ -69,14 +75,14 @@ def test_valid_inputs_send_requests_that_pinterest_would_accept(host, server, co
 @pytest.mark.parametrize("action", ACTIONS)
 def test_arbitrary_json_never_raises_and_invalid_inputs_send_nothing(host, server, run, action):
     server.respond = _answer
-    output_schema = host.action("pinterest", action)["output_schema"]
+    output_validator = _validator(host.action("pinterest", action)["output_schema"])
 
     @FUZZ
     @given(inputs=json_values | _inputs_with_known_keys(action))
     def check(inputs):
         server.requests.clear()
         out = run(action, inputs, server.base_url, max_retries=0)
-        jsonschema.validate(out, output_schema)
+        output_validator.validate(out)
         assert TOKEN not in repr(out)
         if not out["success"]:
             assert out["error"] and server.requests == []

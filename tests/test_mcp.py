@@ -7,6 +7,7 @@ Results are compared in their wire form (``model_dump(by_alias=True)``:
 the ``mcp`` 1.x and 2.x clients.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -15,9 +16,11 @@ import threading
 
 import anyio
 import pytest
+from anyio.from_thread import start_blocking_portal
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from modulex_pinterest.sandbox import Sandbox
 from test_cli import CLI
 
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
@@ -37,113 +40,162 @@ def server_env(token):
     return env
 
 
-def session_against(sandbox, tmp_path, script):
-    """Run ``script(session)`` in a real MCP stdio session with ``modulex-pinterest mcp``; return its result."""
-    params = StdioServerParameters(command=CLI, args=["mcp", "--base-url", sandbox.base_url],
-                                   env=server_env(sandbox.access_token), cwd=str(tmp_path))
+class McpSession:
+    """A live MCP client session with ``modulex-pinterest mcp``, driven from synchronous
+    tests through an anyio portal (the session's tasks stay in the portal's event loop).
+    Each call gives the wire form of the result; ``init`` is initialize()'s."""
+
+    def __init__(self, portal, session):
+        self._portal, self._session = portal, session
+        self.init = None
+
+    def _call(self, method, *args):
+        async def bounded():
+            with anyio.fail_after(30):
+                return await method(*args)
+
+        return wire(self._portal.call(bounded))
+
+    def initialize(self):
+        self.init = self._call(self._session.initialize)
+        return self.init
+
+    def list_tools(self):
+        return self._call(self._session.list_tools)["tools"]
+
+    def call_tool(self, name, arguments):
+        return self._call(self._session.call_tool, name, arguments)
+
+
+@contextlib.contextmanager
+def mcp_session(base_url, token, tmp_path):
+    """``modulex-pinterest mcp`` with ``token`` in its environment, and a client session with it
+    (not yet initialized). Afterwards the server's stderr must not hold the token."""
+    params = StdioServerParameters(command=CLI, args=["mcp", "--base-url", base_url], env=server_env(token),
+                                   cwd=str(tmp_path))
     stderr_path = tmp_path / "mcp-server.stderr"
 
-    async def main():
-        with open(stderr_path, "w") as errlog:
-            async with stdio_client(params, errlog=errlog) as (read_stream, write_stream):
-                async with ClientSession(read_stream, write_stream) as session:
-                    with anyio.fail_after(30):
-                        return await script(session)
+    @contextlib.asynccontextmanager
+    async def connected(errlog):
+        async with stdio_client(params, errlog=errlog) as (read_stream, write_stream):
+            async with ClientSession(read_stream, write_stream) as session:
+                yield session
 
     try:
-        return anyio.run(main)
+        with open(stderr_path, "w") as errlog, start_blocking_portal() as portal:
+            with portal.wrap_async_context_manager(connected(errlog)) as session:
+                yield McpSession(portal, session)
     finally:
         stderr = stderr_path.read_text() if stderr_path.exists() else ""
-        assert sandbox.access_token not in stderr
-        sys.stderr.write(stderr)  # shown by pytest when the test fails
+        sys.stderr.write(stderr)  # shown by pytest when a test fails
+    assert token not in stderr
 
 
-def test_mcp_session_lists_and_runs_the_four_tools_end_to_end(host, sandbox, tmp_path):
-    manifest = host.manifest("pinterest")
-    board_id = sandbox.boards[0]["id"]
+@pytest.fixture(scope="module")
+def mcp_sandbox(contract):
+    """One sandbox for the module's shared MCP session; afterwards every request
+    it received and answer it gave must match Pinterest's OpenAPI description."""
+    with Sandbox() as sandbox:
+        yield sandbox
+        exchanges = sandbox.exchanges
+    if contract is not None:
+        for exchange in exchanges:
+            contract.check_exchange(exchange)
 
-    async def script(session):
-        out = {"init": wire(await session.initialize())}
-        out["tools"] = wire(await session.list_tools())["tools"]
-        out["boards"] = wire(await session.call_tool("list_boards", {"page_size": 2}))
-        out["sections"] = wire(await session.call_tool("get_board_sections", {"board_id": board_id}))
-        out["created"] = wire(await session.call_tool("create_pin", {
-            "board_id": board_id, "title": "Made by an agent", "media_url": "https://images.example.com/a.jpg",
-            "description": "Through MCP"}))
-        out["pins"] = wire(await session.call_tool("list_pins", {"board_id": board_id}))
-        out["bad_id"] = wire(await session.call_tool("create_pin", {
-            "board_id": "abc", "title": "x", "media_url": "https://images.example.com/a.jpg"}))
-        out["missing"] = wire(await session.call_tool("get_board_sections", {"board_id": "999"}))
-        out["unknown"] = wire(await session.call_tool("delete_board", {"board_id": board_id}))
-        return out
 
-    out = session_against(sandbox, tmp_path, script)
+@pytest.fixture(scope="module")
+def mcp(mcp_sandbox, tmp_path_factory):
+    """One initialized MCP session with ``modulex-pinterest mcp`` against ``mcp_sandbox``,
+    shared by the tests below (starting the server is most of their cost)."""
+    with mcp_session(mcp_sandbox.base_url, mcp_sandbox.access_token, tmp_path_factory.mktemp("mcp")) as session:
+        session.initialize()
+        yield session
 
-    init = out["init"]
-    assert init["serverInfo"]["name"] == "pinterest"
-    assert init["serverInfo"]["version"] == manifest["version"]
-    assert "tools" in init["capabilities"]
 
-    tools = {tool["name"]: tool for tool in out["tools"]}
+@pytest.fixture
+def sent(mcp_sandbox):
+    """sent(): the exchanges the sandbox has recorded since the test started."""
+    before = len(mcp_sandbox.exchanges)
+    return lambda: mcp_sandbox.exchanges[before:]
+
+
+def test_initialize_names_the_server_its_version_and_tools(mcp, host):
+    assert mcp.init["serverInfo"]["name"] == "pinterest"
+    assert mcp.init["serverInfo"]["version"] == host.manifest("pinterest")["version"]
+    assert "tools" in mcp.init["capabilities"]
+
+
+def test_the_tools_are_the_four_actions_with_the_manifests_schemas(mcp, host):
+    tools = {tool["name"]: tool for tool in mcp.list_tools()}
     assert list(tools) == ACTIONS
-    for entry in manifest["actions"]:
+    for entry in host.manifest("pinterest")["actions"]:
         tool = tools[entry["name"]]
-        expected = {k: v for k, v in entry["input_schema"].items() if k != "$schema"}
-        assert tool["inputSchema"] == expected
+        assert tool["inputSchema"] == {k: v for k, v in entry["input_schema"].items() if k != "$schema"}
         assert tool["outputSchema"] == {k: v for k, v in entry["output_schema"].items() if k != "$schema"}
         assert tool["title"] == entry["title"]
         assert tool["annotations"]["readOnlyHint"] is (entry["name"] != "create_pin")
 
-    boards = out["boards"]
+
+def test_list_boards_answers_structured_content_and_the_same_json_as_text(mcp, mcp_sandbox):
+    boards = mcp.call_tool("list_boards", {"page_size": 2})
     assert boards.get("isError") is not True, text_of(boards)
     assert boards["structuredContent"]["success"] is True
     assert boards["structuredContent"]["count"] == 2
-    assert [b["id"] for b in boards["structuredContent"]["boards"]] == [b["id"] for b in sandbox.boards[:2]]
+    assert [b["id"] for b in boards["structuredContent"]["boards"]] == [b["id"] for b in mcp_sandbox.boards[:2]]
     assert json.loads(text_of(boards)) == boards["structuredContent"]
 
-    sections = out["sections"]
+
+def test_get_board_sections_lists_the_boards_sections(mcp, mcp_sandbox):
+    board_id = mcp_sandbox.boards[0]["id"]
+    sections = mcp.call_tool("get_board_sections", {"board_id": board_id})
     assert sections.get("isError") is not True, text_of(sections)
     assert ([s["id"] for s in sections["structuredContent"]["sections"]]
-            == [s["id"] for s in sandbox.sections(board_id)][:len(sections["structuredContent"]["sections"])])
+            == [s["id"] for s in mcp_sandbox.sections(board_id)])
 
-    created = out["created"]
+
+def test_create_pin_creates_one_pin_that_list_pins_then_shows_first(mcp, mcp_sandbox, sent):
+    board_id = mcp_sandbox.boards[0]["id"]
+    created = mcp.call_tool("create_pin", {
+        "board_id": board_id, "title": "Made by an agent", "media_url": "https://images.example.com/a.jpg",
+        "description": "Through MCP"})
     assert created.get("isError") is not True, text_of(created)
     pin = created["structuredContent"]
     assert pin["success"] is True and pin["title"] == "Made by an agent" and pin["board_id"] == board_id
-    posts = [e for e in sandbox.exchanges if e.method == "POST" and e.path == "/v5/pins"]
-    assert [e.status for e in posts] == [201]
-    assert json.loads(posts[0].body)["title"] == "Made by an agent"
-
-    pins = out["pins"]
+    (post,) = sent()
+    assert (post.method, post.path, post.status) == ("POST", "/v5/pins", 201)
+    assert json.loads(post.body)["title"] == "Made by an agent"
+    pins = mcp.call_tool("list_pins", {"board_id": board_id})
     assert pins.get("isError") is not True, text_of(pins)
     assert pins["structuredContent"]["pins"][0]["id"] == pin["id"]
 
-    bad_id = out["bad_id"]
+
+def test_an_invalid_board_id_is_a_tool_error_and_nothing_is_sent(mcp, sent):
+    bad_id = mcp.call_tool("create_pin", {"board_id": "abc", "title": "x", "media_url": "https://images.example.com/a.jpg"})
     assert bad_id["isError"] is True
     assert text_of(bad_id).startswith("Invalid input: 'board_id'")
     assert bad_id["structuredContent"]["success"] is False
     assert bad_id["structuredContent"]["error"] == text_of(bad_id)
+    assert sent() == []
 
-    missing = out["missing"]
+
+def test_a_missing_board_is_a_tool_error_naming_it(mcp, sent):
+    missing = mcp.call_tool("get_board_sections", {"board_id": "999"})
     assert missing["isError"] is True and "Board 999 not found" in text_of(missing)
     assert missing["structuredContent"]["success"] is False
+    assert [(e.path, e.status) for e in sent()] == [("/v5/boards/999/sections", 404)]
 
-    unknown = out["unknown"]
+
+def test_an_unknown_tool_is_an_error_naming_the_tools_there_are(mcp, mcp_sandbox, sent):
+    unknown = mcp.call_tool("delete_board", {"board_id": mcp_sandbox.boards[0]["id"]})
     assert unknown["isError"] is True and "delete_board" in text_of(unknown)
     assert "list_boards" in text_of(unknown)
-
-    # The invalid board_id never reached Pinterest; every other call did.
-    assert not [e for e in sandbox.exchanges if "/abc" in e.path]
+    assert sent() == []
 
 
 def test_an_authentication_failure_is_a_tool_error_without_the_token(sandbox, tmp_path):
-    bad = type("Bad", (), {"base_url": sandbox.base_url, "access_token": "pina_not-a-valid-token"})()
-
-    async def script(session):
-        await session.initialize()
-        return wire(await session.call_tool("list_boards", {}))
-
-    result = session_against(bad, tmp_path, script)
+    with mcp_session(sandbox.base_url, "pina_not-a-valid-token", tmp_path) as session:
+        session.initialize()
+        result = session.call_tool("list_boards", {})
     assert result["isError"] is True and text_of(result).startswith("Authentication failed")
     assert "pina_not-a-valid-token" not in json.dumps(result)
 

@@ -115,14 +115,19 @@ def test_each_declared_action_has_a_handler_and_each_handler_a_declaration():
     assert set(manifest.actions_by_name()) == set(actions.HANDLERS) == set(ACTIONS)
 
 
+PAGED_DEFAULTS = {"page_size": 25, "fetch_all": False, "max_items": 1000}
+INPUT_DEFAULTS = {"list_boards": PAGED_DEFAULTS, "get_board_sections": PAGED_DEFAULTS, "list_pins": PAGED_DEFAULTS,
+                  "create_pin": {"dry_run": False}}
+
+
 @pytest.mark.parametrize("action", ACTIONS)
-def test_input_schema_properties_have_title_and_description(action):
+def test_input_schema_properties_have_title_and_description_and_the_documented_defaults(action):
     schema = manifest.load_schema(manifest.actions_by_name()[action]["input_schema"])
     assert schema["additionalProperties"] is False
     for name, prop in schema["properties"].items():
         assert prop.get("title") and prop.get("description"), name
-    if "page_size" in schema["properties"]:
-        assert schema["properties"]["page_size"]["default"] == 25
+    defaults = {name: prop["default"] for name, prop in schema["properties"].items() if "default" in prop}
+    assert defaults == INPUT_DEFAULTS[action]
 
 
 def _page_output_schemas():
