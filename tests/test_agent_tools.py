@@ -34,7 +34,7 @@ def test_mcp_tools(tmp_path, host):
     defined = tools("mcp", tmp_path)
     assert cli("tools", cwd=tmp_path).stdout == json.dumps(defined, indent=2, ensure_ascii=False) + "\n"  # the default
     assert [tool["name"] for tool in defined] == ACTIONS
-    for tool, entry in zip(defined, manifest["actions"]):
+    for tool, entry in zip(defined, manifest["actions"], strict=True):
         assert set(tool) <= {"name", "title", "description", "inputSchema", "outputSchema", "annotations"}
         assert tool["title"] == entry["title"]
         assert tool["inputSchema"] == without_schema_keyword(entry["input_schema"])
@@ -55,7 +55,7 @@ def test_openai_tools(tmp_path, host):
     manifest = host.manifest("pinterest")
     defined = tools("openai", tmp_path)
     assert [tool["function"]["name"] for tool in defined] == [f"pinterest_{action}" for action in ACTIONS]
-    for tool, entry in zip(defined, manifest["actions"]):
+    for tool, entry in zip(defined, manifest["actions"], strict=True):
         assert set(tool) == {"type", "function"} and tool["type"] == "function"
         function = tool["function"]
         assert set(function) == {"name", "description", "parameters", "strict"}

@@ -8,13 +8,13 @@
 
 import jsonschema
 import pytest
-from conftest import TOKEN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
-from scripted_server import Reply
 
+from conftest import TOKEN
 from modulex_pinterest.plugin import manifest
+from scripted_server import Reply
 
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
 FUZZ = settings(max_examples=60, derandomize=True, deadline=None, database=None,

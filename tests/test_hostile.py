@@ -22,7 +22,7 @@ from raw_server import RawServer, http_answer
 
 JSON = "Content-Type: application/json"
 PAGE = {"items": [{"id": "1", "name": "Board one"}], "bookmark": None}
-DEADLINE = 1.0
+DEADLINE = 0.5
 
 
 def json_answer(conn, body, *, status=200, encoding=None, compress=None):
@@ -140,9 +140,9 @@ def test_a_trickling_answer_ends_within_the_deadline(run, what):
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
     start = {"status line": b"", "headers": head[:20], "body": head}[what]
     bytes_one_by_one = [start] + [bytes([b]) for b in (head[20:] if what == "headers" else head + b" " * 5000)]
-    with RawServer(trickle(bytes_one_by_one, 0.2)) as server:
+    with RawServer(trickle(bytes_one_by_one, 0.1)) as server:
         began = time.monotonic()
-        out = run("list_boards", {}, server.base_url, deadline=DEADLINE, timeout=0.5)
+        out = run("list_boards", {}, server.base_url, deadline=DEADLINE, timeout=0.3)
         took = time.monotonic() - began
     assert not out["success"]
     assert "timed out" in out["error"]
@@ -176,7 +176,7 @@ def test_fetch_all_over_an_endless_list_ends_within_the_deadline(run):
 
 def test_slow_pages_end_within_the_deadline(run):
     def answer(conn, request):
-        if request_server_stopping(conn, 0.3):
+        if request_server_stopping(conn, 0.15):
             return False
         n = len(server.requests)
         return json_answer(conn, {"items": [{"id": str(n), "name": f"b{n}"}], "bookmark": f"b{n}"})

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import TOKEN
 from modulex_pinterest.plugin.client import BearerAuth, PinterestClient
-from modulex_pinterest.plugin.settings import Settings
 from modulex_pinterest.plugin.redaction import RedactingFilter, redact
+from modulex_pinterest.plugin.settings import Settings
 from scripted_server import Reply
 
 CASES = [
