@@ -331,3 +331,53 @@ def test_a_string_that_cannot_be_encoded_is_an_input_error_naming_its_field(run)
     assert not out["success"]
     assert "'bookmark' holds characters that cannot be sent" in out["error"]
     assert server.requests == []
+
+
+def test_fetch_all_that_fails_on_a_later_page_keeps_what_it_fetched(run):
+    """Two pages, then 503s: success false, the two pages' items, and the bookmark of the page that failed."""
+    def answer(conn, request):
+        n = len(server.requests)
+        if n <= 2:
+            return json_answer(conn, {"items": [{"id": f"{n}-{i}", "name": "b"} for i in range(3)],
+                                      "bookmark": f"b{n}"})
+        return json_answer(conn, {"code": 503, "message": "busy"}, status=503)
+
+    with RawServer(answer) as server:
+        out = run("list_boards", {"fetch_all": True}, server.base_url, max_retries=0)
+    assert not out["success"]
+    assert out["error"].startswith("Pinterest server error (HTTP 503")
+    assert "Returned the 6 items fetched before that page" in out["error"]
+    assert [b["id"] for b in out["boards"]] == ["1-0", "1-1", "1-2", "2-0", "2-1", "2-2"]
+    assert (out["count"], out["bookmark"]) == (6, "b2")
+    assert server.requests[-1].path.endswith("bookmark=b2")
+
+
+def test_fetch_all_that_runs_out_of_time_keeps_what_it_fetched(run):
+    def answer(conn, request):
+        n = len(server.requests)
+        return json_answer(conn, {"items": [{"id": str(n), "name": f"b{n}"}], "bookmark": f"b{n}"})
+
+    with RawServer(answer) as server:
+        out = run("list_boards", {"fetch_all": True, "max_items": 100000}, server.base_url, deadline=DEADLINE)
+    assert not out["success"]
+    assert out["count"] == len(out["boards"]) > 0
+    assert out["bookmark"] == f"b{out['count']}"
+
+
+def test_a_failing_host_budget_is_named_as_the_hosts_failure_and_nothing_is_sent():
+    from modulex_pinterest.host import Host
+
+    class BrokenBudget:
+        def reserve(self, key, rate, max_wait):
+            raise ConnectionError("budget server went away")
+
+        def pause(self, key, seconds):
+            raise ConnectionError("budget server went away")
+
+    with RawServer(lambda conn, req: json_answer(conn, PAGE)) as server:
+        out = Host(budget=BrokenBudget()).run(PLUGIN, "list_boards", {}, {"access_token": TOKEN},
+                                               {"base_url": server.base_url})
+    assert not out["success"]
+    assert out["error"] == ("Not sent: the host's rate budget failed (ConnectionError: budget server went away); "
+                            "this is the host's failure, not Pinterest's")
+    assert server.requests == []

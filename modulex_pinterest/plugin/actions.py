@@ -86,7 +86,8 @@ def _fetch_all(client: PinterestClient, path: str, category: str,
     resume from, once the bodies read reach ``MAX_FETCH_BYTES``; and it reports
     the list as ended on a bookmark it already followed or after
     ``MAX_EMPTY_PAGES`` empty pages in a row. The action's deadline bounds the
-    whole walk.
+    whole walk. When a later page fails, the error carries what was fetched
+    and the bookmark of the page that failed (``ApiError.partial``).
     """
     cap = inputs["max_items"]
     items: list[JsonObject] = []
@@ -98,7 +99,12 @@ def _fetch_all(client: PinterestClient, path: str, category: str,
         if bookmark:
             params["bookmark"] = bookmark
             followed.add(bookmark)
-        page, bookmark = _page(client.get(path, params, category=category), bookmark)
+        try:
+            page, bookmark = _page(client.get(path, params, category=category), bookmark)
+        except ApiError as error:
+            if items:  # keep what was fetched, and where the next run resumes
+                error.partial = (items, params.get("bookmark"))
+            raise
         if len(page) > cap - len(items):
             return items + page[: cap - len(items)], bookmark
         items += page

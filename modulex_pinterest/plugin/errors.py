@@ -10,6 +10,7 @@ calls that produced no usable answer (:class:`ApiError`, with an
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 
 class InputError(ValueError):
@@ -33,6 +34,7 @@ class ErrorKind(str, Enum):
     BAD_RESPONSE = "bad_response"  # a 2xx answer whose body is not what the API promises
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"  # the shared rate budget had no room in time: nothing was sent
+    HOST = "host"  # a service the host offers (its rate budget) failed: nothing was sent
 
 
 class ApiError(Exception):
@@ -55,6 +57,8 @@ class ApiError(Exception):
         self.retry_after = retry_after
         self.sent = sent
         self.oauth_error = oauth_error  # the OAuth "error" field of a token endpoint's answer, e.g. "invalid_grant"
+        # A whole-list fetch that failed after some pages: what it fetched, and the bookmark of the page that failed.
+        self.partial: tuple[list[dict[str, Any]], str | None] | None = None
 
     @property
     def in_transit(self) -> bool:

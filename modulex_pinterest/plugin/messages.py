@@ -54,14 +54,20 @@ def _status_note(error: ApiError) -> str:
     return f" ({note})" if note else ""
 
 
+def plural(count: float, unit: str, digits: int = 0) -> str:
+    """``1 second``, ``2 seconds``, ``1.5 hours``: a count rounded to ``digits``, with its unit."""
+    shown_count = f"{count:.{digits}f}"
+    return f"{shown_count} {unit}" if float(shown_count) == 1 else f"{shown_count} {unit}s"
+
+
 def _when(seconds: float | None) -> str:
     if seconds is None:
         return "retry later"
     if seconds < 120:
-        return f"retry after {seconds:.0f} seconds"
+        return f"retry after {plural(max(1.0, seconds), 'second')}"
     if seconds < 7200:
-        return f"retry after {seconds / 60:.0f} minutes"
-    return f"retry after {seconds / 3600:.1f} hours"
+        return f"retry after {plural(seconds / 60, 'minute')}"
+    return f"retry after {plural(seconds / 3600, 'hour', 1)}"
 
 
 def is_scope_error(error: ApiError) -> bool:
@@ -102,6 +108,8 @@ def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iter
         text = f"Request to Pinterest timed out: {error.detail}"
     elif error.kind is ErrorKind.CONNECTION:
         text = f"Could not reach Pinterest: {error.detail}"
+    elif error.kind is ErrorKind.HOST:
+        text = f"Not sent: {error.detail}; this is the host's failure, not Pinterest's"
     elif error.kind is ErrorKind.RATE_LIMITED:
         text = f"Rate limited before sending: {error.detail}; nothing was sent, {_when(error.retry_after)}"
     elif error.kind in (ErrorKind.BAD_RESPONSE, ErrorKind.TOO_LARGE):

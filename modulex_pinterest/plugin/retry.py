@@ -20,8 +20,12 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from ..contract import RateBudget
-from .errors import ApiError
+from .errors import ApiError, ErrorKind
+from .messages import MAX_DETAIL
+from .redaction import install_log_filter
 from .settings import Settings
+
+log = install_log_filter(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_CAP = 8.0
@@ -109,7 +113,15 @@ class Pacing:
         return f"{self._grant}:{category}"
 
     def reserve(self, category: str, max_wait: float) -> float:
-        return self._budget.reserve(self._key(category), self._rate, max_wait)
+        try:
+            return self._budget.reserve(self._key(category), self._rate, max_wait)
+        except Exception as exc:  # noqa: BLE001 - any host's budget may fail its own way: say whose failure it is
+            raise ApiError(ErrorKind.HOST, f"the host's rate budget failed ({type(exc).__name__}: "
+                           f"{str(exc)[:MAX_DETAIL]})", sent=False) from None
 
     def pause(self, category: str, seconds: float) -> None:
-        self._budget.pause(self._key(category), seconds)
+        """Advisory: a budget that cannot take the pause only costs the other workers a 429 of their own."""
+        try:
+            self._budget.pause(self._key(category), seconds)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("the host's rate budget could not pause (%s)", type(exc).__name__)

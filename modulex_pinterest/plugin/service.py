@@ -20,12 +20,25 @@ from .actions import HANDLERS
 from .client import JsonObject, PinterestClient, new_session
 from .credentials import Connection
 from .errors import ApiError, CredentialError, InputError, RefreshError
-from .messages import MAX_DETAIL, api_error_message
+from .messages import MAX_DETAIL, MAX_ERROR_LENGTH, api_error_message, clip, plural
 from .redaction import install_log_filter, redact, secrets_of
 from .settings import Settings
 from .validation import PAGE_SIZE_MAX, check_inputs, output_errors
 
 log = install_log_filter(__name__)
+
+
+def _failed_fetch(action: str, message: str, error: ApiError) -> JsonObject:
+    """A failed output; for a whole-list fetch that failed on a later page, with
+    the items fetched before it, their count, and the bookmark to resume from."""
+    if error.partial is None:
+        return manifest.failed_output(action, message)
+    items, resume = error.partial
+    fetched = plural(len(items), "item")
+    message = f"{message}. Returned the {fetched} fetched before that page; its bookmark resumes there"
+    output = manifest.failed_output(action, clip(message, MAX_ERROR_LENGTH))
+    output.update({manifest.action(action)["list_field"]: items, "count": len(items), "bookmark": resume})
+    return output
 
 
 class Service:
@@ -66,7 +79,7 @@ class Service:
         except ApiError as error:
             context = dict(checked, action=action, scopes=manifest.action(action)["scopes"])
             more = connection.secrets() if connection is not None else ()
-            return manifest.failed_output(action, api_error_message(error, context, secrets + more))
+            return _failed_fetch(action, api_error_message(error, context, secrets + more), error)
         problems = output_errors(action, output)
         if problems:
             log.error("output of %r broke its schema: %s", action, problems[0].message[:MAX_DETAIL])
