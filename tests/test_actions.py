@@ -145,6 +145,14 @@ INVALID = [
     ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="https://a.b/c d.jpg"), "'media_url' must be an http(s) URL"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], link="ftp://a.b/c"), "'link' must be an http(s) URL"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], title=None), "'title' must be of type string"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], title="  \t "), "'title' must be more than whitespace"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="javascript:alert(1)"), "(its scheme is 'javascript'"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="//e.com/a.jpg"), "(it has no scheme)"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="https://"), "(it has no host)"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], link="https://e.com/a b"), "(it contains whitespace or a control"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], link="https://e.com/ "), "(it has whitespace around it)"),
+    ("list_pins", {"board_id": "1", "fetch_all": True, "max_items": 0}, "'max_items' must be at least 1, got 0"),
+    ("list_pins", {"board_id": "1", "max_items": 100001}, "'max_items' must be at most 100000, got 100001"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], extra=1), "unknown field(s): 'extra'"),
 ]
 

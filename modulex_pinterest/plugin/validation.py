@@ -37,23 +37,41 @@ def is_pinterest_id(value: object) -> bool:
     return not isinstance(value, str) or _ASCII_DIGITS.match(value) is not None
 
 
-def is_http_url(value: object) -> bool:
-    """An http(s) URL with a host and no whitespace or control character (an empty string is left to ``minLength``)."""
+def http_url_problem(value: object) -> str | None:
+    """Why ``value`` is not an http(s) URL with a host, or None when it is one
+    (or is not a string, or is empty: those are other rules' business)."""
     if not isinstance(value, str) or value == "":
-        return True
+        return None
+    if value != value.strip():
+        return "it has whitespace around it"
     if _WHITESPACE_OR_CONTROL.search(value):
-        return False
+        return "it contains whitespace or a control character"
     try:
         parts = urlsplit(value)
-        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        host = parts.hostname
     except ValueError:
-        return False
+        return "it cannot be parsed as a URL"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"its scheme is {parts.scheme!r}, not http or https" if parts.scheme else "it has no scheme"
+    if not host:
+        return "it has no host"
+    return None
+
+
+def is_http_url(value: object) -> bool:
+    return http_url_problem(value) is None
+
+
+def is_non_blank(value: object) -> bool:
+    """A visible character somewhere (an empty string is left to ``minLength``)."""
+    return not isinstance(value, str) or value == "" or not value.isspace()
 
 
 # format name -> (check, what a valid value is, for messages)
 FORMATS: dict[str, tuple[Callable[[object], bool], str]] = {
     "pinterest-id": (is_pinterest_id, "a Pinterest ID made of digits only"),
     "http-url": (is_http_url, "an http(s) URL with a host"),
+    "non-blank": (is_non_blank, "more than whitespace"),
 }
 
 
@@ -125,7 +143,11 @@ def schema_error_message(error: ValidationError) -> str:
     if rule == "minLength":
         return f"'{field}' must not be empty" if expected == 1 else f"'{field}' must be at least {expected} characters"
     if rule in ("format", "pattern") and value_format in FORMATS:
-        return f"'{field}' must be {FORMATS[value_format][1]}, got {shown(instance)}"
+        reason = http_url_problem(instance) if value_format == "http-url" else None
+        because = f" ({reason})" if reason else ""
+        return f"'{field}' must be {FORMATS[value_format][1]}{because}, got {shown(instance)}"
+    if rule in ("minimum", "maximum"):
+        return f"'{field}' must be at {'least' if rule == 'minimum' else 'most'} {expected}, got {shown(instance)}"
     if rule == "pattern":
         return f"'{field}' must match the pattern {expected}, got {shown(instance)}"
     return f"'{field}' is invalid ({rule}): {error.message[:MAX_DETAIL]}"
