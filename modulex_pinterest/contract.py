@@ -19,6 +19,7 @@ argument it does not know), not in the middle of a run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -92,12 +93,24 @@ class RateBudget(Protocol):
         ``Retry-After`` or ``X-RateLimit-Remaining: 0``)."""
 
 
+Progress = Callable[[dict[str, Any]], None]
+"""Receives a plugin's progress events for the one call it was passed with,
+as they happen: a dict with ``event`` (``"page"``: ``pages`` and ``items`` so
+far; ``"wait"``: ``seconds`` and ``reason``). It must return quickly; a
+plugin ignores what it raises."""
+
+
 @runtime_checkable
 class PluginHost(Protocol):
     """What a host hands one plugin with each call; the plugin reaches no further.
 
     Built per call for the plugin that owns it and the credentials it passes:
     nothing in it belongs to another plugin or another connection.
+
+    It may also carry ``progress`` (a :data:`Progress`): where a person
+    watching this call sees progress (a terminal, an MCP client). It is
+    optional, not part of the protocol: a plugin reads it with
+    ``getattr(host, "progress", None)``, so a version 2 host without it works.
     """
 
     contract_version: int
@@ -107,6 +120,7 @@ class PluginHost(Protocol):
     rate_budget: RateBudget | None
     """The shared budget; ``None``: the host offers none and the plugin only
     honours what Pinterest answers."""
+
 
 
 @hookspec

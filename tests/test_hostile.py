@@ -381,3 +381,26 @@ def test_a_failing_host_budget_is_named_as_the_hosts_failure_and_nothing_is_sent
     assert out["error"] == ("Not sent: the host's rate budget failed (ConnectionError: budget server went away); "
                             "this is the host's failure, not Pinterest's")
     assert server.requests == []
+
+
+def test_progress_events_reach_the_host_for_pages_and_waits(host):
+    """Three pages, the second after a 503 with Retry-After: the host sees each page and the wait."""
+    def answer(conn, request):
+        n = len(server.requests)
+        if n == 2:
+            conn.sendall(http_answer(503, b'{"code": 503, "message": "busy"}', [JSON, "Retry-After: 0.01"]))
+            return True
+        last = n >= 4
+        return json_answer(conn, {"items": [{"id": str(n), "name": "b"}], "bookmark": None if last else f"b{n}"})
+
+    events = []
+    with RawServer(answer) as server:
+        out = host.run(PLUGIN, "list_boards", {"fetch_all": True}, {"access_token": TOKEN},
+                       {"base_url": server.base_url}, progress=events.append)
+    assert out["success"], out["error"]
+    assert events == [
+        {"event": "page", "pages": 1, "items": 1},
+        {"event": "wait", "seconds": 0.01, "reason": "retry after HTTP 503"},
+        {"event": "page", "pages": 2, "items": 2},
+        {"event": "page", "pages": 3, "items": 3},
+    ]

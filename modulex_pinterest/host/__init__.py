@@ -25,7 +25,7 @@ from typing import Any
 import pluggy
 
 from .. import contract
-from ..contract import CONTRACT_VERSION, Credentials, CredentialStore, RateBudget
+from ..contract import CONTRACT_VERSION, Credentials, CredentialStore, Progress, RateBudget
 from .budget import LocalRateBudget
 from .errors import StoreError
 from .stores import CredentialsFile, MemoryStore, open_store
@@ -44,6 +44,7 @@ class HostServices:
 
     credential_store: CredentialStore | None
     rate_budget: RateBudget | None
+    progress: Progress | None = None
     contract_version: int = CONTRACT_VERSION
 
 
@@ -128,7 +129,7 @@ class Host:
         raise HostError(f"plugin {plugin!r} has no action {action!r} (actions: {names})")
 
     def _call(self, hook_name: str, plugin: str, what: str, credentials: Credentials | None,
-              store: CredentialStore | None, **kwargs: Any) -> dict[str, Any]:
+              store: CredentialStore | None, progress: Progress | None = None, **kwargs: Any) -> dict[str, Any]:
         """Call ``hook_name`` on ``plugin``'s implementation alone, so no other
         plugin sees these credentials or this store."""
         self.manifest(plugin)
@@ -140,16 +141,18 @@ class Host:
         if credentials is None:
             credentials = (store.read() if store is not None else None) or {}
         result = caller(plugin=plugin, credentials=credentials, **kwargs,
-                        host=HostServices(credential_store=store, rate_budget=self.budget))
+                        host=HostServices(credential_store=store, rate_budget=self.budget, progress=progress))
         if result is None:
             raise HostError(f"plugin {plugin!r} did not answer {what}")
         return result
 
     def run(self, plugin: str, action: str, inputs: Any, credentials: Credentials | None = None,
-            settings: dict[str, Any] | None = None, *, store: CredentialStore | None = None) -> dict[str, Any]:
-        """Run one action. With ``store`` and no ``credentials``, they are read from the store."""
+            settings: dict[str, Any] | None = None, *, store: CredentialStore | None = None,
+            progress: Progress | None = None) -> dict[str, Any]:
+        """Run one action. With ``store`` and no ``credentials``, they are read from the store;
+        ``progress`` receives the plugin's progress events (pages, items, waits) as they happen."""
         self.action(plugin, action)
-        return self._call("modulex_execute_action", plugin, f"action {action!r}", credentials, store,
+        return self._call("modulex_execute_action", plugin, f"action {action!r}", credentials, store, progress,
                           action=action, inputs=inputs, settings=settings or {})
 
     def check(self, plugin: str, credentials: Credentials | None = None, settings: dict[str, Any] | None = None,

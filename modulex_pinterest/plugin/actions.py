@@ -93,7 +93,7 @@ def _fetch_all(client: PinterestClient, path: str, category: str,
     items: list[JsonObject] = []
     bookmark: str | None = inputs.get("bookmark")
     followed: set[str] = set()
-    empty_pages = 0
+    empty_pages = pages = 0
     while len(items) < cap:
         params = {"page_size": min(inputs["page_size"], cap - len(items))}
         if bookmark:
@@ -108,6 +108,8 @@ def _fetch_all(client: PinterestClient, path: str, category: str,
         if len(page) > cap - len(items):
             return items + page[: cap - len(items)], bookmark
         items += page
+        pages += 1
+        client.report("page", pages=pages, items=len(items))
         empty_pages = 0 if page else empty_pages + 1
         if bookmark is None or bookmark in followed or empty_pages >= MAX_EMPTY_PAGES:
             return items, None

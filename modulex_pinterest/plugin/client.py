@@ -23,6 +23,7 @@ from requests.auth import AuthBase
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .. import __version__
+from ..contract import Progress
 from .errors import ApiError, ErrorKind
 from .messages import MAX_SERVER_MESSAGE
 from .redaction import install_log_filter, redact
@@ -150,8 +151,8 @@ class PinterestClient:
 
     def __init__(self, session: requests.Session, settings: Settings, auth: str | AuthBase,
                  secrets: Iterable[str] = (), *, pacing: Pacing | None = None, deadline: float | None = None,
-                 sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] = random.random,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 progress: Progress | None = None, sleep: Callable[[float], None] = time.sleep,
+                 rand: Callable[[], float] = random.random, clock: Callable[[], float] = time.monotonic) -> None:
         self._session = session
         self._pacing = pacing
         self._deadline = deadline
@@ -162,9 +163,19 @@ class PinterestClient:
         self._rand = rand
         self._clock = clock
         self.bytes_read = 0  # decoded body bytes so far, for budgets across pages
+        self._progress = progress
 
     def __repr__(self) -> str:
         return f"PinterestClient(base_url={self._settings.base_url!r}, auth=[redacted])"
+
+    def report(self, event: str, **details: Any) -> None:
+        """Tell the host's ``progress`` (if someone is watching) how the call is going; never fails the call."""
+        if self._progress is None:
+            return
+        try:
+            self._progress(dict(details, event=event))
+        except Exception as exc:  # noqa: BLE001 - the host's callback is the host's business
+            log.warning("the host's progress callback failed (%s)", type(exc).__name__)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, category: str | None = None) -> JsonObject:
         """``category``: Pinterest's rate-limit category of the call (``org_read``), for the shared budget."""
@@ -197,6 +208,7 @@ class PinterestClient:
                     raise
                 log.debug("retrying %s %s in %.2fs after %s (attempt %d)", method, urlsplit(url).path, wait,
                           error.kind.value, attempt + 1)
+                self.report("wait", seconds=round(wait, 3), reason=f"retry after {error.detail}")
                 self._sleep(wait)
                 attempt += 1
 
@@ -212,6 +224,7 @@ class PinterestClient:
                            f"{wait:.1f} s, past this action's deadline or max_retry_wait", retry_after=wait,
                            sent=False)
         if wait > 0:
+            self.report("wait", seconds=round(wait, 3), reason="the shared rate budget")
             self._sleep(wait)
 
     def _once(self, method: str, url: str, deadline: float, payload: dict[str, Any],

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import requests
 from requests.auth import HTTPBasicAuth
 
-from ..contract import Credentials, CredentialStore, PluginHost
+from ..contract import Credentials, CredentialStore, PluginHost, Progress
 from . import manifest
 from .client import JsonObject, PinterestClient
 from .errors import ApiError, CredentialError, RefreshError
@@ -105,6 +105,7 @@ class Connection:
         self.session = session
         self.store: CredentialStore | None = getattr(host, "credential_store", None)
         self.budget = getattr(host, "rate_budget", None)
+        self.progress: Progress | None = getattr(host, "progress", None)  # optional in contract version 2
         self.clock = clock
         self.deadline = time.monotonic() + settings.deadline
 
@@ -126,7 +127,7 @@ class Connection:
         if self.budget is not None:
             pacing = Pacing(self.budget, self._grant(), self.settings.rate_limit)
         return PinterestClient(self.session, self.settings, token, secrets=secrets_of(credentials),
-                               pacing=pacing, deadline=self.deadline)
+                               pacing=pacing, deadline=self.deadline, progress=self.progress)
 
     def run(self, work: Callable[[PinterestClient], Result]) -> Result:
         if self.mode != "oauth2":
