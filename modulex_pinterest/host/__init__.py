@@ -32,6 +32,8 @@ from .stores import CredentialsFile, MemoryStore, open_store
 
 __all__ = ["CredentialsFile", "Host", "HostError", "HostServices", "MemoryStore", "StoreError", "open_store"]
 
+TRACE_LENGTH = 2000  # characters of a hook result shown by MODULEX_TRACE_HOOKS
+
 
 class HostError(LookupError):
     """A request the host cannot route: unknown plugin or action, or a plugin
@@ -86,7 +88,7 @@ class Host:
 
         def after(outcome: pluggy.Result[object], hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
                   kwargs: Mapping[str, Any]) -> None:
-            print(f"[modulex] done {hook_name} -> {outcome.get_result()!r}"[:2000], file=sys.stderr)
+            print(f"[modulex] done {hook_name} -> {outcome.get_result()!r}"[:TRACE_LENGTH], file=sys.stderr)
 
         self.pm.add_hookcall_monitoring(before, after)
 

@@ -25,7 +25,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from .. import __version__
 from ..contract import Progress
 from .errors import ApiError, ErrorKind
-from .messages import MAX_SERVER_MESSAGE
+from .messages import MAX_SERVER_MESSAGE, MAX_SHOWN_NAME
 from .redaction import install_log_filter, redact
 from .retry import RETRYABLE_STATUSES, Pacing, backoff, never_sent, retry_after_seconds, retry_wait
 from .settings import Settings
@@ -88,7 +88,7 @@ class _Decoder:
     def __init__(self, encoding: str, limit: int) -> None:
         encoding = encoding.strip().lower()
         if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-            raise ValueError(f"the response is encoded as {encoding[:40]!r}, which was not offered "
+            raise ValueError(f"the response is encoded as {encoding[:MAX_SHOWN_NAME]!r}, which was not offered "
                              f"({ACCEPTED_ENCODINGS})")
         self._encoding = encoding
         self._inflate: Any = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding in ("gzip", "x-gzip") else None

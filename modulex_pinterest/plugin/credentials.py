@@ -42,6 +42,7 @@ from .settings import Settings
 
 EXPIRY_MARGIN = 300  # seconds before expires_at when a token counts as expired
 MAX_TOKEN_LENGTH = 4096
+DIGEST_LENGTH = 24  # hex digits of a grant's non-secret name: 96 bits, no collisions in practice
 LEASE_MARGIN = 5.0  # the lease outlasts the token call's connect + read timeouts by this much
 UNUSABLE_TOKEN = ("Authentication failed: Pinterest's token answer held an access token that cannot be sent "
                   "(spaces, control or non-ASCII characters), so it was not used or stored")
@@ -85,7 +86,7 @@ def expiring(credentials: Credentials, now: float) -> bool:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:DIGEST_LENGTH]
 
 
 class Connection:
