@@ -3,22 +3,28 @@ expiry and on a 401, rotation stored by compare-and-swap under the store's
 lease, one refresh for many threads, failures that stop, callers that get
 nothing, the credentials file, and the login helper end to end."""
 
+import base64
 import contextlib
+import gzip
 import json
 import logging
 import os
+import queue
+import socket
 import stat
 import subprocess
 import threading
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, unquote_plus, urlsplit
 
 import pytest
 import requests
-from scripted_server import Reply
-from test_cli import CLI, cli
 
-from modulex_pinterest.host import CredentialsFile, Host, MemoryStore
+from modulex_pinterest.apps.login import LoginError, login
+from modulex_pinterest.host import CredentialsFile, Host, MemoryStore, StoreError
+from raw_server import RawServer, http_answer
+from scripted_server import Reply
+from test_cli import CLI, cli, strict_json
 
 TOKEN_PATH = "/v5/oauth/token"
 SCOPES = ["boards:read", "boards:write", "pins:read", "pins:write", "user_accounts:read"]
@@ -343,17 +349,25 @@ def test_cli_refresh_rewrites_the_credentials_file(tmp_path, sandbox):
     assert result.returncode == 0 and json.loads(path.read_text())["refresh_token"] != stored["refresh_token"]
 
 
-def _start_login(tmp_path, sandbox):
+def _start_login(tmp_path, sandbox=None, *, base_url=None, app=None, credentials=None, port="0"):
+    """``auth login`` in a process, against the sandbox or any loopback server; returns it and the URL it printed."""
+    app_id, app_secret = app or (sandbox.app_id, sandbox.app_secret)
     secret_file = tmp_path / "secret"
-    secret_file.write_text(sandbox.app_secret + "\n")
-    proc = subprocess.Popen([CLI, "auth", "login", "--app-id", sandbox.app_id, "--app-secret-file", str(secret_file),
-                             "--credentials", str(tmp_path / "credentials.json"), "--base-url", sandbox.base_url,
-                             "--port", "0", "--wait", "20"],
+    secret_file.write_text(app_secret + "\n")
+    proc = subprocess.Popen([CLI, "auth", "login", "--app-id", app_id, "--app-secret-file", str(secret_file),
+                             "--credentials", str(credentials or tmp_path / "credentials.json"),
+                             "--base-url", base_url or sandbox.base_url, "--port", port, "--wait", "20"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     for line in proc.stdout:
         if line.startswith("http"):
             return proc, line.strip()
     raise AssertionError(proc.stderr.read())
+
+
+def _redirect(url, **params):
+    """What the browser does after the consent page: GET the redirect_uri, with the login's state unless told."""
+    query = parse_qs(urlsplit(url).query)
+    return requests.get(query["redirect_uri"][0], params={"state": query["state"][0], **params}, timeout=10)
 
 
 def test_login_end_to_end_against_the_sandbox(tmp_path, sandbox):
@@ -376,12 +390,154 @@ def test_login_end_to_end_against_the_sandbox(tmp_path, sandbox):
     assert host.check("pinterest", stored, {"base_url": sandbox.base_url})["success"]
 
 
-def test_login_rejects_a_wrong_state(tmp_path, sandbox):
+def test_login_ignores_foreign_and_wrong_state_requests_until_the_right_redirect(tmp_path, sandbox):
     proc, url = _start_login(tmp_path, sandbox)
     redirect_uri = parse_qs(urlsplit(url).query)["redirect_uri"][0]
     forged = requests.get(redirect_uri, params={"code": "stolen", "state": "not-the-one"}, timeout=10)
-    assert forged.status_code == 400 and "did not match" in forged.text
+    assert forged.status_code == 400 and "did not match" in forged.text and "ignored" in forged.text
+    assert requests.get(redirect_uri, params={"code": "stolen"}, timeout=10).status_code == 400  # no state
+    assert requests.get(redirect_uri + "favicon.ico", timeout=10).status_code == 404
+    with socket.create_connection((urlsplit(redirect_uri).hostname, urlsplit(redirect_uri).port)):  # says nothing
+        assert proc.poll() is None
+        browser = requests.get(url, timeout=10)  # the right redirect, through the sandbox's consent page
+    assert browser.status_code == 200 and "Authorized" in browser.text
     out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 1 and "state did not match" in err
+    assert proc.returncode == 0, err
+    assert strict_json(out[out.index("{"):])["success"] is True
+    assert json.loads((tmp_path / "credentials.json").read_text())["refresh_token"]
+    (exchange,) = [e for e in sandbox.exchanges if e.path == TOKEN_PATH]
+    assert b"stolen" not in exchange.body
+
+
+@pytest.mark.parametrize("where", ["missing folder", "parent is a file", "read-only folder"])
+def test_login_checks_the_credentials_folder_before_the_browser_step(tmp_path, sandbox, where):
+    folder = {"missing folder": tmp_path / "nope", "parent is a file": tmp_path / "file",
+              "read-only folder": tmp_path / "ro"}[where]
+    if where == "parent is a file":
+        folder.write_text("")
+    elif where == "read-only folder":
+        folder.mkdir()
+    (tmp_path / "secret").write_text(sandbox.app_secret)
+    with socket.create_server(("127.0.0.1", 0)) as taken, contextlib.ExitStack() as stack:
+        if where == "read-only folder":
+            stack.enter_context(read_only(folder))
+        # The port is in use: had the login tried to listen before checking, it would fail on that instead.
+        result = cli("auth", "login", "--app-id", sandbox.app_id, "--app-secret-file", str(tmp_path / "secret"),
+                     "--credentials", str(folder / "credentials.json"), "--base-url", sandbox.base_url,
+                     "--port", str(taken.getsockname()[1]), "--wait", "5", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == "", result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and f"cannot store credentials in {folder}:" in result.stderr
+    assert "nothing was authorized" in result.stderr and sandbox.exchanges == []
+
+
+def _token_endpoint(answer):
+    """A raw server whose token endpoint answers ``answer(request)`` (bytes), and 404 elsewhere."""
+    def serve(conn, request):
+        conn.sendall(answer(request) if request.path == "/v5/oauth/token" else http_answer(404, reason="Not Found"))
+        return False
+    return RawServer(serve)
+
+
+def _gzip_bomb(request):
+    body = gzip.compress(b'{"access_token": "' + b"a" * (25 * 1024 * 1024) + b'"}', compresslevel=9)
+    return http_answer(200, body, ["Content-Type: application/json", "Content-Encoding: gzip"])
+
+
+def _huge_json(request):
+    return http_answer(200, b'{"access_token": "pina_' + b"a" * (21 * 1024 * 1024) + b'"}',
+                       ["Content-Type: application/json"])
+
+
+@pytest.mark.parametrize("answer", [_gzip_bomb, _huge_json])
+def test_a_huge_token_answer_fails_the_login_in_bounded_time_and_stores_nothing(tmp_path, answer):
+    with _token_endpoint(answer) as server:
+        proc, url = _start_login(tmp_path, base_url=server.base_url, app=("1234", "app-secret-5ec7e7"))
+        started = time.monotonic()
+        assert _redirect(url, code="the-code-5ec7e7").status_code == 200
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and time.monotonic() - started < 20
+    assert "login failed" in err and "could not exchange the authorization code" in err and "larger than" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert [r.path for r in server.requests] == ["/v5/oauth/token"]
     assert not (tmp_path / "credentials.json").exists()
-    assert not [e for e in sandbox.exchanges if e.path == TOKEN_PATH]
+
+
+def _echo(request):
+    """A token endpoint that puts what it was sent in its error message, decoded and not."""
+    basic = request.headers["authorization"].split()[1]
+    message = (f"bad request: {request.body.decode()} {unquote_plus(request.body.decode())} "
+               f"authorization={request.headers['authorization']} decoded={base64.b64decode(basic).decode()}")
+    body = json.dumps({"code": 1, "message": message, "error": "invalid_request"}).encode()
+    return http_answer(400, body, ["Content-Type: application/json"], reason="Bad Request")
+
+
+def test_login_errors_never_show_the_code_secret_or_basic_credentials_echoed_back(tmp_path):
+    app_id, app_secret, code = "1234", "app/secret+5ec7e7=", "c0de/with+special=chars&more"
+    with _token_endpoint(_echo) as server:
+        proc, url = _start_login(tmp_path, base_url=server.base_url, app=(app_id, app_secret))
+        assert _redirect(url, code=code).status_code == 200
+        out, err = proc.communicate(timeout=30)
+    (sent,) = server.requests
+    assert proc.returncode == 1 and "could not exchange the authorization code" in err and "400" in err
+    basic = sent.headers["authorization"].split()[1]
+    assert base64.b64decode(basic).decode() == f"{app_id}:{app_secret}"
+    for secret in (code, quote_plus(code), quote(code, safe=""), app_secret, quote_plus(app_secret), basic,
+                   basic.rstrip("="), sent.headers["authorization"]):
+        assert secret not in out + err, secret
+    assert not (tmp_path / "credentials.json").exists()
+
+
+def test_a_store_that_fails_after_the_exchange_is_a_clean_error_without_the_tokens(tmp_path, sandbox):
+    folder = tmp_path / "store"
+    folder.mkdir()
+    proc, url = _start_login(tmp_path, sandbox, credentials=folder / "credentials.json")
+    with read_only(folder):  # writable when checked, not any more when the tokens arrive
+        assert requests.get(url, timeout=10).status_code == 200
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 1 and "the credentials could not be stored" in err and "authorize again" in err
+    (exchange,) = [e for e in sandbox.exchanges if e.path == TOKEN_PATH]
+    tokens = json.loads(exchange.response_body)
+    for secret in (tokens["access_token"], tokens["refresh_token"], sandbox.app_secret):
+        assert secret not in out + err
+    assert "Traceback" not in err and not (folder / "credentials.json").exists()
+
+
+class EchoingStore(MemoryStore):
+    """A store whose failure repeats the credentials it was given, as a careless one might."""
+
+    def save(self, credentials):
+        raise StoreError(f"refused {json.dumps(credentials)}")
+
+
+@pytest.mark.parametrize("fails", ["exchange", "store"])
+def test_login_masks_secrets_a_host_or_store_lets_through(fails):
+    """login()'s own layer, for a host whose plugin does not redact and a store that echoes."""
+    app_id, app_secret, code = "1234", "app/secret+5ec7e7=", "c0de/with+special=chars"
+    basic = f"{app_id}:{app_secret}".encode()
+    tokens = {"access_token": "tok-access-5ec7e7", "refresh_token": "tok-refresh-5ec7e7"}
+    echoed = [code, quote_plus(code), quote(code, safe=""), app_secret, quote_plus(app_secret),
+              base64.b64encode(basic).decode(), base64.urlsafe_b64encode(basic).decode().rstrip("=")]
+
+    def exchange(app, got_code, redirect_uri):
+        if fails == "exchange":
+            return {"success": False, "error": "echo: " + " ".join(echoed) + " \x1b[2J"}
+        return {"success": True, "credentials": dict(app, **tokens)}
+
+    lines, outcome = queue.Queue(), {}
+
+    def run():
+        try:
+            login({"scopes": ["boards:read"], "authorization_url": "https://example.invalid/oauth/"}, app_id,
+                  app_secret, EchoingStore(), exchange, port=0, wait=20, say=lines.put)
+        except LoginError as exc:
+            outcome["error"] = str(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    url = next(line for line in iter(lambda: lines.get(timeout=10), None) if line.startswith("http"))
+    assert _redirect(url, code=code).status_code == 200
+    thread.join(timeout=20)
+    error = outcome["error"]
+    for secret in [*echoed, *tokens.values()]:
+        assert secret not in error, secret
+    assert "\x1b" not in error and "[redacted]" in error

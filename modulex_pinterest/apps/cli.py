@@ -1,7 +1,8 @@
 """The ``modulex-pinterest`` command: the plugin driven through the reference host.
 
-Exit codes: 0 when the action succeeded, 1 when it returned ``success: false``,
-2 for a usage error (unknown action, unreadable input).
+Exit codes: 0 when the action succeeded, 1 when it returned ``success: false``
+(or an output strict JSON cannot carry), 2 for a usage error (unknown action,
+unreadable input).
 """
 
 from __future__ import annotations
@@ -36,8 +37,23 @@ class UsageError(Exception):
     """A mistake in how the command was called (exit 2), unlike an action that failed (exit 1)."""
 
 
+class OutputError(Exception):
+    """An output that strict JSON cannot carry (exit 1): nothing is printed rather than invalid JSON."""
+
+
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    """Print ``value`` as strict JSON (RFC 8259: no NaN or Infinity), or nothing and :class:`OutputError`."""
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        raise OutputError("the output holds a value strict JSON cannot carry (NaN or Infinity, say); "
+                          "nothing was printed") from None
+    print(text)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    """``json.loads``'s ``parse_constant``: NaN and Infinity are not JSON (RFC 8259)."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _read_input(text: str | None) -> Any:
@@ -52,10 +68,14 @@ def _read_input(text: str | None) -> Any:
                 text = handle.read()
     except OSError as exc:
         raise UsageError(f"cannot read input: {exc.strerror}: {exc.filename}") from None
+    except UnicodeDecodeError:
+        raise UsageError("cannot read input: it is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise UsageError(f"input is not valid JSON: {exc}") from None
+    except RecursionError:  # the decoder recurses once per level of nesting
+        raise UsageError("input is not usable: it is nested too deeply") from None
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -64,12 +84,9 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     base_url = getattr(args, "base_url", None) or os.environ.get(BASE_URL_ENV)
     if base_url:
         settings["base_url"] = base_url
-    if getattr(args, "timeout", None) is not None:
-        settings["timeout"] = args.timeout
-    if getattr(args, "max_retries", None) is not None:
-        settings["max_retries"] = args.max_retries
-    if getattr(args, "rate_limit", None) is not None:
-        settings["rate_limit"] = args.rate_limit
+    for name in ("timeout", "deadline", "max_retries", "rate_limit"):
+        if getattr(args, name, None) is not None:
+            settings[name] = getattr(args, name)
     return settings
 
 
@@ -125,20 +142,23 @@ def cmd_check(args: argparse.Namespace, host: Host) -> int:
 
 
 def cmd_auth_login(args: argparse.Namespace, host: Host) -> int:
-    from .login import LoginError, login
+    from .login import LoginError, login, unwritable
 
     try:
         with open(args.app_secret_file, encoding="utf-8") as handle:
             app_secret = handle.read().strip()
-    except OSError as exc:
-        raise UsageError(f"cannot read the app secret file: {exc.strerror}: {exc.filename}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the app secret file {args.app_secret_file}: "
+                         f"{getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}") from None
     oauth = next(m for m in host.manifest(PLUGIN)["credentials"] if m["mode"] == "oauth2")
     store = args.store
+    if problem := unwritable(store):  # before the browser step: a code whose tokens cannot be stored is lost
+        raise UsageError(problem)
     try:
         credentials = login(oauth, args.app_id, app_secret, store,
                             lambda app, code, uri: host.exchange_code(PLUGIN, app, code, uri, _settings(args)),
-                            base_url=args.base_url,
-                            authorization_url=args.authorization_url, port=args.port, wait=args.wait,
+                            base_url=args.base_url, authorization_url=args.authorization_url, port=args.port,
+                            wait=args.wait,
                             say=lambda line: print(line, flush=True))
     except LoginError as exc:
         print(f"modulex-pinterest: login failed: {exc}", file=sys.stderr)
@@ -158,7 +178,7 @@ def cmd_auth_import(args: argparse.Namespace, host: Host) -> int:
     source = _open_store(args.file)
     try:
         args.store.save(source.read())
-    except StoreError as exc:
+    except (StoreError, OSError) as exc:  # OSError: the file store's lock file could not be made
         raise UsageError(str(exc)) from None
     _print_json({"success": True, "credentials": args.store.grant_id})
     return 0
@@ -200,7 +220,7 @@ def cmd_sandbox(args: argparse.Namespace, host: Host) -> int:
                       rate_limit=args.rate_limit)
     sandbox.start()
     print(json.dumps({"base_url": sandbox.base_url, "access_token": sandbox.access_token,
-                      "app_id": sandbox.app_id, "app_secret": sandbox.app_secret}), flush=True)
+                      "app_id": sandbox.app_id, "app_secret": sandbox.app_secret}, allow_nan=False), flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         signal.pause()
@@ -239,12 +259,29 @@ def _describe_sandbox_when_asked(parser: argparse.ArgumentParser) -> None:
     parser.format_help = with_app  # type: ignore[method-assign]
 
 
+def _port(text: str) -> int:
+    """``--port``: a TCP port number, 0 to 65535."""
+    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    """``--wait``: a number of seconds, more than 0 and at most a day."""
+    if not (text.isascii() and text.replace(".", "", 1).isdigit() and 0 < float(text) <= 86400):
+        raise argparse.ArgumentTypeError(f"not a number of seconds from 0 to 86400: {text!r}")
+    return float(text)
+
+
 def _with_connection(parser: argparse.ArgumentParser, credentials: bool = True) -> argparse.ArgumentParser:
     """Add the options of a command that calls Pinterest. ``credentials=False`` for the
     ``auth`` commands, which declare ``--credentials`` themselves (required: where to write)."""
     parser.add_argument("--base-url", help=f"Pinterest API base URL (default from plugin.yaml; env {BASE_URL_ENV}); "
                                            "the OAuth token URL is {base-url}/oauth/token")
     parser.add_argument("--timeout", type=float, help="read timeout in seconds (connect timeout is at most 5 s)")
+    parser.add_argument("--deadline", type=float, metavar="SECONDS",
+                        help="seconds an action may take in all: retries, waits for the rate budget and a token "
+                             "refresh included (default: the plugin's, 120 s)")
     parser.add_argument("--max-retries", type=int, help="retries for reads and never-sent creates (default 3)")
     parser.add_argument("--rate-limit", type=float, metavar="N",
                         help="requests per second per grant, shared by every process using the same credentials "
@@ -294,8 +331,9 @@ def _add_auth_commands(sub: Subcommands) -> None:
     p.add_argument("--credentials", required=True, metavar="FILE|URL", help="where to store the credentials: "
                                                                              + CREDENTIALS_HELP)
     p.add_argument("--authorization-url", help="default: the manifest's, or the sandbox's with a loopback --base-url")
-    p.add_argument("--port", type=int, default=8085, help="loopback port for the redirect (default 8085; 0: any)")
-    p.add_argument("--wait", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
+    p.add_argument("--port", type=_port, default=8085, help="loopback port for the redirect (default 8085; 0: any)")
+    p.add_argument("--wait", type=_seconds, default=300.0, metavar="SECONDS",
+                   help="how long to wait for the browser (default 300, at most 86400)")
     p.set_defaults(func=cmd_auth_login)
     p = _with_connection(auth_sub.add_parser("refresh", help="refresh stored OAuth tokens now (e.g. on a schedule)"),
                          False)
@@ -334,19 +372,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, host: Host | None = None) -> int:
     """Run one command; its exit code. A usage error or a request the host cannot route
-    (:class:`HostError`: unknown action, say) is one line on stderr and exit 2, not a traceback."""
+    (:class:`HostError`: unknown action, say) is one line on stderr and exit 2, not a traceback;
+    an output strict JSON cannot carry is one line on stderr and exit 1. ``host``: the host to
+    use (one with other plugins registered, say) instead of the reference host with discovery."""
     args = build_parser().parse_args(argv)
     command: Command = args.func
     try:
         args.store = None
         if getattr(args, "credentials", None):
             args.store = _open_store(args.credentials, must_exist=command not in (cmd_auth_login, cmd_auth_import))
-        return command(args, _host(args))
+        return command(args, host if host is not None else _host(args))
     except (UsageError, HostError) as exc:
         print(f"modulex-pinterest: error: {exc}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"modulex-pinterest: error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing left to say
         sys.stderr.close()
         return 1
