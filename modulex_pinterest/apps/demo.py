@@ -50,7 +50,8 @@ class Workflow:
         self.step += 1
         output = self.host.run(self.plugin, action, inputs, self.credentials, self.settings)
         if self.as_json:
-            print(json.dumps({"step": self.step, "action": action, "inputs": inputs, "output": output}))
+            record = {"step": self.step, "action": action, "inputs": inputs, "output": output}
+            print(json.dumps(record, allow_nan=False))
         else:
             title = self.host.action(self.plugin, action)["title"]
             print(f"\n[{self.step}] {title}  {json.dumps(inputs)}")

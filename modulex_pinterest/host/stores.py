@@ -152,6 +152,8 @@ class CredentialsFile:
             lock.acquire(timeout=SAVE_LOCK_WAIT, poll_interval=0.01)
         except TimeoutError:
             raise StoreError(f"{self.target}.lock stayed locked for {SAVE_LOCK_WAIT:g} s") from None
+        except OSError as exc:
+            raise StoreError(f"cannot lock {self.target}.lock ({exc.strerror})") from None
         try:
             yield
         finally:

@@ -18,14 +18,16 @@ MASK = "[redacted]"
 
 _TOKEN_SHAPES = re.compile(
     r"(?i)(bearer\s+|basic\s+)[^\s,;\"']+"
-    r"|((?:access_token|refresh_token|app_secret|client_secret|code)[\"']?\s*[:=]\s*[\"']?)[^\s&,;\"']+"
+    r"|((?:access_token|refresh_token|app_secret|client_secret)[\"']?\s*[:=]\s*[\"']?)[^\s&,;\"']+"
+    # An authorization code as a form field or a JSON string; not Pinterest's numeric "code": 2, nor prose.
+    r"|(\bcode=|\"code\"\s*:\s*\")[^\s&,;\"']+"
     r"|\bpina_[A-Za-z0-9._~+/=-]+"
     r"|\bpinr[a-z]?_[A-Za-z0-9._~+/=-]+"
 )
 
 
 def _mask_match(match: re.Match[str]) -> str:
-    prefix = match.group(1) or match.group(2) or ""
+    prefix = match.group(1) or match.group(2) or match.group(3) or ""
     return prefix + MASK
 
 

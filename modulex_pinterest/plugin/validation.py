@@ -180,7 +180,10 @@ def check_inputs(action_name: str, inputs: Any) -> dict[str, Any]:
                          + ", ".join(sorted(manifest.actions_by_name())))
     if not isinstance(inputs, dict):
         raise InputError(f"inputs must be a JSON object, not {type(inputs).__name__}")
-    errors = schema_errors(entry["input_schema"], inputs)
+    try:
+        errors = schema_errors(entry["input_schema"], inputs)
+    except RecursionError:
+        raise InputError("Invalid input: the inputs are nested too deeply") from None
     if errors:
         raise InputError("Invalid input: " + schema_error_message(errors[0]))
     checked = {}
