@@ -145,7 +145,10 @@ INVALID = [
     ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="https://a.b/c d.jpg"), "'media_url' must be an http(s) URL"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], link="ftp://a.b/c"), "'link' must be an http(s) URL"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], title=None), "'title' must be of type string"),
-    ("create_pin", dict(VALID_INPUTS["create_pin"], title="  \t "), "'title' must be more than whitespace"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], title="  \t "), "'title' must be one line of text, not blank"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], title="a\x00b"), "'title' must be one line of text, not blank"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], title="two\nlines"), "'title' must be one line of text"),
+    ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="https://u:p@e.com/a.jpg"), "(it carries a user name"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="javascript:alert(1)"), "(its scheme is 'javascript'"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="//e.com/a.jpg"), "(it has no scheme)"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="https://"), "(it has no host)"),
@@ -169,7 +172,7 @@ def test_invalid_inputs_are_rejected_naming_field_and_rule_and_send_nothing(host
 @pytest.mark.parametrize("inputs", [None, [], "board", 5])
 def test_inputs_that_are_not_an_object(host, server, run, inputs):
     out = run("list_boards", inputs, server.base_url)
-    assert out["success"] is False and "inputs must be a JSON object" in out["error"]
+    assert out["success"] is False and out["error"].startswith("Invalid input: inputs must be a JSON object")
     assert server.requests == []
 
 

@@ -55,6 +55,8 @@ def http_url_problem(value: object) -> str | None:
         return f"its scheme is {parts.scheme!r}, not http or https" if parts.scheme else "it has no scheme"
     if not host:
         return "it has no host"
+    if parts.username is not None or parts.password is not None:
+        return "it carries a user name or password (user:password@)"
     return None
 
 
@@ -62,16 +64,16 @@ def is_http_url(value: object) -> bool:
     return http_url_problem(value) is None
 
 
-def is_non_blank(value: object) -> bool:
-    """A visible character somewhere (an empty string is left to ``minLength``)."""
-    return not isinstance(value, str) or value == "" or not value.isspace()
+def is_one_line_text(value: object) -> bool:
+    """Not blank, and no control characters (newlines, NUL, ...); an empty string is left to ``minLength``."""
+    return not isinstance(value, str) or value == "" or (not value.isspace() and value.isprintable())
 
 
 # format name -> (check, what a valid value is, for messages)
 FORMATS: dict[str, tuple[Callable[[object], bool], str]] = {
     "pinterest-id": (is_pinterest_id, "a Pinterest ID made of digits only"),
     "http-url": (is_http_url, "an http(s) URL with a host"),
-    "non-blank": (is_non_blank, "more than whitespace"),
+    "one-line-text": (is_one_line_text, "one line of text, not blank, without control characters"),
 }
 
 
@@ -179,7 +181,7 @@ def check_inputs(action_name: str, inputs: Any) -> dict[str, Any]:
         raise InputError(f"Unknown action {shown(action_name)}; this plugin offers: "
                          + ", ".join(sorted(manifest.actions_by_name())))
     if not isinstance(inputs, dict):
-        raise InputError(f"inputs must be a JSON object, not {type(inputs).__name__}")
+        raise InputError(f"Invalid input: inputs must be a JSON object, not {type(inputs).__name__}")
     try:
         errors = schema_errors(entry["input_schema"], inputs)
     except RecursionError:
