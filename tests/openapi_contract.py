@@ -46,7 +46,8 @@ import functools
 import json
 import os
 import pathlib
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 SPEC_ENV = "MODULEX_PINTEREST_SPEC"
@@ -477,9 +478,8 @@ class Contract:
         if self.strict_query:
             declared = self._declared_query[op_id]
             for name in sorted({k for k, _ in q} - declared):
-                errors.append(
-                    f"query parameter {name!r} is not declared by {op_id} (declared: {', '.join(sorted(declared)) or 'none'})"
-                )
+                listed = ", ".join(sorted(declared)) or "none"
+                errors.append(f"query parameter {name!r} is not declared by {op_id} (declared: {listed})")
         if errors:
             raise ContractError(label + " does not match the spec:", [_redact(e, secrets) for e in errors])
 
@@ -552,7 +552,7 @@ class Contract:
         )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(path: str, mtime_ns: int) -> Contract:
     with open(path, "rb") as fh:
         return Contract(json.load(fh))

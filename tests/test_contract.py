@@ -130,7 +130,8 @@ def test_good_samples_pass(contract):
                            json.dumps(GOOD_PIN_BODY).encode())
     contract.check_request("POST", "/v5/oauth/token", None, {**BASIC, **FORM},
                            b"grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fx.example%2Fcb")
-    contract.check_request("POST", "/v5/oauth/token", None, BASIC, {"grant_type": "refresh_token", "refresh_token": "r"})
+    contract.check_request("POST", "/v5/oauth/token", None, BASIC,
+                           {"grant_type": "refresh_token", "refresh_token": "r"})
 
 
 def test_page_size_must_be_an_integer_in_range(contract):
@@ -178,8 +179,8 @@ def test_token_request_is_checked_per_grant(contract):
 
 def test_token_response_is_checked_and_secrets_are_redacted(contract):
     good = {"access_token": "pina_AAAAsecret", "token_type": "bearer", "expires_in": 2592000, "scope": "boards:read"}
-    contract.check_response("POST", "/v5/oauth/token", None, {**BASIC, **FORM}, b"grant_type=refresh_token&refresh_token=pinr_x",
-                            200, JSON, good)
+    contract.check_response("POST", "/v5/oauth/token", None, {**BASIC, **FORM},
+                            b"grant_type=refresh_token&refresh_token=pinr_x", 200, JSON, good)
     with pytest.raises(ContractError) as info:
         contract.check_response("POST", "/v5/oauth/token", None, BASIC, None, 200, JSON,
                                 {**good, "expires_in": "soon", "refresh_token": "pinr_BBBBsecret"})
@@ -208,7 +209,8 @@ def test_error_bodies_use_declared_status_or_default(contract):
 
 def test_spec_quirks_are_enforced(contract):
     with pytest.raises(ContractError, match="is not a 'date-time'"):
-        ok_response(contract, "GET", "/v5/boards/1/pins", 200, {"items": [{**PIN, "created_at": "2026-11-01T10:00:00"}]})
+        ok_response(contract, "GET", "/v5/boards/1/pins", 200,
+                    {"items": [{**PIN, "created_at": "2026-11-01T10:00:00"}]})
     with pytest.raises(ContractError, match="creative_type"):
         ok_response(contract, "GET", "/v5/boards/1/pins", 200, {"items": [{**PIN, "creative_type": None}]})
 
@@ -450,7 +452,7 @@ def test_sandbox_errors_match_the_spec(contract, sb, web):
         body = r.json()
         assert isinstance(body.get("code"), int) and isinstance(body.get("message"), str)
     invalid = {i for i, step in enumerate(plan) if step[4]}
-    assert [want or got for (*_, want, _), got in zip(plan, web.statuses)] == web.statuses
+    assert [want or got for (*_, want, _), got in zip(plan, web.statuses, strict=True)] == web.statuses
     check_recorded(contract, sb, web.statuses, request_invalid=invalid)
 
 
@@ -526,6 +528,7 @@ def paginate(contract, sb, web, path, page_size):
         r = call(web, sb, "GET", path, params=params)
         assert r.status_code == 200, r.text
         (ex,) = recorded(sb, 1)
+        assert ex.response_headers["Content-Encoding"] == "gzip"  # checked below with its decoded body
         contract.check_exchange(ex)
         page = r.json()
         ids += [p["id"] for p in page["items"]]

@@ -5,14 +5,20 @@ Each test gets a fresh sandbox (``sb``), so state changes never leak between tes
 
 from __future__ import annotations
 
+import gzip
+import json
+import random
+import socket
 import threading
 import time
+from http.client import HTTPConnection  # not `import http`: a fixture is named so
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from modulex_pinterest.sandbox import Exchange, Sandbox, demo_app
+from modulex_pinterest.sandbox.encoding import GZIP_MIN_BYTES, accepts_gzip
 from modulex_pinterest.sandbox.errors import RATE_LIMITED
 
 IMAGE = {"source_type": "image_url", "url": "https://images.example.com/cake.jpg"}
@@ -882,11 +888,132 @@ def test_exchanges_record_requests_and_answers(sb, http):
     assert sb.exchanges == []
 
 
-def test_keep_alive_and_content_length(sb, http):
+@pytest.mark.parametrize("accept", ["gzip, deflate", "identity"])
+def test_keep_alive_and_content_length(sb, http, accept):
     for _ in range(3):
-        response = http.get(f"{sb.base_url}/boards")
+        response = http.get(f"{sb.base_url}/boards", headers={"Accept-Encoding": accept}, stream=True)
         assert response.raw.version == 11
-        assert int(response.headers["Content-Length"]) == len(response.content)
+        wire = response.raw.read(decode_content=False)  # the bytes sent, compressed or not
+        assert int(response.headers["Content-Length"]) == len(wire)
+    assert sb.exchanges[-1].response_headers["Content-Length"] == str(len(wire))
+
+
+# ----- compression ------------------------------------------------------------
+
+
+def fetch_raw(sb, target: str, accept: str | None = "gzip", method: str = "GET"):
+    """One request with exactly this Accept-Encoding (None: no such header); the
+    answer and its body as sent, undecoded."""
+    conn = HTTPConnection(sb.host, sb.port, timeout=10)
+    try:
+        conn.putrequest(method, "/v5" + target, skip_accept_encoding=True)
+        conn.putheader("Authorization", f"Bearer {sb.access_token}")
+        if accept is not None:
+            conn.putheader("Accept-Encoding", accept)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response, response.read()
+    finally:
+        conn.close()
+
+
+def test_a_gzip_answer_decodes_to_the_identity_answer(sb):
+    board = big_board(sb)
+    target = f"/boards/{board['id']}/pins?page_size=250"
+    plain_response, plain = fetch_raw(sb, target, "identity")
+    response, wire = fetch_raw(sb, target, "gzip, deflate, br")
+    assert response.status == 200 and response.getheader("Content-Encoding") == "gzip"
+    assert response.getheader("Vary") == "Accept-Encoding"
+    assert int(response.getheader("Content-Length")) == len(wire) < len(plain) // 4
+    assert gzip.decompress(wire) == plain and len(json.loads(plain)["items"]) == 250
+    assert plain_response.getheader("Content-Encoding") is None
+    assert plain_response.getheader("Vary") == "Accept-Encoding"  # the representation depends on it
+    # The log holds the decoded body, with the headers as sent.
+    identity_exchange, gzip_exchange = sb.exchanges
+    assert gzip_exchange.response_body == plain == identity_exchange.response_body
+    assert gzip_exchange.response_headers["Content-Encoding"] == "gzip"
+    assert gzip_exchange.response_headers["Content-Length"] == str(len(wire))
+    assert "Content-Encoding" not in identity_exchange.response_headers
+
+
+@pytest.mark.parametrize("accept", [None, "", "identity", "gzip;q=0", "GZIP; Q=0.000, identity", "*;q=0",
+                                    "deflate, br", "*, gzip;q=0", "gzip;q=2", "gzip;level=9", "x-gzip;q=0"])
+def test_plain_json_unless_gzip_is_accepted(sb, accept):
+    response, wire = fetch_raw(sb, "/boards", accept)
+    assert len(wire) >= GZIP_MIN_BYTES
+    assert response.getheader("Content-Encoding") is None
+    assert int(response.getheader("Content-Length")) == len(wire)
+    assert len(json.loads(wire)["items"]) == 4
+
+
+@pytest.mark.parametrize("accept", ["gzip", "GZIP", "x-gzip", "*", "deflate;q=1, gzip;q=0.001",
+                                    "identity;q=1, gzip;q=0.5", "gzip;q=0, gzip", "*;q=0.1, br", "br;q=1.0 , gzip"])
+def test_gzip_when_accepted_with_any_positive_weight(sb, accept):
+    response, wire = fetch_raw(sb, "/boards", accept)
+    assert response.getheader("Content-Encoding") == "gzip"
+    assert len(json.loads(gzip.decompress(wire))["items"]) == 4
+
+
+def test_accept_encoding_over_several_header_lines():
+    assert accepts_gzip(["identity", "gzip"])
+    assert not accepts_gzip(["identity", "gzip;q=0"])
+    assert accepts_gzip(["gzip;q=0", "*"]) is False  # an explicit gzip entry beats the wildcard
+
+
+def test_small_bodies_errors_and_faults_go_out_as_they_are(sb):
+    for target in ("/user_account", "/boards?page_size=1", "/boards/999/pins"):
+        response, wire = fetch_raw(sb, target, "gzip")
+        assert response.getheader("Content-Encoding") is None and response.getheader("Vary") is None
+        assert 0 < len(wire) < GZIP_MIN_BYTES and json.loads(wire)
+    big_error = {"code": 1, "message": "x" * (2 * GZIP_MIN_BYTES)}
+    sb.inject_fault("status", status=400, body=big_error)
+    sb.inject_fault("truncated_json")
+    sb.inject_fault("non_json")
+    answers = [fetch_raw(sb, "/boards", "gzip") for _ in range(3)]
+    assert [r.getheader("Content-Encoding") for r, _ in answers] == [None, None, None]
+    assert json.loads(answers[0][1]) == big_error
+    assert answers[1][1].startswith(b'{"items":') and answers[2][1].startswith(b"<!DOCTYPE html>")
+    sb.inject_fault("delay", delay=0.01)  # a delayed answer is a normal one: compressed
+    assert fetch_raw(sb, "/boards", "gzip")[0].getheader("Content-Encoding") == "gzip"
+
+
+# ----- lifecycle --------------------------------------------------------------
+
+
+def test_stop_is_immediate():
+    """serve_forever(poll_interval=0.01) made each stop wait for the next poll: 5 ms on
+    average, ~100 ms for 20 sandboxes stopped at random moments; a woken accept ~0.5 ms."""
+    spent = 0.0
+    for _ in range(20):
+        box = Sandbox().start()
+        time.sleep(random.random() / 100)
+        started = time.perf_counter()
+        box.stop()
+        spent += time.perf_counter() - started
+    assert spent < 0.05
+
+
+def test_stop_leaves_no_threads(wait_until):
+    before = set(threading.enumerate())
+    box = Sandbox().start()
+    idle = socket.create_connection((box.host, box.port))  # a keep-alive client, idle
+    idle.sendall(f"GET /v5/boards HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {box.access_token}\r\n\r\n"
+                 .encode())
+    assert idle.recv(12) == b"HTTP/1.1 200"
+    box.stop()
+    wait_until(lambda: set(threading.enumerate()) <= before)  # the accept loop and the handler ended
+    idle.close()
+    with pytest.raises(OSError):
+        socket.create_connection((box.host, box.port), timeout=1)
+
+
+def test_a_burst_of_connections_is_not_dropped(sb):
+    """The listen backlog holds a burst: none waits out a SYN retransmission (1 s)."""
+    started = time.monotonic()
+    socks = [socket.create_connection((sb.host, sb.port), timeout=5) for _ in range(64)]
+    for sock in socks:
+        sock.close()
+    assert time.monotonic() - started < 0.9
 
 
 def test_sandbox_imports_nothing_from_the_plugin():

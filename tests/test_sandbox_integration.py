@@ -2,6 +2,7 @@
 embedded sandbox over loopback. Every request and answer here is also held to
 Pinterest's OpenAPI description by the ``sandbox`` fixture."""
 
+import json
 import threading
 
 import jsonschema
@@ -54,6 +55,20 @@ def test_bookmarks_walk_a_large_board_once_each_even_with_oversized_page_size(sa
     seen, pages = _all_pins(run, sandbox, board_id, page_size=10000)
     assert len(seen) == len(set(seen)) == 600
     assert pages == 3  # 250, 250 and 100
+
+
+def test_the_plugin_is_answered_with_gzip_list_pages_and_decodes_them(sandbox, run):
+    """The sandbox compresses as Pinterest's edge does, so the plugin's decoding is
+    exercised by every list page of the suite (and the contract check reads the
+    decoded body of each)."""
+    board_id = sandbox.add_large_board(pin_count=300)
+    page = run("list_pins", {"board_id": board_id, "page_size": 250}, sandbox.base_url, token=sandbox.access_token)
+    assert page["success"] and page["count"] == 250
+    (exchange,) = sandbox.exchanges
+    assert "gzip" in exchange.headers["Accept-Encoding"]
+    assert exchange.response_headers["Content-Encoding"] == "gzip"
+    assert int(exchange.response_headers["Content-Length"]) < len(exchange.response_body) // 4
+    assert [p["id"] for p in page["pins"]] == [p["id"] for p in json.loads(exchange.response_body)["items"]]
 
 
 def test_page_size_out_of_range_never_reaches_the_sandbox_as_invalid(sandbox, run):

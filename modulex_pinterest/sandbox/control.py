@@ -51,6 +51,11 @@ class Sandbox:
     tokens of one code exchange and of every refresh since). ``grant_revoked(token)``
     tells whether a token's grant was revoked; ``revoked_grants`` counts them.
 
+    Compression, as Pinterest's edge: a JSON answer of at least 1 KiB (every
+    list page, no error) is sent gzip-compressed when the request's
+    ``Accept-Encoding`` accepts gzip (``Content-Encoding: gzip``); ``exchanges``
+    hold its decoded body with the headers as sent. Faults are never compressed.
+
     ``app_id``/``app_secret``/``access_token`` are class attributes (also
     ``demo_app()``), readable before any sandbox exists.
     """
@@ -79,7 +84,6 @@ class Sandbox:
         self._stopping = threading.Event()
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
-        self._serving = False
 
     # ----- lifecycle ------------------------------------------------------
 
@@ -90,31 +94,26 @@ class Sandbox:
             self.port = self._server.server_address[1]
         return self._server
 
-    def _loop(self) -> None:
-        self._serving = True
-        self._bind().serve_forever(poll_interval=0.01)  # stop() waits one interval
-
     def start(self) -> Sandbox:
         """Serve in a daemon thread; returns self."""
         if self._thread is None:
-            self._bind()
-            self._thread = threading.Thread(target=self._loop, name="pinterest-sandbox",
+            self._thread = threading.Thread(target=self._bind().serve, name="pinterest-sandbox",
                                             daemon=True)
             self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving: wake hanging requests and close every open connection."""
+        """Stop serving, at once: end the accept loop, wake hanging requests and close
+        every open connection (their handler threads then end)."""
         self._stopping.set()
         server = self._server
         if server is None:
             return
-        if self._serving:
-            server.shutdown()
+        if self._thread is not None and self._thread.is_alive():
+            server.wake()
+            self._thread.join(timeout=5)
         server.close_connections()
         server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def __enter__(self) -> Sandbox:
         return self.start()

@@ -8,6 +8,16 @@ recorded as an ``Exchange`` so tests can check what a client really put on the
 wire. Responses are written in one ``write`` with a Content-Length, so the
 server never stalls a keep-alive client.
 
+Large JSON answers are gzip-compressed when the request accepts gzip (see
+``encoding.py``); the ``Exchange`` keeps the decoded body, with the headers as
+sent (``Content-Encoding: gzip`` and the compressed Content-Length). Injected
+faults go out as they are: a truncated or reset answer is cut plain JSON, never
+a cut gzip stream.
+
+Connections are accepted by a blocking ``accept`` loop (``serve``), not
+``serve_forever``'s polling, and ``wake`` ends it at once with a connection of
+its own: stopping costs no poll interval.
+
 The server is handed what it answers from (the API, the fault queue, the
 request log, the stop signal) and knows nothing of ``Sandbox``. Nothing a
 client sends can configure the sandbox: faults and state come only from the
@@ -25,6 +35,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .api import Api, Request, dumps, json_response
+from .encoding import accepts_gzip, encode
 from .errors import CODE_RATE_LIMIT, RATE_LIMITED, ApiError
 from .faults import MAX_HANG, Fault, FaultQueue
 
@@ -43,7 +54,11 @@ PARTIAL_SOURCE = dumps({"items": [{"id": "549755885175", "name": "Kitchen ideas"
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request as received and what the sandbox answered (status None: no answer)."""
+    """One request as received and what the sandbox answered (status None: no answer).
+
+    ``response_body`` is the body before any content coding; ``response_headers``
+    are as sent, so a gzip answer has ``Content-Encoding: gzip`` and the
+    Content-Length of the compressed bytes."""
     method: str
     path: str
     query: str
@@ -121,6 +136,9 @@ class SandboxServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False  # stop() must not wait for hanging or idle connections
+    # The listen backlog: with the default 5, a burst of 16 clients connecting at
+    # once gets SYNs dropped and waits out the 1 s SYN retransmission.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], api: Api, faults: FaultQueue, request_log: RequestLog,
                  stopping: threading.Event) -> None:
@@ -131,6 +149,35 @@ class SandboxServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def serve(self) -> None:
+        """Hand each connection to a thread of its own until ``stopping`` is set and
+        ``wake`` called: a blocking accept, so stopping waits for no poll interval."""
+        while not self.stopping.is_set():
+            try:
+                conn, address = self.socket.accept()
+            except OSError:  # reset before it was accepted, or the socket shut by wake()
+                continue
+            if self.stopping.is_set():
+                conn.close()
+                return
+            try:
+                self.process_request(conn, address)  # ThreadingMixIn: starts the handler thread
+            except Exception:
+                self.handle_error(conn, address)
+                self.shutdown_request(conn)
+
+    def wake(self) -> None:
+        """End ``serve`` (``stopping`` must be set): connect to it, so its accept returns."""
+        host, port = self.server_address[:2]
+        host = "127.0.0.1" if host in ("", "0.0.0.0") else host  # the wildcard: connect to loopback
+        try:
+            socket.create_connection((str(host), port), timeout=1).close()
+        except OSError:  # the backlog is full or the address unreachable: shut the socket instead
+            try:
+                self.socket.shutdown(socket.SHUT_RDWR)  # wakes a blocked accept on Linux
+            except OSError:
+                pass
 
     def close_connections(self) -> None:
         """Shut every open connection, so handler threads blocked on a read wake up and end."""
@@ -153,6 +200,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
+            if self.server.stopping.is_set():  # accepted as stop() ran: close_connections may be past
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def finish(self) -> None:
         with self.server.connections_lock:
@@ -197,7 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # a sandbox bug: answer 500 and keep serving
             log.exception("sandbox error on %s %s", self.command, path)
             resp = json_response(500, ApiError(500, 500, "Internal sandbox error.").body())
-        self._send(resp.status, resp.headers, resp.body, fault.kind if fault else None)
+        gzip_ok = accepts_gzip(self.headers.get_all("Accept-Encoding") or [])
+        headers, wire = encode(resp.headers, resp.body, gzip_ok)
+        self._send(resp.status, headers, resp.body, fault.kind if fault else None, wire)
 
     def _read_body(self) -> bool:
         """Read the request's body into ``_body``; False when it was refused (the error is sent)."""
@@ -242,12 +296,16 @@ class _Handler(BaseHTTPRequestHandler):
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     def _send(self, status: int, headers: dict[str, str], body: bytes,
-              fault: str | None = None) -> None:
+              fault: str | None = None, wire: bytes | None = None) -> None:
+        """Answer with ``body``, sent as ``wire`` when given (its content-coded bytes):
+        the log keeps ``body`` with the headers as sent."""
         headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
-        payload = b"" if self.command == "HEAD" else body
+        wire = body if wire is None else wire
+        head_only = self.command == "HEAD"
         # Record first: a client that has its answer must find it in the log.
-        self._record(status, {**headers, "Content-Length": str(len(body))}, payload, fault)
-        self._write(self._head(status, headers, len(body)) + payload)
+        self._record(status, {**headers, "Content-Length": str(len(wire))}, b"" if head_only else body,
+                     fault)
+        self._write(self._head(status, headers, len(wire)) + (b"" if head_only else wire))
 
     def _write(self, data_: bytes) -> None:
         try:
