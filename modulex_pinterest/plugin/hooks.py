@@ -6,10 +6,11 @@ hook routed by id relies on every plugin doing so), hand the rest to
 Nothing raises out of a hook.
 
 Discovery imports this module, so it imports only the contract, the manifest
-(PyYAML) and the redaction filter. The service, which needs requests,
-jsonschema and fastjsonschema, is imported on the first call that needs it,
-here and only here (:meth:`PinterestPlugin.service`): a host that only lists
-plugins never pays for them.
+(PyYAML) and the redaction filter. The service, which needs requests and
+fastjsonschema, is imported on the first call that needs it, here
+(:meth:`PinterestPlugin.service`): a host that only lists plugins never pays
+for it. (The one other deferred import is jsonschema's, in
+:func:`.validation._validator`: it only explains a rejection.)
 """
 
 from __future__ import annotations

@@ -16,11 +16,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import fastjsonschema
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 from . import manifest
 from .errors import InputError
@@ -78,14 +80,6 @@ FORMATS: dict[str, tuple[Callable[[object], bool], str]] = {
 
 
 @functools.cache
-def _checker() -> FormatChecker:
-    checker = FormatChecker(formats=())
-    for name, (check, _) in FORMATS.items():
-        checker.checks(name)(check)
-    return checker
-
-
-@functools.cache
 def _compiled(schema_path: str) -> Callable[[Any], Any]:
     """The fast check for one schema file: returns on success, raises on failure."""
     formats = {name: check for name, (check, _) in FORMATS.items()}
@@ -94,9 +88,16 @@ def _compiled(schema_path: str) -> Callable[[Any], Any]:
 
 @functools.cache
 def _validator(schema_path: str) -> Draft202012Validator:
+    """jsonschema, which names what is wrong. It is needed only once fastjsonschema
+    has rejected something, so it is imported then (30 ms of start-up otherwise)."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    checker = FormatChecker(formats=())
+    for name, (check, _) in FORMATS.items():
+        checker.checks(name)(check)
     schema = manifest.load_schema(schema_path)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=_checker())
+    return Draft202012Validator(schema, format_checker=checker)
 
 
 def schema_errors(schema_path: str, instance: Any) -> list[ValidationError]:
