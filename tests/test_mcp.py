@@ -49,10 +49,10 @@ class McpSession:
         self._portal, self._session = portal, session
         self.init = None
 
-    def _call(self, method, *args):
+    def _call(self, method, *args, **kwargs):
         async def bounded():
             with anyio.fail_after(30):
-                return await method(*args)
+                return await method(*args, **kwargs)
 
         return wire(self._portal.call(bounded))
 
@@ -63,8 +63,11 @@ class McpSession:
     def list_tools(self):
         return self._call(self._session.list_tools)["tools"]
 
-    def call_tool(self, name, arguments):
-        return self._call(self._session.call_tool, name, arguments)
+    def call_tool(self, name, arguments, progress_callback=None):
+        """The tool's result; ``progress_callback(progress, total, message)`` (async) asks for progress."""
+        if progress_callback is None:
+            return self._call(self._session.call_tool, name, arguments)
+        return self._call(self._session.call_tool, name, arguments, progress_callback=progress_callback)
 
 
 @contextlib.contextmanager
@@ -185,6 +188,18 @@ def test_a_missing_board_is_a_tool_error_naming_it(mcp, sent):
     assert [(e.path, e.status) for e in sent()] == [("/v5/boards/999/sections", 404)]
 
 
+def test_a_client_that_asks_for_progress_gets_a_notification_per_page(mcp, wait_until):
+    seen = []
+
+    async def on_progress(progress, total, message):
+        seen.append((progress, total, message))
+
+    boards = mcp.call_tool("list_boards", {"page_size": 1, "fetch_all": True}, progress_callback=on_progress)
+    assert boards.get("isError") is not True and boards["structuredContent"]["count"] == 4
+    wait_until(lambda: len(seen) >= 4)
+    assert seen == [(float(n), None, f"page {n}: {n} item{'s' if n > 1 else ''} so far") for n in range(1, 5)]
+
+
 def test_an_unknown_tool_is_an_error_naming_the_tools_there_are(mcp, mcp_sandbox, sent):
     unknown = mcp.call_tool("delete_board", {"board_id": mcp_sandbox.boards[0]["id"]})
     assert unknown["isError"] is True and "delete_board" in text_of(unknown)
@@ -255,6 +270,16 @@ def test_stdout_carries_only_the_protocol_and_the_server_ends_with_stdin(server,
         called = request(3, "tools/call", {"name": "list_boards", "arguments": {"page_size": 1}})
         assert called["id"] == 3 and called["result"]["structuredContent"]["count"] == 1
         assert called["result"].get("isError") is False
+        # With a progressToken: one notification per page, each before the result.
+        notified = [request(4, "tools/call", {"name": "list_boards", "_meta": {"progressToken": "pages-1"},
+                                              "arguments": {"page_size": 2, "fetch_all": True}})]
+        while "id" not in notified[-1]:
+            notified.append(json.loads(proc.stdout.readline()))
+        *progress, answer = notified
+        assert answer["id"] == 4 and answer["result"]["structuredContent"]["count"] == 4
+        assert [(n["method"], n["params"]["progressToken"], n["params"]["progress"], n["params"]["message"])
+                for n in progress] == [("notifications/progress", "pages-1", 1, "page 1: 2 items so far"),
+                                       ("notifications/progress", "pages-1", 2, "page 2: 4 items so far")]
         proc.stdin.close()
         rest, stderr = proc.stdout.read(), proc.stderr.read()
         assert proc.wait(timeout=20) == 0, stderr

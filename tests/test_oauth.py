@@ -457,7 +457,8 @@ def test_a_huge_token_answer_fails_the_login_in_bounded_time_and_stores_nothing(
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1 and time.monotonic() - started < 20
     assert "login failed" in err and "could not exchange the authorization code" in err and "larger than" in err
-    assert err.count("\n") == 1 and "Traceback" not in err
+    (failed,) = [line for line in err.splitlines() if "error:" in line]  # beside the server's name and a note
+    assert failed.startswith("modulex-pinterest: error: login failed: ") and "Traceback" not in err
     assert [r.path for r in server.requests] == ["/v5/oauth/token"]
     assert not (tmp_path / "credentials.json").exists()
 
@@ -541,3 +542,33 @@ def test_login_masks_secrets_a_host_or_store_lets_through(fails):
     for secret in [*echoed, *tokens.values()]:
         assert secret not in error, secret
     assert "\x1b" not in error and "[redacted]" in error
+
+
+def test_login_names_the_server_and_the_app_id_the_sandbox_knows(tmp_path, sandbox):
+    """A wrong app id: the sandbox's page refuses it in the browser, out of the terminal's
+    sight, so the terminal says which id the sandbox knows before the wait starts."""
+    proc, url = _start_login(tmp_path, sandbox, app=("42", "not-the-secret"))
+    try:
+        assert parse_qs(urlsplit(url).query)["client_id"] == ["42"]
+        page = requests.get(url, timeout=10)
+        assert page.status_code == 400  # the sandbox's page refuses the app (and says why, in the browser)
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=20)
+    assert err.splitlines()[:2] == [
+        f"modulex-pinterest: using {sandbox.base_url}",
+        f"modulex-pinterest: note: if {sandbox.base_url} is the embedded sandbox, it knows app id {sandbox.app_id} "
+        "only, and its page refuses app id 42"]
+    assert "Traceback" not in err and [e.path for e in sandbox.exchanges] == ["/oauth/"]
+
+
+def test_login_uses_the_sandbox_named_in_the_environment_and_times_out_with_a_hint(tmp_path, sandbox):
+    (tmp_path / "secret").write_text(sandbox.app_secret)
+    result = cli("auth", "login", "--app-id", sandbox.app_id, "--app-secret-file", str(tmp_path / "secret"),
+                 "--credentials", str(tmp_path / "credentials.json"), "--port", "0", "--wait", "0.2",
+                 cwd=tmp_path, env={"PINTEREST_BASE_URL": sandbox.base_url})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{sandbox.root_url}/oauth/?client_id={sandbox.app_id}&" in result.stdout  # the sandbox's page
+    assert result.stderr.splitlines()[-1] == (
+        "modulex-pinterest: error: login failed: no answer from the browser in 0.2 s; if its page showed an error "
+        "(an app id or a redirect URI the server does not know, say), correct that and run the login again")

@@ -1,8 +1,12 @@
 """The ``modulex-pinterest`` command: the plugin driven through the reference host.
 
-Exit codes: 0 when the action succeeded, 1 when it returned ``success: false``
-(or an output strict JSON cannot carry), 2 for a usage error (unknown action,
-unreadable input).
+Exit codes: 0 when the action succeeded, 1 when something asked for did not
+happen (``success: false``, a login that did not finish, an output strict JSON
+cannot carry), 2 for a usage error (an unknown action, unreadable input, a
+flag value the plugin refuses, no credentials, a busy port). An error is one
+line on stderr, never a traceback. The command line itself is in
+:mod:`.parser`, what is printed and how in :mod:`.output`, the sandbox
+command in :mod:`.serve`.
 """
 
 from __future__ import annotations
@@ -10,54 +14,46 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
-from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
+from .output import (
+    Failed,
+    OutputError,
+    UsageError,
+    configure_streams,
+    error_line,
+    print_json,
+    reader_gone,
+    refuse_constant,
+    say,
+    show_progress,
+)
+from .parser import BASE_URL_ENV, TOKEN_ENV, build_parser
+from .serve import cmd_sandbox, is_loopback_host
 
 if TYPE_CHECKING:
+    from ..contract import Progress
     from ..host.redis_store import RedisStore
     from ..host.stores import CredentialsFile
 
-    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
-
 Command = Callable[[argparse.Namespace, Host], int]
-"""A subcommand's function (``args.func``): its exit code."""
+"""A command's function (``COMMANDS[args.handler]``): its exit code."""
 
 PLUGIN = "pinterest"
-TOKEN_ENV = "PINTEREST_ACCESS_TOKEN"
-BASE_URL_ENV = "PINTEREST_BASE_URL"
+AUTOLOAD_ENV = "MODULEX_DISABLE_PLUGIN_AUTOLOAD"
+NO_CREDENTIALS = f"no credentials: set {TOKEN_ENV} or pass --credentials FILE"
+SETTINGS_ERROR = "Invalid settings:"  # how the plugin words a setting it refuses: a flag's mistake here
+BOM = "\ufeff"
 
-
-class UsageError(Exception):
-    """A mistake in how the command was called (exit 2), unlike an action that failed (exit 1)."""
-
-
-class OutputError(Exception):
-    """An output that strict JSON cannot carry (exit 1): nothing is printed rather than invalid JSON."""
-
-
-def _print_json(value: Any) -> None:
-    """Print ``value`` as strict JSON (RFC 8259: no NaN or Infinity), or nothing and :class:`OutputError`."""
-    try:
-        text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
-    except (ValueError, TypeError, RecursionError):
-        raise OutputError("the output holds a value strict JSON cannot carry (NaN or Infinity, say); "
-                          "nothing was printed") from None
-    print(text)
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    """``json.loads``'s ``parse_constant``: NaN and Infinity are not JSON (RFC 8259)."""
-    raise ValueError(f"{name} is not a JSON value")
+__all__ = ["OutputError", "UsageError", "build_parser", "main"]
 
 
 def _read_input(text: str | None) -> Any:
-    """``--input`` as JSON text, ``@file.json`` or ``-`` for standard input."""
+    """``--input`` as JSON text, ``@file.json`` or ``-`` for standard input; a leading UTF-8 BOM is ignored."""
     if text is None:
         return {}
     try:
@@ -71,18 +67,31 @@ def _read_input(text: str | None) -> Any:
     except UnicodeDecodeError:
         raise UsageError("cannot read input: it is not UTF-8 text") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text.removeprefix(BOM), parse_constant=refuse_constant)
     except ValueError as exc:
         raise UsageError(f"input is not valid JSON: {exc}") from None
     except RecursionError:  # the decoder recurses once per level of nesting
         raise UsageError("input is not usable: it is nested too deeply") from None
 
 
+def _base_url(args: argparse.Namespace) -> str | None:
+    """``--base-url``, else ``$PINTEREST_BASE_URL``, else ``None`` (Pinterest's). An empty one is a
+    usage error: falling back to Pinterest's API would send a token meant for the sandbox to production."""
+    given = getattr(args, "base_url", None)
+    where = "--base-url"
+    if given is None:
+        given, where = os.environ.get(BASE_URL_ENV), f"${BASE_URL_ENV}"
+    if given is not None and not given.strip():
+        raise UsageError(f"{where} is empty: give the API's URL (the sandbox's, say), or leave it unset for "
+                         "Pinterest's")
+    return given
+
+
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """The host settings given on the command line (or in the environment); unset ones are left to the plugin."""
     settings: dict[str, Any] = {}
-    base_url = getattr(args, "base_url", None) or os.environ.get(BASE_URL_ENV)
-    if base_url:
+    base_url = _base_url(args)
+    if base_url is not None:
         settings["base_url"] = base_url
     for name in ("timeout", "deadline", "max_retries", "rate_limit"):
         if getattr(args, name, None) is not None:
@@ -90,12 +99,58 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
+def _refuse_invalid_settings(output: dict[str, Any]) -> None:
+    """A setting the plugin refused came from a flag (or ``$PINTEREST_BASE_URL``): a usage error."""
+    error = output.get("error")
+    if not output.get("success") and isinstance(error, str) and error.startswith(SETTINGS_ERROR):
+        raise UsageError(error)
+
+
+def _checked_settings(args: argparse.Namespace, host: Host) -> dict[str, Any]:
+    """The settings, checked by the plugin's own rules before anything is sent: a credential
+    check without credentials validates the settings, then stops before any request."""
+    settings = _settings(args)
+    if settings:
+        try:
+            _refuse_invalid_settings(host.check(PLUGIN, {}, settings))
+        except HostError:  # a host whose plugin does not check credentials: the call itself will say
+            pass
+    return settings
+
+
 def _credentials(args: argparse.Namespace) -> Credentials | None:
     """The token in the environment; ``None`` with ``--credentials`` (the host reads the store on each call)."""
     if getattr(args, "store", None) is not None:
         return None
-    token = os.environ.get(TOKEN_ENV)
+    token = os.environ.get(TOKEN_ENV, "").strip()
     return {"mode": "access_token", "access_token": token} if token else {}
+
+
+def _name_server(host: Host, settings: dict[str, Any]) -> None:
+    """One line on stderr names the server, unless it is Pinterest's own API."""
+    production = str(host.manifest(PLUGIN).get("api", {}).get("base_url", "")).rstrip("/")
+    if "base_url" in settings and str(settings["base_url"]).rstrip("/") != production:
+        say(f"using {settings['base_url']}")
+
+
+def _prepare(args: argparse.Namespace, host: Host, need_credentials: bool = True,
+             name_server: bool = True) -> tuple[Credentials | None, dict[str, Any]]:
+    """The call's credentials and settings, once every usage mistake is ruled out; then
+    (unless ``name_server`` is false) the server is named."""
+    settings = _checked_settings(args, host)
+    credentials = _credentials(args)
+    if need_credentials and credentials == {} and host.manifest(PLUGIN).get("credentials"):  # it declares modes
+        raise UsageError(NO_CREDENTIALS)
+    if name_server:
+        _name_server(host, settings)
+    return credentials, settings
+
+
+def _finish(output: dict[str, Any]) -> int:
+    """Print the plugin's answer; its exit code (0 success, 1 failure)."""
+    _refuse_invalid_settings(output)
+    print_json(output)
+    return 0 if output.get("success") else 1
 
 
 def _open_store(spec: str, must_exist: bool = True) -> CredentialsFile | RedisStore:
@@ -118,59 +173,103 @@ def _host(args: argparse.Namespace) -> Host:
 
 
 def cmd_actions(args: argparse.Namespace, host: Host) -> int:
-    _print_json([{key: entry[key] for key in ("name", "title", "description")}
-                 for entry in host.manifest(PLUGIN)["actions"]])
+    print_json([{key: entry[key] for key in ("name", "title", "description")}
+                for entry in host.manifest(PLUGIN)["actions"]])
     return 0
 
 
 def cmd_describe(args: argparse.Namespace, host: Host) -> int:
-    _print_json(host.action(PLUGIN, args.action))
+    print_json(host.action(PLUGIN, args.action))
     return 0
 
 
+def _progress(args: argparse.Namespace) -> Progress | None:
+    """``--progress``/``--no-progress``; by default, progress lines when stderr is a terminal."""
+    wanted = args.progress
+    if wanted is None:
+        try:
+            wanted = sys.stderr.isatty()
+        except (AttributeError, ValueError):  # no stream, or a closed one
+            wanted = False
+    return show_progress if wanted else None
+
+
 def cmd_run(args: argparse.Namespace, host: Host) -> int:
-    output = host.run(PLUGIN, args.action, _read_input(args.input), _credentials(args), _settings(args),
-                      store=args.store)
-    _print_json(output)
-    return 0 if output.get("success") else 1
+    inputs = _read_input(args.input)
+    host.action(PLUGIN, args.action)  # an unknown action is the first mistake named
+    credentials, settings = _prepare(args, host)
+    return _finish(host.run(PLUGIN, args.action, inputs, credentials, settings, store=args.store,
+                            progress=_progress(args)))
 
 
 def cmd_check(args: argparse.Namespace, host: Host) -> int:
-    result = host.check(PLUGIN, _credentials(args), _settings(args), store=args.store)
-    _print_json(result)
-    return 0 if result.get("success") else 1
+    credentials, settings = _prepare(args, host)
+    return _finish(host.check(PLUGIN, credentials, settings, store=args.store))
+
+
+def cmd_options(args: argparse.Namespace, host: Host) -> int:
+    inputs = _read_input(args.input)
+    host.action(PLUGIN, args.action)
+    credentials, settings = _prepare(args, host)
+    return _finish(host.options(PLUGIN, args.action, args.field, inputs, credentials, settings,
+                                bookmark=args.bookmark, store=args.store))
+
+
+def _read_secret(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the app secret file {path}: "
+                         f"{getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}") from None
+
+
+def _sandbox_app_note(args: argparse.Namespace, base_url: str | None) -> None:
+    """Against a loopback server that may be the embedded sandbox, say which app id it knows
+    when another is given: the sandbox's page refuses it, and the browser is out of sight."""
+    from urllib.parse import urlsplit
+
+    from ..sandbox import demo_app
+
+    known = demo_app()["app_id"]
+    if (base_url and not args.authorization_url and args.app_id != known
+            and is_loopback_host(urlsplit(base_url).hostname or "")):
+        say(f"note: if {base_url} is the embedded sandbox, it knows app id {known} only, and its page "
+            f"refuses app id {args.app_id}")
 
 
 def cmd_auth_login(args: argparse.Namespace, host: Host) -> int:
-    from .login import LoginError, login, unwritable
+    from .login import ListenError, LoginError, login, unwritable
 
-    try:
-        with open(args.app_secret_file, encoding="utf-8") as handle:
-            app_secret = handle.read().strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the app secret file {args.app_secret_file}: "
-                         f"{getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}") from None
+    app_secret = _read_secret(args.app_secret_file)
     oauth = next(m for m in host.manifest(PLUGIN)["credentials"] if m["mode"] == "oauth2")
     store = args.store
     if problem := unwritable(store):  # before the browser step: a code whose tokens cannot be stored is lost
         raise UsageError(problem)
+    _, settings = _prepare(args, host, need_credentials=False, name_server=False)
+
+    def listening() -> None:  # the port is ours: no usage error is left, so the notes may be said
+        _name_server(host, settings)
+        _sandbox_app_note(args, settings.get("base_url"))
+
     try:
         credentials = login(oauth, args.app_id, app_secret, store,
-                            lambda app, code, uri: host.exchange_code(PLUGIN, app, code, uri, _settings(args)),
-                            base_url=args.base_url, authorization_url=args.authorization_url, port=args.port,
-                            wait=args.wait,
-                            say=lambda line: print(line, flush=True))
+                            lambda app, code, uri: host.exchange_code(PLUGIN, app, code, uri, settings),
+                            base_url=settings.get("base_url"), authorization_url=args.authorization_url,
+                            port=args.port, wait=args.wait, say=lambda line: print(line, flush=True),
+                            listening=listening)
+    except ListenError as exc:  # a busy port: nothing was asked of the browser yet
+        raise UsageError(str(exc)) from None
     except LoginError as exc:
-        print(f"modulex-pinterest: login failed: {exc}", file=sys.stderr)
-        return 1
-    _print_json({"success": True, "credentials": store.grant_id, "expires_at": credentials.get("expires_at")})
+        raise Failed(f"login failed: {exc}") from None
+    print_json({"success": True, "credentials": store.grant_id, "expires_at": credentials.get("expires_at")})
     return 0
 
 
 def cmd_auth_refresh(args: argparse.Namespace, host: Host) -> int:
-    result = host.refresh(PLUGIN, args.store, _settings(args))
-    _print_json(dict(result, credentials=args.store.grant_id))
-    return 0 if result.get("success") else 1
+    _, settings = _prepare(args, host, need_credentials=False)
+    result = host.refresh(PLUGIN, args.store, settings)
+    return _finish(dict(result, credentials=args.store.grant_id))
 
 
 def cmd_auth_import(args: argparse.Namespace, host: Host) -> int:
@@ -180,54 +279,25 @@ def cmd_auth_import(args: argparse.Namespace, host: Host) -> int:
         args.store.save(source.read())
     except (StoreError, OSError) as exc:  # OSError: the file store's lock file could not be made
         raise UsageError(str(exc)) from None
-    _print_json({"success": True, "credentials": args.store.grant_id})
+    print_json({"success": True, "credentials": args.store.grant_id})
     return 0
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
-    """SIGTERM ends ``sandbox`` the way Ctrl-C does, so the sandbox is stopped cleanly either way."""
-    raise KeyboardInterrupt
-
-
-def cmd_options(args: argparse.Namespace, host: Host) -> int:
-    result = host.options(PLUGIN, args.action, args.field, _read_input(args.input), _credentials(args),
-                          _settings(args), bookmark=args.bookmark, store=args.store)
-    _print_json(result)
-    return 0 if result.get("success") else 1
 
 
 def cmd_tools(args: argparse.Namespace, host: Host) -> int:
     from .agent_tools import tool_definitions
 
-    _print_json(tool_definitions(host.manifest(PLUGIN), args.format))
+    print_json(tool_definitions(host.manifest(PLUGIN), args.format))
     return 0
 
 
 def cmd_mcp(args: argparse.Namespace, host: Host) -> int:
     from .mcp_server import MissingExtra, serve
 
+    _, settings = _prepare(args, host, need_credentials=False)  # without credentials: serve() warns
     try:
-        serve(host, PLUGIN, lambda: _credentials(args), _settings(args), store=args.store)
+        serve(host, PLUGIN, lambda: _credentials(args), settings, store=args.store)
     except MissingExtra as exc:
         raise UsageError(str(exc)) from None
-    return 0
-
-
-def cmd_sandbox(args: argparse.Namespace, host: Host) -> int:
-    from ..sandbox import Sandbox
-
-    sandbox = Sandbox(host=args.host, port=args.port, access_token_ttl=args.token_lifetime,
-                      rate_limit=args.rate_limit)
-    sandbox.start()
-    print(json.dumps({"base_url": sandbox.base_url, "access_token": sandbox.access_token,
-                      "app_id": sandbox.app_id, "app_secret": sandbox.app_secret}, allow_nan=False), flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        signal.pause()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
     return 0
 
 
@@ -237,162 +307,55 @@ def cmd_demo(args: argparse.Namespace, host: Host) -> int:
     return run_demo(host, PLUGIN, as_json=args.json)
 
 
-CREDENTIALS_HELP = ("a credentials JSON file, or redis://HOST:PORT/DB?key=KEY (pip install "
-                    "'modulex-pinterest[redis]'); kept current as OAuth tokens rotate, shared safely by many processes")
+COMMANDS: dict[str, Command] = {
+    "actions": cmd_actions, "describe": cmd_describe, "run": cmd_run, "check": cmd_check, "options": cmd_options,
+    "tools": cmd_tools, "mcp": cmd_mcp, "demo": cmd_demo,
+    "auth login": cmd_auth_login, "auth refresh": cmd_auth_refresh, "auth import": cmd_auth_import,
+}
 
 
-def _describe_sandbox_when_asked(parser: argparse.ArgumentParser) -> None:
-    """Name the sandbox's OAuth app in ``sandbox --help`` without importing the
-    sandbox for every other command (it costs a start-up its users don't need)."""
-    format_help = parser.format_help
-
-    def with_app() -> str:
-        from ..sandbox import demo_app
-
-        app = demo_app()
-        parser.description = ("Serve the embedded Pinterest sandbox until interrupted. Its first output line is "
-                              "JSON with base_url, access_token and the OAuth app it knows "
-                              f"(app id {app['app_id']}, app secret {app['app_secret']}) for `auth login`.")
-        return format_help()
-
-    # Replaced on this one parser object, so only `sandbox --help` pays for the import.
-    parser.format_help = with_app  # type: ignore[method-assign]
-
-
-def _port(text: str) -> int:
-    """``--port``: a TCP port number, 0 to 65535."""
-    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 65535):
-        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
-    return int(text)
-
-
-def _seconds(text: str) -> float:
-    """``--wait``: a number of seconds, more than 0 and at most a day."""
-    if not (text.isascii() and text.replace(".", "", 1).isdigit() and 0 < float(text) <= 86400):
-        raise argparse.ArgumentTypeError(f"not a number of seconds from 0 to 86400: {text!r}")
-    return float(text)
-
-
-def _with_connection(parser: argparse.ArgumentParser, credentials: bool = True) -> argparse.ArgumentParser:
-    """Add the options of a command that calls Pinterest. ``credentials=False`` for the
-    ``auth`` commands, which declare ``--credentials`` themselves (required: where to write)."""
-    parser.add_argument("--base-url", help=f"Pinterest API base URL (default from plugin.yaml; env {BASE_URL_ENV}); "
-                                           "the OAuth token URL is {base-url}/oauth/token")
-    parser.add_argument("--timeout", type=float, help="read timeout in seconds (connect timeout is at most 5 s)")
-    parser.add_argument("--deadline", type=float, metavar="SECONDS",
-                        help="seconds an action may take in all: retries, waits for the rate budget and a token "
-                             "refresh included (default: the plugin's, 120 s)")
-    parser.add_argument("--max-retries", type=int, help="retries for reads and never-sent creates (default 3)")
-    parser.add_argument("--rate-limit", type=float, metavar="N",
-                        help="requests per second per grant, shared by every process using the same credentials "
-                             "(default: plugin.yaml's, Pinterest's published per-user limit)")
-    if credentials:
-        parser.add_argument("--credentials", metavar="FILE|URL", help=CREDENTIALS_HELP + f"; default: {TOKEN_ENV}")
-    return parser
-
-
-def _add_action_commands(sub: Subcommands) -> None:
-    """``actions``, ``describe``, ``run``, ``check``, ``options``: what a workflow node does."""
-    sub.add_parser("actions", help="list the actions as JSON").set_defaults(func=cmd_actions)
-    p = sub.add_parser("describe", help="an action's manifest entry with its input and output schemas")
-    p.add_argument("action")
-    p.set_defaults(func=cmd_describe)
-    p = _with_connection(sub.add_parser("run", help=f"run one action (token from {TOKEN_ENV})"))
-    p.add_argument("action")
-    p.add_argument("--input", help="inputs as JSON, @file.json, or - for stdin (default {})")
-    p.set_defaults(func=cmd_run)
-    p = _with_connection(sub.add_parser("check", help=f"test the credentials in {TOKEN_ENV}"))
-    p.set_defaults(func=cmd_check)
-    p = _with_connection(sub.add_parser("options", help="a picker's choices for one input field of an action"))
-    p.add_argument("action")
-    p.add_argument("field")
-    p.add_argument("--input", help="the values chosen so far, as JSON, @file.json or - (default {})")
-    p.add_argument("--bookmark", help="the next page of choices")
-    p.set_defaults(func=cmd_options)
-
-
-def _add_agent_commands(sub: Subcommands) -> None:
-    """``tools``, ``mcp``: the actions offered to AI agents."""
-    p = sub.add_parser("tools", help="the actions as tool definitions for AI agents")
-    p.add_argument("--format", choices=["mcp", "openai"], default="mcp")
-    p.set_defaults(func=cmd_tools)
-    p = _with_connection(sub.add_parser("mcp", help="serve the actions as an MCP server over stdio "
-                                                     "(needs: pip install 'modulex-pinterest[mcp]')"))
-    p.set_defaults(func=cmd_mcp)
-
-
-def _add_auth_commands(sub: Subcommands) -> None:
-    """``auth login``, ``auth refresh``, ``auth import``: putting OAuth 2.0 credentials in a store."""
-    auth = sub.add_parser("auth", help="OAuth 2.0: authorize the app, refresh tokens")
-    auth_sub = auth.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
-    p = _with_connection(auth_sub.add_parser("login", help="authorize the app in a browser; store the tokens"), False)
-    p.add_argument("--app-id", required=True)
-    p.add_argument("--app-secret-file", required=True, metavar="FILE", help="a file holding the app secret")
-    p.add_argument("--credentials", required=True, metavar="FILE|URL", help="where to store the credentials: "
-                                                                             + CREDENTIALS_HELP)
-    p.add_argument("--authorization-url", help="default: the manifest's, or the sandbox's with a loopback --base-url")
-    p.add_argument("--port", type=_port, default=8085, help="loopback port for the redirect (default 8085; 0: any)")
-    p.add_argument("--wait", type=_seconds, default=300.0, metavar="SECONDS",
-                   help="how long to wait for the browser (default 300, at most 86400)")
-    p.set_defaults(func=cmd_auth_login)
-    p = _with_connection(auth_sub.add_parser("refresh", help="refresh stored OAuth tokens now (e.g. on a schedule)"),
-                         False)
-    p.add_argument("--credentials", required=True, metavar="FILE|URL", help=CREDENTIALS_HELP)
-    p.set_defaults(func=cmd_auth_refresh)
-    p = auth_sub.add_parser("import", help="copy a credentials file into a store (a file or Redis)")
-    p.add_argument("file", metavar="FILE", help="a credentials JSON file")
-    p.add_argument("--credentials", required=True, metavar="FILE|URL", help="the store to write: " + CREDENTIALS_HELP)
-    p.set_defaults(func=cmd_auth_import)
-
-
-def _add_sandbox_commands(sub: Subcommands) -> None:
-    """``sandbox``, ``demo``: the embedded Pinterest stand-in, to try the plugin without an account."""
-    p = sub.add_parser("sandbox", help="serve the embedded Pinterest sandbox until interrupted")
-    _describe_sandbox_when_asked(p)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    p.add_argument("--token-lifetime", type=int, default=2592000, metavar="SECONDS",
-                   help="lifetime of the access tokens its token endpoint issues (default 30 days)")
-    p.add_argument("--rate-limit", type=float, metavar="N",
-                   help="answer 429 past N requests per second per user, as Pinterest does (default: no limit)")
-    p.set_defaults(func=cmd_sandbox)
-    p = sub.add_parser("demo", help="run a sample workflow against the embedded sandbox")
-    p.add_argument("--json", action="store_true", help="print each node's raw output as JSON lines")
-    p.set_defaults(func=cmd_demo)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; each subcommand's function is its ``func`` default."""
-    parser = argparse.ArgumentParser(prog="modulex-pinterest", description=(__doc__ or "").partition("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_action_commands(sub)
-    _add_agent_commands(sub)
-    _add_auth_commands(sub)
-    _add_sandbox_commands(sub)
-    return parser
+def _dispatch(args: argparse.Namespace, host: Host | None) -> int:
+    """Open the store (a typo is a usage error), make the host, run the command."""
+    if args.handler == "sandbox":  # needs no host, so no plugin discovery
+        return cmd_sandbox(args)
+    args.store = None
+    if getattr(args, "credentials", None) is not None:
+        args.store = _open_store(args.credentials, must_exist=args.handler not in ("auth login", "auth import"))
+    if host is None:
+        host = _host(args)
+        if os.environ.get(AUTOLOAD_ENV) and PLUGIN not in host.manifests():
+            raise UsageError(f"the {PLUGIN} plugin is not loaded: {AUTOLOAD_ENV} is set, which turns plugin "
+                             "discovery off; unset it")
+    return COMMANDS[args.handler](args, host)
 
 
 def main(argv: Sequence[str] | None = None, host: Host | None = None) -> int:
     """Run one command; its exit code. A usage error or a request the host cannot route
     (:class:`HostError`: unknown action, say) is one line on stderr and exit 2, not a traceback;
-    an output strict JSON cannot carry is one line on stderr and exit 1. ``host``: the host to
+    something that did not happen (a failed login, an output strict JSON cannot carry) is one
+    line and exit 1. No command prints the command list on stderr, exit 2. A reader of the JSON
+    output that went away (``| head -c1``) is not an error: the exit code stays the action's; a
+    command it cuts short (``demo``, ``auth login``) ends quietly with 1. ``host``: the host to
     use (one with other plugins registered, say) instead of the reference host with discovery."""
+    configure_streams()
     args = build_parser().parse_args(argv)
-    command: Command = args.func
-    try:
-        args.store = None
-        if getattr(args, "credentials", None):
-            args.store = _open_store(args.credentials, must_exist=command not in (cmd_auth_login, cmd_auth_import))
-        return command(args, host if host is not None else _host(args))
-    except (UsageError, HostError) as exc:
-        print(f"modulex-pinterest: error: {exc}", file=sys.stderr)
+    if args.handler is None:  # `modulex-pinterest` or `modulex-pinterest auth` alone
+        args.help_parser.print_help(sys.stderr)
         return 2
-    except OutputError as exc:
-        print(f"modulex-pinterest: error: {exc}", file=sys.stderr)
+    try:
+        return _dispatch(args, host)
+    except (UsageError, HostError) as exc:
+        error_line(str(exc))
+        return 2
+    except Failed as exc:
+        error_line(str(exc))
         return 1
-    except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing left to say
-        sys.stderr.close()
+    except BrokenPipeError:  # printing outside print_json: the demo or the login cut short
+        reader_gone()
         return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
 
 
 if __name__ == "__main__":

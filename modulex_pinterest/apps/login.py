@@ -40,6 +40,10 @@ class LoginError(Exception):
     """The flow did not end with stored credentials; the message says why, without secrets."""
 
 
+class ListenError(LoginError):
+    """The loopback port for the redirect could not be had (in use, say): nothing was asked of the browser."""
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -152,7 +156,8 @@ def wait_for_redirect(server: _RedirectServer, wait: float) -> dict[str, str]:
         server.shutdown()
         thread.join()
     if not answered or server.received is None:
-        raise LoginError("no answer from the browser in time; run the login again")
+        raise LoginError(f"no answer from the browser in {wait:g} s; if its page showed an error (an app id "
+                         "or a redirect URI the server does not know, say), correct that and run the login again")
     return dict(server.received)
 
 
@@ -187,16 +192,21 @@ def _login_secrets(app_id: str, app_secret: str, code: str, credentials: Any) ->
 
 def login(oauth_mode: dict[str, Any], app_id: str, app_secret: str, store: Any, exchange: Exchange, *,
           base_url: str | None = None, authorization_url: str | None = None, port: int = 8085,
-          wait: float = 300.0, say: Callable[[str], None] = print) -> Credentials:
-    """Run the flow and store the credentials; returns them (never printed)."""
+          wait: float = 300.0, say: Callable[[str], None] = print,
+          listening: Callable[[], None] | None = None) -> Credentials:
+    """Run the flow and store the credentials; returns them (never printed). ``listening()``
+    is called once the redirect's port is held, before anything is asked of the browser."""
     authorization_url = authorization_endpoint(oauth_mode, base_url, authorization_url)
     state = secrets.token_urlsafe(32)
     try:
         server = _RedirectServer(port, state)
     except OSError as exc:
-        raise LoginError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); choose another --port") from None
+        raise ListenError(f"cannot listen on 127.0.0.1:{port} for the redirect ({exc.strerror}); "
+                          "choose another --port") from None
     redirect_uri = f"http://127.0.0.1:{server.server_address[1]}{REDIRECT_PATH}"
     try:
+        if listening is not None:
+            listening()
         query = urlencode({"client_id": app_id, "redirect_uri": redirect_uri, "response_type": "code",
                            "scope": ",".join(oauth_mode["scopes"]), "state": state})
         say("Open this URL in a browser and allow access:")

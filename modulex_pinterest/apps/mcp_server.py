@@ -8,6 +8,10 @@ worker thread so the event loop keeps answering; the output comes back as
 structured content plus the same JSON as text. When the action answers
 ``success: false`` the result has MCP's ``isError`` flag set and the plugin's
 error text as its text content (the structured output is still attached).
+When the client sends a ``progressToken`` (in the request's ``_meta``), each
+progress event of the plugin (a page fetched, a wait) becomes an MCP progress
+notification: ``progress`` counts the notifications, ``message`` says what
+happened (``page 3: 750 items so far``).
 
 Works with the ``mcp`` 2.x API (handlers passed to ``Server(...)``) and the
 1.x one (decorators; 1.22 or newer, older releases do not import with current
@@ -24,8 +28,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import redirect_stdout
 from typing import Any, NamedTuple, Protocol
 
-from ..contract import Credentials, CredentialStore
+from ..contract import Credentials, CredentialStore, Progress
 from .agent_tools import action_for_tool, tool_definitions
+from .output import progress_text
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,8 @@ class ToolHost(Protocol):
     def manifest(self, plugin: str) -> dict[str, Any]: ...
 
     def run(self, plugin: str, action: str, inputs: Any, credentials: Credentials | None = None,
-            settings: dict[str, Any] | None = None, *, store: CredentialStore | None = None) -> dict[str, Any]: ...
+            settings: dict[str, Any] | None = None, *, store: CredentialStore | None = None,
+            progress: Progress | None = None) -> dict[str, Any]: ...
 
 
 class _Mcp(NamedTuple):
@@ -61,8 +67,11 @@ class _Mcp(NamedTuple):
 
 ListTools = Callable[[], Awaitable[list[Any]]]
 """The server's tools/list handler: the ``mcp.types.Tool`` objects."""
-CallTool = Callable[[str, Mapping[str, Any] | None], Awaitable[Any]]
-"""The server's tools/call handler: tool name and arguments to an ``mcp.types.CallToolResult``."""
+CallTool = Callable[..., Awaitable[Any]]
+"""The server's tools/call handler: tool name, arguments and (optional) a :data:`SendProgress`
+to an ``mcp.types.CallToolResult``."""
+SendProgress = Callable[[float, str], Awaitable[None]]
+"""Sends one progress notification for the request being answered: (progress, message)."""
 
 
 def _import_mcp() -> _Mcp:
@@ -92,6 +101,42 @@ def _result(types: Any, output: Mapping[str, Any]) -> Any:
     })
 
 
+def _progress_token(meta: Any) -> Any:
+    """The request's ``_meta.progressToken`` (a mapping in mcp 2.x, a model in 1.x), or ``None``."""
+    if meta is None:
+        return None
+    if isinstance(meta, Mapping):
+        return meta.get("progress_token", meta.get("progressToken"))
+    return getattr(meta, "progressToken", None)
+
+
+def progress_sender(session: Any, meta: Any, request_id: Any) -> SendProgress | None:
+    """How to send this request's progress notifications, or ``None`` when the client asked for none."""
+    token = _progress_token(meta)
+    if token is None:
+        return None
+    if hasattr(session, "report_progress"):  # mcp 2.x: a session scoped to this request knows its token
+        return lambda progress, message: session.report_progress(progress, None, message)
+    related = None if request_id is None else str(request_id)
+    return lambda progress, message: session.send_progress_notification(
+        token, progress, None, message, related_request_id=related)
+
+
+def _reporter(anyio: Any, send: SendProgress) -> Progress:
+    """The host's ``progress`` callback, run in the worker thread: each event the
+    plugin reports becomes one notification, sent from the event loop."""
+    sent = 0
+
+    def report(event: dict[str, Any]) -> None:
+        nonlocal sent
+        text = progress_text(event)
+        if text is not None:
+            sent += 1
+            anyio.from_thread.run(send, float(sent), text)
+
+    return report
+
+
 def _error(types: Any, text: str) -> Any:
     """A tool error the model can read and act on (MCP's ``isError``), not a protocol error."""
     return types.CallToolResult.model_validate({"content": [{"type": "text", "text": text}], "isError": True})
@@ -109,13 +154,15 @@ def build_server(host: ToolHost, plugin: str, credentials_provider: Callable[[],
     async def list_tools() -> list[Any]:
         return list(tools)
 
-    async def call_tool(name: str, arguments: Mapping[str, Any] | None) -> Any:
+    async def call_tool(name: str, arguments: Mapping[str, Any] | None, send: SendProgress | None = None) -> Any:
         action = action_for_tool(manifest, name, "mcp")
         if action is None:
             return _error(types, f"Unknown tool {name!r}. The tools are: {names}.")
+        progress = _reporter(anyio, send) if send is not None else None
 
         def run() -> dict[str, Any]:
-            return host.run(plugin, action, dict(arguments or {}), credentials_provider(), settings, store=store)
+            return host.run(plugin, action, dict(arguments or {}), credentials_provider(), settings, store=store,
+                            progress=progress)
 
         try:
             output = await anyio.to_thread.run_sync(run)
@@ -129,14 +176,21 @@ def build_server(host: ToolHost, plugin: str, credentials_provider: Callable[[],
     if hasattr(Server, "call_tool"):  # mcp 1.x: handlers are registered with decorators
         server = Server(manifest["id"], **identity)
         server.list_tools()(list_tools)
+
+        async def on_call_tool_1x(name: str, arguments: Mapping[str, Any] | None) -> Any:
+            context = server.request_context
+            send = progress_sender(context.session, context.meta, context.request_id)
+            return await call_tool(name, arguments, send)
+
         # No input validation by the SDK: the action validates, and its error names the field and the rule.
-        server.call_tool(validate_input=False)(call_tool)
+        server.call_tool(validate_input=False)(on_call_tool_1x)
     else:  # mcp 2.x: handlers are passed to the constructor as (ctx, params) -> result
         async def on_list_tools(ctx: Any, params: Any) -> Any:
             return types.ListToolsResult(tools=await list_tools())
 
         async def on_call_tool(ctx: Any, params: Any) -> Any:
-            return await call_tool(params.name, params.arguments)
+            send = progress_sender(ctx.session, ctx.meta, ctx.request_id)
+            return await call_tool(params.name, params.arguments, send)
 
         server = Server(manifest["id"], title=manifest.get("name"), **identity,
                         on_list_tools=on_list_tools, on_call_tool=on_call_tool)
