@@ -46,8 +46,14 @@ def main():
     except Exception as exc:  # reported as the reason the peer rows are skipped
         reply({"ok": False, "error": f"cannot import the SDK: {type(exc).__name__}: {exc}"})
         return
-    reply({"ok": True, "sdk_version": version("pinterest-api-sdk"),
-           "urllib3": version("urllib3"), "python": sys.version.split()[0]})
+    reply(
+        {
+            "ok": True,
+            "sdk_version": version("pinterest-api-sdk"),
+            "urllib3": version("urllib3"),
+            "python": sys.version.split()[0],
+        }
+    )
 
     for line in sys.stdin:
         cmd = json.loads(line)
@@ -65,8 +71,9 @@ def main():
                 for _ in range(n):
                     pins, _bookmark = board.list_pins(page_size=size)
                 elapsed = time.perf_counter() - start
-                reply({"ok": True, "seconds": elapsed / n, "count": len(pins),
-                       "title": pins[0].title if pins else None})
+                reply(
+                    {"ok": True, "seconds": elapsed / n, "count": len(pins), "title": pins[0].title if pins else None}
+                )
             elif op == "board":
                 board, size = state["board"], cmd["page_size"]
                 start = time.perf_counter()

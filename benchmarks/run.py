@@ -49,10 +49,26 @@ PEER = HERE / "peer_sdk.py"
 PLUGIN = "pinterest"
 
 # (batch size, rounds) per row; a round runs one batch of each contestant.
-FULL = {"per_call": (100, 20), "large_page": (12, 15), "whole_board": (1, 9), "create_pin": (100, 15),
-        "cold": 15, "memory": 3, "redis_call": (100, 20), "redis_refresh": (200, 15)}
-QUICK = {"per_call": (40, 6), "large_page": (5, 5), "whole_board": (1, 3), "create_pin": (40, 5),
-         "cold": 4, "memory": 1, "redis_call": (40, 6), "redis_refresh": (50, 5)}
+FULL = {
+    "per_call": (100, 20),
+    "large_page": (12, 15),
+    "whole_board": (1, 9),
+    "create_pin": (100, 15),
+    "cold": 15,
+    "memory": 3,
+    "redis_call": (100, 20),
+    "redis_refresh": (200, 15),
+}
+QUICK = {
+    "per_call": (40, 6),
+    "large_page": (5, 5),
+    "whole_board": (1, 3),
+    "create_pin": (40, 5),
+    "cold": 4,
+    "memory": 1,
+    "redis_call": (40, 6),
+    "redis_refresh": (50, 5),
+}
 
 # Every call reserves a slot in the host's rate budget at settings["rate_limit"] requests per second
 # (plugin.yaml's 100 by default), which would pace these rows' hundreds of calls a second. At 1e9/s the
@@ -73,8 +89,10 @@ TARGETS_MS = {  # row key -> max milliseconds added; the issue: "The lease, the 
     "redis_per_call": 0.5,  # budget add at most 0.5 ms to a call on loopback Redis"
     "redis_refresh": 0.5,
 }
-REDIS_ROWS = (("redis_per_call", "8.1 v2 on Redis: store read + budget per call"),
-              ("redis_refresh", "8.2 v2 on Redis: lease + read + swap per refresh"))
+REDIS_ROWS = (
+    ("redis_per_call", "8.1 v2 on Redis: store read + budget per call"),
+    ("redis_refresh", "8.2 v2 on Redis: lease + read + swap per refresh"),
+)
 
 
 def log(message):
@@ -83,13 +101,18 @@ def log(message):
 
 # ----- the server ---------------------------------------------------------
 
+
 class Server:
     """benchmarks/server.py in its own process; it exits when our pipe to it closes."""
 
     def __init__(self, max_seconds):
         self.proc = subprocess.Popen(
             [sys.executable, str(SERVER), "--max-seconds", str(max_seconds)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=tempfile.gettempdir(), text=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=tempfile.gettempdir(),
+            text=True,
+        )
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(timeout=10)
@@ -113,6 +136,7 @@ class Server:
 
 
 # ----- a throwaway Redis --------------------------------------------------
+
 
 def _free_port():
     with socket.socket() as sock:
@@ -160,10 +184,24 @@ class RedisServer:
             log_path = Path(self.dir.name) / f"redis-{port}.log"
             with open(log_path, "wb") as out:
                 proc = subprocess.Popen(
-                    ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", self.dir.name],
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                    [
+                        "redis-server",
+                        "--port",
+                        str(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        self.dir.name,
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                )
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and proc.poll() is None:
                 if _redis_answers(port):
@@ -194,6 +232,7 @@ class RedisServer:
 
 # ----- the SDK peer -------------------------------------------------------
 
+
 def find_sdk_python(explicit):
     if explicit:
         return explicit, "--sdk-python"
@@ -213,15 +252,20 @@ class Peer:
         cwd = Path(self.cwd.name) / "run"  # the SDK walks the parent of its cwd for config.json
         cwd.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PINTEREST_")}
-        self.proc = subprocess.Popen([python, str(PEER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     cwd=cwd, env=env, text=True)
+        self.proc = subprocess.Popen(
+            [python, str(PEER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=cwd, env=env, text=True
+        )
         hello = self._read()
         if not hello.get("ok"):
             self.close()
             raise RuntimeError(hello.get("error"))
         self.versions = hello
-        self.call(op="setup", base_url=server.base_url, access_token=server.info["access_token"],
-                  board_id=server.info["large_board"])
+        self.call(
+            op="setup",
+            base_url=server.base_url,
+            access_token=server.info["access_token"],
+            board_id=server.info["large_board"],
+        )
 
     def _read(self):
         line = self.proc.stdout.readline()
@@ -249,6 +293,7 @@ class Peer:
 
 # ----- measuring ----------------------------------------------------------
 
+
 def interleave(contestants, rounds, warmup=1):
     """Run each contestant's batch in turn, alternating the order; each returns seconds per unit."""
     names = list(contestants)
@@ -257,7 +302,7 @@ def interleave(contestants, rounds, warmup=1):
             contestants[name]()
     samples = {name: [] for name in names}
     for r in range(rounds):
-        for name in (names if r % 2 == 0 else names[::-1]):
+        for name in names if r % 2 == 0 else names[::-1]:
             samples[name].append(contestants[name]())
     return samples
 
@@ -268,6 +313,7 @@ def timed_batch(fn, n):
         for _ in range(n):
             fn()
         return (time.perf_counter() - start) / n
+
     return batch
 
 
@@ -334,16 +380,31 @@ class Bench:
 
     def create_inputs(self):
         body = self.server.info["create_body"]
-        return {"board_id": self.board, "title": body["title"], "description": body["description"],
-                "link": body["link"], "alt_text": body["alt_text"], "media_url": body["media_source"]["url"]}
+        return {
+            "board_id": self.board,
+            "title": body["title"],
+            "description": body["description"],
+            "link": body["link"],
+            "alt_text": body["alt_text"],
+            "media_url": body["media_source"]["url"],
+        }
 
     # rows -----------------------------------------------------------------
 
     def add(self, key, label, plugin, floor, unit, target=None, note="", against="floor"):
         ratio = plugin["median"] / floor["median"] if floor["median"] else float("nan")
-        row = {"key": key, "row": label, "plugin": plugin, "floor": floor, "unit": unit,
-               "against": against, "ratio": ratio, "target": target, "note": note,
-               "passed": None if target is None else ratio <= target}
+        row = {
+            "key": key,
+            "row": label,
+            "plugin": plugin,
+            "floor": floor,
+            "unit": unit,
+            "against": against,
+            "ratio": ratio,
+            "target": target,
+            "note": note,
+            "passed": None if target is None else ratio <= target,
+        }
         self.results.append(row)
         return row
 
@@ -351,14 +412,26 @@ class Bench:
         """A row judged on the seconds it adds (``added``, a summary), against TARGETS_MS."""
         target = TARGETS_MS[key]
         row = self.add(key, label, plugin, floor, unit, None, note, against)
-        row.update(target=target, target_unit="ms added", added=added,
-                   passed=added["median"] * 1000 <= target)
+        row.update(target=target, target_unit="ms added", added=added, passed=added["median"] * 1000 <= target)
         return row
 
     def skip(self, key, label, reason, target=None, target_unit=None):
-        self.results.append({"key": key, "row": label, "plugin": None, "floor": None, "unit": "",
-                             "against": "", "ratio": None, "target": target, "note": reason,
-                             "passed": None, "skipped": True, **({"target_unit": target_unit} if target_unit else {})})
+        self.results.append(
+            {
+                "key": key,
+                "row": label,
+                "plugin": None,
+                "floor": None,
+                "unit": "",
+                "against": "",
+                "ratio": None,
+                "target": target,
+                "note": reason,
+                "passed": None,
+                "skipped": True,
+                **({"target_unit": target_unit} if target_unit else {}),
+            }
+        )
 
     def list_row(self, key, label, page_size, sizes, sdk_key, sdk_label):
         n, rounds = sizes
@@ -375,19 +448,46 @@ class Bench:
         samples = interleave(contestants, rounds)
         self.raw[key] = samples
         plugin, floor = summary(samples["plugin"]), summary(samples["floor"])
-        self.add(key, label, plugin, floor, "ms/call", TARGETS[key],
-                 f"{self.server.info['small_page_bytes' if page_size == 25 else 'large_page_bytes']:,} B response")
+        self.add(
+            key,
+            label,
+            plugin,
+            floor,
+            "ms/call",
+            TARGETS[key],
+            f"{self.server.info['small_page_bytes' if page_size == 25 else 'large_page_bytes']:,} B response",
+        )
         if self.peer:
-            self.add(sdk_key, sdk_label, plugin, summary(samples["sdk"]), "ms/call", TARGETS[sdk_key],
-                     "ratio = plugin / SDK", against="sdk")
+            self.add(
+                sdk_key,
+                sdk_label,
+                plugin,
+                summary(samples["sdk"]),
+                "ms/call",
+                TARGETS[sdk_key],
+                "ratio = plugin / SDK",
+                against="sdk",
+            )
 
     def row_per_call(self):
-        self.list_row("per_call", "1. per call: list_pins, 25 pins", 25, self.sizes["per_call"],
-                      "sdk_per_call", "7.1 per call vs official SDK")
+        self.list_row(
+            "per_call",
+            "1. per call: list_pins, 25 pins",
+            25,
+            self.sizes["per_call"],
+            "sdk_per_call",
+            "7.1 per call vs official SDK",
+        )
 
     def row_large_page(self):
-        self.list_row("large_page", "2. large page: list_pins, 250 pins", 250, self.sizes["large_page"],
-                      "sdk_large_page", "7.2 large page vs official SDK")
+        self.list_row(
+            "large_page",
+            "2. large page: list_pins, 250 pins",
+            250,
+            self.sizes["large_page"],
+            "sdk_large_page",
+            "7.2 large page vs official SDK",
+        )
 
     def row_whole_board(self):
         _, rounds = self.sizes["whole_board"]
@@ -395,22 +495,39 @@ class Bench:
         assert self.plugin_board() == expected and self.floor_board() == expected
         contestants = {"plugin": timed_batch(self.plugin_board, 1), "floor": timed_batch(self.floor_board, 1)}
         if self.peer:
+
             def sdk():
                 answer = self.peer.call(op="board", page_size=250)
                 if answer["count"] != expected:
                     raise RuntimeError(f"the SDK listed {answer['count']} pins, not {expected}")
                 return answer["seconds"]
+
             contestants["sdk"] = sdk
         log(f"  whole board: {rounds} rounds of one {expected:,}-pin traversal")
         samples = interleave(contestants, rounds)
         self.raw["whole_board"] = samples
         plugin, floor = summary(samples["plugin"]), summary(samples["floor"])
         pages = self.server.info["large_board_pages"]
-        self.add("whole_board", f"3. whole board: {expected:,} pins, {pages} pages", plugin, floor,
-                 "ms/board", TARGETS["whole_board"], "page_size 250, following bookmarks")
+        self.add(
+            "whole_board",
+            f"3. whole board: {expected:,} pins, {pages} pages",
+            plugin,
+            floor,
+            "ms/board",
+            TARGETS["whole_board"],
+            "page_size 250, following bookmarks",
+        )
         if self.peer:
-            self.add("sdk_whole_board", "7.3 whole board vs official SDK", plugin, summary(samples["sdk"]),
-                     "ms/board", TARGETS["sdk_whole_board"], "ratio = plugin / SDK", against="sdk")
+            self.add(
+                "sdk_whole_board",
+                "7.3 whole board vs official SDK",
+                plugin,
+                summary(samples["sdk"]),
+                "ms/board",
+                TARGETS["sdk_whole_board"],
+                "ratio = plugin / SDK",
+                against="sdk",
+            )
 
     def row_create_pin(self):
         n, rounds = self.sizes["create_pin"]
@@ -432,8 +549,15 @@ class Bench:
         log(f"  create_pin: {rounds} rounds of {n} calls")
         samples = interleave({"plugin": timed_batch(plugin, n), "floor": timed_batch(floor, n)}, rounds)
         self.raw["create_pin"] = samples
-        self.add("create_pin", "4. create_pin", summary(samples["plugin"]), summary(samples["floor"]),
-                 "ms/call", None, "no target in the issue")
+        self.add(
+            "create_pin",
+            "4. create_pin",
+            summary(samples["plugin"]),
+            summary(samples["floor"]),
+            "ms/call",
+            None,
+            "no target in the issue",
+        )
 
     def row_cold_start(self):
         rounds = self.sizes["cold"]
@@ -447,12 +571,14 @@ class Bench:
                 f"o = h.run('pinterest', 'list_pins', {{'board_id': {board!r}}}, "
                 f"{{'mode': 'access_token', 'access_token': {token!r}}}, "
                 f"{{'base_url': {base!r}, 'rate_limit': {UNPACED!r}}})\n"
-                "assert o['success'] and o['count'] == 25, o\n"),
+                "assert o['success'] and o['count'] == 25, o\n"
+            ),
             "floor_first_get": (
                 "import requests\n"
                 f"r = requests.Session().get({self.pins_url!r}, params={{'page_size': 25}}, "
                 f"headers={{'Authorization': 'Bearer ' + {token!r}}}, timeout=30)\n"
-                "assert len(r.json()['items']) == 25\n"),
+                "assert len(r.json()['items']) == 25\n"
+            ),
         }
         workdir = tempfile.mkdtemp(prefix="cold-")  # not the checkout: import the installed package
 
@@ -461,21 +587,40 @@ class Bench:
                 start = time.perf_counter()
                 subprocess.run([sys.executable, "-c", code], cwd=workdir, check=True)
                 return time.perf_counter() - start
+
             return run
 
         log(f"  cold start: {rounds} rounds of 4 processes")
         samples = interleave({name: spawn(code) for name, code in programs.items()}, rounds)
         os.rmdir(workdir)
         self.raw["cold_start"] = samples
-        self.add("cold_manifest", "5.1 cold start to manifest", summary(samples["manifest"]),
-                 summary(samples["import_requests"]), "ms", TARGETS["cold_manifest"],
-                 "floor: python -c 'import requests'")
-        self.add("cold_first_action", "5.2 cold start to first list_pins", summary(samples["first_action"]),
-                 summary(samples["floor_first_get"]), "ms", None,
-                 "floor: import requests + one GET; no target in the issue")
-        self.add("cold_first_action_vs_import", "5.3 cold start to first list_pins vs import requests",
-                 summary(samples["first_action"]), summary(samples["import_requests"]), "ms", None,
-                 "the issue's comparison for 'the same until the first action'")
+        self.add(
+            "cold_manifest",
+            "5.1 cold start to manifest",
+            summary(samples["manifest"]),
+            summary(samples["import_requests"]),
+            "ms",
+            TARGETS["cold_manifest"],
+            "floor: python -c 'import requests'",
+        )
+        self.add(
+            "cold_first_action",
+            "5.2 cold start to first list_pins",
+            summary(samples["first_action"]),
+            summary(samples["floor_first_get"]),
+            "ms",
+            None,
+            "floor: import requests + one GET; no target in the issue",
+        )
+        self.add(
+            "cold_first_action_vs_import",
+            "5.3 cold start to first list_pins vs import requests",
+            summary(samples["first_action"]),
+            summary(samples["import_requests"]),
+            "ms",
+            None,
+            "the issue's comparison for 'the same until the first action'",
+        )
 
     def row_memory(self):
         rounds = self.sizes["memory"]
@@ -483,8 +628,7 @@ class Bench:
         create = self.create_inputs()
         body = dict(info["create_body"], board_id=self.board)
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent (this process).
-        report = ("print(next(int(l.split()[1]) for l in open('/proc/self/status') "
-                  "if l.startswith('VmHWM:')))\n")
+        report = "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
         plugin_code = (
             "from modulex_pinterest.host import Host\n"
             "h = Host(); h.manifest('pinterest')\n"
@@ -494,30 +638,40 @@ class Bench:
             f"('get_board_sections', {{'board_id': {info['board_with_sections']!r}}}), "
             f"('create_pin', {create!r}), ('list_pins', {{'board_id': {self.board!r}}})]:\n"
             "    o = h.run('pinterest', action, inputs, c, s)\n"
-            "    assert o['success'], (action, o)\n" + report)
+            "    assert o['success'], (action, o)\n" + report
+        )
         floor_code = (
             "import requests\n"
             f"s = requests.Session(); h = {{'Authorization': 'Bearer ' + {token!r}}}; b = {base!r}\n"
             "for path in ['/boards', "
             f"'/boards/{info['board_with_sections']}/sections', '/boards/{self.board}/pins']:\n"
             "    r = s.get(b + path, params={'page_size': 25}, headers=h, timeout=30); r.raise_for_status(); r.json()\n"
-            f"r = s.post(b + '/pins', json={body!r}, headers=h, timeout=30); r.raise_for_status(); r.json()\n"
-            + report)
+            f"r = s.post(b + '/pins', json={body!r}, headers=h, timeout=30); r.raise_for_status(); r.json()\n" + report
+        )
         workdir = tempfile.mkdtemp(prefix="mem-")
 
         def rss(code):
             def run():
-                done = subprocess.run([sys.executable, "-c", code], cwd=workdir, check=True,
-                                      capture_output=True, text=True)
+                done = subprocess.run(
+                    [sys.executable, "-c", code], cwd=workdir, check=True, capture_output=True, text=True
+                )
                 return int(done.stdout.split()[-1]) / 1024  # VmHWM is in kB
+
             return run
 
         log(f"  memory: {rounds} rounds of 2 processes")
         samples = interleave({"plugin": rss(plugin_code), "floor": rss(floor_code)}, rounds, warmup=0)
         os.rmdir(workdir)
         self.raw["memory"] = samples
-        self.add("memory", "6. peak RSS after each action once", summary(samples["plugin"]),
-                 summary(samples["floor"]), "MiB", None, "floor: requests doing the same 4 calls")
+        self.add(
+            "memory",
+            "6. peak RSS after each action once",
+            summary(samples["plugin"]),
+            summary(samples["floor"]),
+            "MiB",
+            None,
+            "floor: requests doing the same 4 calls",
+        )
 
     def row_redis(self):
         if self.redis is None:
@@ -531,10 +685,15 @@ class Bench:
 
         url = self.redis.url
         client = redis.Redis.from_url(url, decode_responses=True)
-        grant = {"mode": "oauth2", "app_id": "1234567", "app_secret": "bench-app-secret",
-                 "access_token": self.token, "refresh_token": "pinr.bench-refresh-a",
-                 "expires_at": int(time.time()) + 10 * 365 * 86400,  # far off: no refresh in this row
-                 "scope": "boards:read,boards:write,pins:read,pins:write,user_accounts:read"}
+        grant = {
+            "mode": "oauth2",
+            "app_id": "1234567",
+            "app_secret": "bench-app-secret",
+            "access_token": self.token,
+            "refresh_token": "pinr.bench-refresh-a",
+            "expires_at": int(time.time()) + 10 * 365 * 86400,  # far off: no refresh in this row
+            "scope": "boards:read,boards:write,pins:read,pins:write,user_accounts:read",
+        }
 
         # 8.1: the same list_pins, credentials from a RedisStore and the budget in Redis (one GET and one
         # budget script per call) against an access token and the in-process budget.
@@ -552,14 +711,22 @@ class Bench:
         assert out["success"] and out["count"] == 25, out.get("error")
         assert client.keys("modulex:budget:*"), "the call did not reserve from the Redis budget"
         log(f"  v2 on Redis ({url}): {rounds} rounds of {n} calls")
-        samples = interleave({"redis": timed_batch(redis_call, n),
-                              "local": timed_batch(lambda: self.plugin_list(25), n)}, rounds)
+        samples = interleave(
+            {"redis": timed_batch(redis_call, n), "local": timed_batch(lambda: self.plugin_list(25), n)}, rounds
+        )
         assert store.read() == grant, "the stored credentials changed: a refresh happened"
         self.raw["redis_per_call"] = samples
         added = summary([redis - local for redis, local in zip(samples["redis"], samples["local"], strict=True)])
-        self.add_added("redis_per_call", REDIS_ROWS[0][1], summary(samples["redis"]), summary(samples["local"]),
-                       "ms/call", added, "added = median of per-round differences; vs Host(), access token, "
-                       "in-process budget (row 1's plugin)", against="local")
+        self.add_added(
+            "redis_per_call",
+            REDIS_ROWS[0][1],
+            summary(samples["redis"]),
+            summary(samples["local"]),
+            "ms/call",
+            added,
+            "added = median of per-round differences; vs Host(), access token, in-process budget (row 1's plugin)",
+            against="local",
+        )
 
         # 8.2: what a refresh adds besides the token call: take the lease, re-read, compare-and-swap, release.
         # Two refresh tokens take turns, so every swap finds the one it presents and succeeds.
@@ -585,12 +752,20 @@ class Bench:
         assert client.get("modulex:bench:refresh:lease") is None, "a lease was left behind"
         self.raw["redis_refresh"] = samples
         cycle = summary(samples["cycle"])
-        self.add_added("redis_refresh", REDIS_ROWS[1][1], cycle, summary(samples["ping"]), "ms/cycle", cycle,
-                       "added = the whole cycle (4 round trips); floor: one PING round trip")
+        self.add_added(
+            "redis_refresh",
+            REDIS_ROWS[1][1],
+            cycle,
+            summary(samples["ping"]),
+            "ms/cycle",
+            cycle,
+            "added = the whole cycle (4 round trips); floor: one PING round trip",
+        )
         client.close()
 
 
 # ----- output -------------------------------------------------------------
+
 
 def fmt(value, unit):
     if value is None:
@@ -618,14 +793,30 @@ def table(results, peer_note):
         result = "info" if r["passed"] is None else ("PASS" if r["passed"] else "FAIL")
         other = fmt(r["floor"]["median"], r["unit"]) + {"sdk": " (SDK)", "local": " (local)"}.get(r["against"], "")
         added = f"{r['added']['median'] * 1000:+.3f} ms" if r.get("added") else "-"
-        lines.append((r["row"], fmt(r["plugin"]["median"], r["unit"]), other, r["unit"],
-                      f"{r['ratio']:.3f}", added, fmt_target(r), result))
+        lines.append(
+            (
+                r["row"],
+                fmt(r["plugin"]["median"], r["unit"]),
+                other,
+                r["unit"],
+                f"{r['ratio']:.3f}",
+                added,
+                fmt_target(r),
+                result,
+            )
+        )
     widths = [max(len(str(x[i])) for x in lines + [header]) for i in range(len(header))]
-    out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))),
-           "  ".join("-" * w for w in widths)]
+    out = [
+        "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))),
+        "  ".join("-" * w for w in widths),
+    ]
     for line in lines:
-        out.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                             for i, (c, w) in enumerate(zip(line, widths, strict=True))))
+        out.append(
+            "  ".join(
+                str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(line, widths, strict=True))
+            )
+        )
     notes = [r for r in results if r.get("skipped")]
     for r in notes:
         out.append(f"skipped {r['row']}: {r['note']}")
@@ -638,9 +829,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer, smaller batches (under a minute)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
-    parser.add_argument("--sdk-python", metavar="PATH",
-                        help="a Python with pinterest-api-sdk installed, for the peer rows "
-                             "(default: $MODULEX_BENCH_SDK_PYTHON, else this Python if it has the SDK)")
+    parser.add_argument(
+        "--sdk-python",
+        metavar="PATH",
+        help="a Python with pinterest-api-sdk installed, for the peer rows "
+        "(default: $MODULEX_BENCH_SDK_PYTHON, else this Python if it has the SDK)",
+    )
     parser.add_argument("--no-sdk", action="store_true", help="skip the peer rows")
     parser.add_argument("--only", metavar="ROWS", help="comma-separated subset of: " + ",".join(ROWS))
     args = parser.parse_args(argv)
@@ -670,21 +864,27 @@ def main(argv=None):
                     log(f"redis: {redis_server.url} (redis-server pid {redis_server.pid}, no persistence)")
                 except (RuntimeError, OSError) as exc:
                     redis_skip = f"redis-server could not run: {exc}"
-        log(f"server: {server.base_url} (pid {server.info['pid']}, {server.info['responses']} precomputed "
-            f"responses, built in {server.info['precompute_seconds']} s)")
+        log(
+            f"server: {server.base_url} (pid {server.info['pid']}, {server.info['responses']} precomputed "
+            f"responses, built in {server.info['precompute_seconds']} s)"
+        )
         sdk_python, source = (None, None) if args.no_sdk else find_sdk_python(args.sdk_python)
         skip_reason = None
         if args.no_sdk:
             skip_reason = "--no-sdk"
         elif sdk_python is None:
-            skip_reason = ("pinterest-api-sdk is not installed: pip install '.[bench]', or give a Python "
-                           "that has it with --sdk-python")
+            skip_reason = (
+                "pinterest-api-sdk is not installed: pip install '.[bench]', or give a Python "
+                "that has it with --sdk-python"
+            )
         else:
             try:
                 peer = Peer(sdk_python, server)
                 v = peer.versions
-                peer_note = (f"peer: pinterest-api-sdk {v['sdk_version']} (urllib3 {v['urllib3']}, "
-                             f"Python {v['python']}) from {source}")
+                peer_note = (
+                    f"peer: pinterest-api-sdk {v['sdk_version']} (urllib3 {v['urllib3']}, "
+                    f"Python {v['python']}) from {source}"
+                )
                 log(peer_note)
             except Exception as exc:
                 skip_reason = f"the SDK could not run: {exc}"
@@ -695,9 +895,11 @@ def main(argv=None):
                 log(f"{name} ...")
                 getattr(bench, "row_" + name)()
         if peer is None and only & {"per_call", "large_page", "whole_board"}:
-            for key, label in (("sdk_per_call", "7.1 per call vs official SDK"),
-                               ("sdk_large_page", "7.2 large page vs official SDK"),
-                               ("sdk_whole_board", "7.3 whole board vs official SDK")):
+            for key, label in (
+                ("sdk_per_call", "7.1 per call vs official SDK"),
+                ("sdk_large_page", "7.2 large page vs official SDK"),
+                ("sdk_whole_board", "7.3 whole board vs official SDK"),
+            ):
                 bench.skip(key, label, skip_reason, TARGETS[key])
         bench.results.sort(key=lambda r: r["key"].startswith("redis_"))  # rows 8 last, after the SDK's
         stats = server.stats()
@@ -712,19 +914,28 @@ def main(argv=None):
 
     elapsed = time.perf_counter() - started
     print(table(bench.results, peer_note))
-    print(f"server: precomputed sandbox responses in a separate process; {stats['hits']:,} requests, 0 misses; "
-          f"{'quick' if args.quick else 'full'} run in {elapsed:.0f} s")
+    print(
+        f"server: precomputed sandbox responses in a separate process; {stats['hits']:,} requests, 0 misses; "
+        f"{'quick' if args.quick else 'full'} run in {elapsed:.0f} s"
+    )
     failed = [r["row"] for r in bench.results if r["passed"] is False]
     if args.json:
         document = {
             "mode": "quick" if args.quick else "full",
             "elapsed_seconds": elapsed,
-            "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
-                        "cpus": os.cpu_count(), "requests": requests.__version__,
-                        "urllib3": __import__("urllib3").__version__,
-                        "modulex_pinterest": modulex_pinterest.__version__},
-            "server": {k: server.info[k] for k in ("large_board_pins", "large_board_pages", "small_page_bytes",
-                                                    "large_page_bytes", "responses")} | {"requests": stats["hits"]},
+            "machine": {
+                "python": sys.version.split()[0],
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "requests": requests.__version__,
+                "urllib3": __import__("urllib3").__version__,
+                "modulex_pinterest": modulex_pinterest.__version__,
+            },
+            "server": {
+                k: server.info[k]
+                for k in ("large_board_pins", "large_board_pages", "small_page_bytes", "large_page_bytes", "responses")
+            }
+            | {"requests": stats["hits"]},
             "peer": peer_note,
             "sizes": sizes,
             "rows": bench.results,

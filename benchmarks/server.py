@@ -56,8 +56,9 @@ def _key(method, target):
 
 
 def _response(status, reason, body):
-    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode("ascii")
     return head + body
 
 
@@ -173,8 +174,9 @@ def make_protocol(responses, token):
 
         def answer(self, method, target, auth):
             if target == "/__stats":
-                body = json.dumps({"hits": Stats.hits, "misses": Stats.misses,
-                                   "miss_samples": Stats.miss_samples[:5]}).encode()
+                body = json.dumps(
+                    {"hits": Stats.hits, "misses": Stats.misses, "miss_samples": Stats.miss_samples[:5]}
+                ).encode()
                 return _response(200, "OK", body)
             if auth != expected_auth:
                 Stats.misses += 1
@@ -205,11 +207,9 @@ def _watch_stdin(loop, stop):
 
 async def serve(responses, info, host, port, max_seconds, watch_stdin):
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(make_protocol(responses, info["access_token"]), host, port,
-                                      reuse_address=True)
+    server = await loop.create_server(make_protocol(responses, info["access_token"]), host, port, reuse_address=True)
     bound = server.sockets[0].getsockname()
-    info = dict(info, base_url=f"http://{host}:{bound[1]}{info['prefix']}", pid=os.getpid(),
-                responses=len(responses))
+    info = dict(info, base_url=f"http://{host}:{bound[1]}{info['prefix']}", pid=os.getpid(), responses=len(responses))
     print(json.dumps(info), flush=True)
     stop = asyncio.Event()
     if watch_stdin:
@@ -225,10 +225,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--max-seconds", type=float, default=900.0,
-                        help="exit after this long whatever happens (default 900)")
-    parser.add_argument("--no-stdin-watch", action="store_true",
-                        help="do not exit when standard input closes")
+    parser.add_argument(
+        "--max-seconds", type=float, default=900.0, help="exit after this long whatever happens (default 900)"
+    )
+    parser.add_argument("--no-stdin-watch", action="store_true", help="do not exit when standard input closes")
     args = parser.parse_args(argv)
     if not (args.host.startswith("127.") or args.host in ("localhost", "::1")):
         parser.error("the benchmark server only listens on loopback")

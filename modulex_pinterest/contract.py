@@ -122,7 +122,6 @@ class PluginHost(Protocol):
     honours what Pinterest answers."""
 
 
-
 @hookspec
 def modulex_plugin_manifest() -> dict[str, Any]:  # type: ignore[empty-body]
     """Describe the plugin: its id, contract version, credential modes and actions.
@@ -138,7 +137,11 @@ def modulex_plugin_manifest() -> dict[str, Any]:  # type: ignore[empty-body]
 
 @hookspec(firstresult=True)
 def modulex_execute_action(
-    plugin: str, action: str, inputs: dict[str, Any], credentials: Credentials, settings: dict[str, Any],
+    plugin: str,
+    action: str,
+    inputs: dict[str, Any],
+    credentials: Credentials,
+    settings: dict[str, Any],
     host: PluginHost,
 ) -> dict[str, Any] | None:
     """Run one action of one plugin.
@@ -164,7 +167,10 @@ def modulex_execute_action(
 
 @hookspec(firstresult=True)
 def modulex_check_credentials(
-    plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost,
+    plugin: str,
+    credentials: Credentials,
+    settings: dict[str, Any],
+    host: PluginHost,
 ) -> dict[str, Any] | None:
     """Test a connection: one cheap authenticated call with these credentials.
 
@@ -182,8 +188,14 @@ def modulex_check_credentials(
 
 @hookspec(firstresult=True)
 def modulex_action_options(
-    plugin: str, action: str, field: str, inputs: dict[str, Any], credentials: Credentials,
-    settings: dict[str, Any], host: PluginHost, bookmark: str | None,
+    plugin: str,
+    action: str,
+    field: str,
+    inputs: dict[str, Any],
+    credentials: Credentials,
+    settings: dict[str, Any],
+    host: PluginHost,
+    bookmark: str | None,
 ) -> dict[str, Any] | None:
     """The choices for one input field of a node, for a builder's picker.
 
@@ -209,7 +221,10 @@ def modulex_action_options(
 
 @hookspec(firstresult=True)
 def modulex_refresh_credentials(
-    plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost,
+    plugin: str,
+    credentials: Credentials,
+    settings: dict[str, Any],
+    host: PluginHost,
 ) -> dict[str, Any] | None:
     """Refresh OAuth 2.0 credentials now (for example on a schedule, well
     before the refresh token's own expiry), by the same path as a refresh
@@ -229,7 +244,11 @@ def modulex_refresh_credentials(
 
 @hookspec(firstresult=True)
 def modulex_exchange_authorization_code(
-    plugin: str, code: str, redirect_uri: str, credentials: Credentials, settings: dict[str, Any],
+    plugin: str,
+    code: str,
+    redirect_uri: str,
+    credentials: Credentials,
+    settings: dict[str, Any],
     host: PluginHost,
 ) -> dict[str, Any] | None:
     """Finish an OAuth 2.0 authorization: the code the provider sent to

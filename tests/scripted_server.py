@@ -75,10 +75,12 @@ class ScriptedServer:
                     else:
                         reply = owner.respond(recorded) if owner.respond else owner.default
                 raw, ctype = reply.encoded()
-                head = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('Unknown',))[0]}",
-                        f"Content-Type: {ctype}", f"Content-Length: {len(raw)}"]
-                head += [f"{name}: {value}" for name, value in reply.headers.items()
-                         if name.lower() != "content-type"]
+                head = [
+                    f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('Unknown',))[0]}",
+                    f"Content-Type: {ctype}",
+                    f"Content-Length: {len(raw)}",
+                ]
+                head += [f"{name}: {value}" for name, value in reply.headers.items() if name.lower() != "content-type"]
                 # Status line, headers and body in one write (wfile is unbuffered: one sendall).
                 self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + raw)
 

@@ -11,9 +11,17 @@ from scripted_server import Reply
 
 BOARD = {"id": "549755885175", "name": "Kitchen ideas", "privacy": "PUBLIC"}
 SECTION = {"id": "5027629787972154693", "name": "Tarts"}
-PIN = {"id": "813744226420795884", "title": "Lemon tart", "description": "Tangy", "link": "https://example.com/t",
-       "board_id": "549755885175", "board_section_id": "5027629787972154693",
-       "created_at": "2026-11-01T10:00:00Z", "alt_text": "tart", "media": {"media_type": "image"}}
+PIN = {
+    "id": "813744226420795884",
+    "title": "Lemon tart",
+    "description": "Tangy",
+    "link": "https://example.com/t",
+    "board_id": "549755885175",
+    "board_section_id": "5027629787972154693",
+    "created_at": "2026-11-01T10:00:00Z",
+    "alt_text": "tart",
+    "media": {"media_type": "image"},
+}
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
 VALID_INPUTS = {
     "list_boards": {},
@@ -59,8 +67,14 @@ def test_repeated_bookmark_is_reported_as_the_end(server, run):
 def test_get_board_sections_request_and_output(host, server, run):
     server.script(Reply(body={"items": [SECTION], "bookmark": None}))
     out = run("get_board_sections", {"board_id": "549755885175", "page_size": 5}, server.base_url)
-    assert out == {"success": True, "error": None, "board_id": "549755885175", "sections": [SECTION],
-                   "count": 1, "bookmark": None}
+    assert out == {
+        "success": True,
+        "error": None,
+        "board_id": "549755885175",
+        "sections": [SECTION],
+        "count": 1,
+        "bookmark": None,
+    }
     (req,) = server.requests
     assert (req.method, req.path, req.params) == ("GET", "/v5/boards/549755885175/sections", {"page_size": "5"})
     assert_valid_output(host, "get_board_sections", out)
@@ -69,35 +83,67 @@ def test_get_board_sections_request_and_output(host, server, run):
 def test_list_pins_of_a_board_and_of_a_section(host, server, run):
     server.script(Reply(body={"items": [PIN], "bookmark": "n"}), Reply(body={"items": [PIN], "bookmark": None}))
     board = run("list_pins", {"board_id": "549755885175"}, server.base_url)
-    section = run("list_pins", {"board_id": "549755885175", "board_section_id": "5027629787972154693",
-                                "bookmark": "n", "page_size": 250}, server.base_url)
-    assert board == {"success": True, "error": None, "board_id": "549755885175", "board_section_id": None,
-                     "pins": [PIN], "count": 1, "bookmark": "n"}
+    section = run(
+        "list_pins",
+        {"board_id": "549755885175", "board_section_id": "5027629787972154693", "bookmark": "n", "page_size": 250},
+        server.base_url,
+    )
+    assert board == {
+        "success": True,
+        "error": None,
+        "board_id": "549755885175",
+        "board_section_id": None,
+        "pins": [PIN],
+        "count": 1,
+        "bookmark": "n",
+    }
     assert section["board_section_id"] == "5027629787972154693" and section["bookmark"] is None
     first, second = server.requests
     assert (first.path, first.params) == ("/v5/boards/549755885175/pins", {"page_size": "25"})
-    assert (second.path, second.params) == ("/v5/boards/549755885175/sections/5027629787972154693/pins",
-                                            {"page_size": "250", "bookmark": "n"})
+    assert (second.path, second.params) == (
+        "/v5/boards/549755885175/sections/5027629787972154693/pins",
+        {"page_size": "250", "bookmark": "n"},
+    )
     assert_valid_output(host, "list_pins", board)
     assert_valid_output(host, "list_pins", section)
 
 
 def test_create_pin_request_and_output(host, server, run):
     server.script(Reply(status=201, body=PIN))
-    inputs = {"board_id": "549755885175", "title": "Lemon tart", "media_url": "https://i.example.com/t.jpg",
-              "description": "Tangy", "link": "https://example.com/t", "alt_text": "tart",
-              "board_section_id": "5027629787972154693"}
+    inputs = {
+        "board_id": "549755885175",
+        "title": "Lemon tart",
+        "media_url": "https://i.example.com/t.jpg",
+        "description": "Tangy",
+        "link": "https://example.com/t",
+        "alt_text": "tart",
+        "board_section_id": "5027629787972154693",
+    }
     out = run("create_pin", inputs, server.base_url)
     (req,) = server.requests
     assert (req.method, req.path, req.query) == ("POST", "/v5/pins", "")
     assert req.headers["Content-Type"] == "application/json"
-    assert req.json == {"board_id": "549755885175", "board_section_id": "5027629787972154693",
-                        "title": "Lemon tart", "description": "Tangy", "link": "https://example.com/t",
-                        "alt_text": "tart",
-                        "media_source": {"source_type": "image_url", "url": "https://i.example.com/t.jpg"}}
-    assert out == {"success": True, "error": None, "id": PIN["id"], "title": "Lemon tart", "description": "Tangy",
-                   "link": "https://example.com/t", "board_id": PIN["board_id"],
-                   "board_section_id": PIN["board_section_id"], "created_at": PIN["created_at"], "pin": PIN}
+    assert req.json == {
+        "board_id": "549755885175",
+        "board_section_id": "5027629787972154693",
+        "title": "Lemon tart",
+        "description": "Tangy",
+        "link": "https://example.com/t",
+        "alt_text": "tart",
+        "media_source": {"source_type": "image_url", "url": "https://i.example.com/t.jpg"},
+    }
+    assert out == {
+        "success": True,
+        "error": None,
+        "id": PIN["id"],
+        "title": "Lemon tart",
+        "description": "Tangy",
+        "link": "https://example.com/t",
+        "board_id": PIN["board_id"],
+        "board_section_id": PIN["board_section_id"],
+        "created_at": PIN["created_at"],
+        "pin": PIN,
+    }
     assert_valid_output(host, "create_pin", out)
 
 
@@ -138,11 +184,27 @@ INVALID = [
     ("create_pin", dict(VALID_INPUTS["create_pin"], description="d" * 801), "'description' must be at most 800"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], alt_text="a" * 501), "'alt_text' must be at most 500"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], link="https://e.com/" + "l" * 2040), "'link' must be at most 2048"),
-    ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="javascript:alert(1)"), "'media_url' must be an http(s) URL"),
-    ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="file:///etc/passwd"), "'media_url' must be an http(s) URL"),
-    ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="data:image/png;base64,AAAA"), "'media_url' must be an http(s) URL"),
+    (
+        "create_pin",
+        dict(VALID_INPUTS["create_pin"], media_url="javascript:alert(1)"),
+        "'media_url' must be an http(s) URL",
+    ),
+    (
+        "create_pin",
+        dict(VALID_INPUTS["create_pin"], media_url="file:///etc/passwd"),
+        "'media_url' must be an http(s) URL",
+    ),
+    (
+        "create_pin",
+        dict(VALID_INPUTS["create_pin"], media_url="data:image/png;base64,AAAA"),
+        "'media_url' must be an http(s) URL",
+    ),
     ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="https://"), "'media_url' must be an http(s) URL"),
-    ("create_pin", dict(VALID_INPUTS["create_pin"], media_url="https://a.b/c d.jpg"), "'media_url' must be an http(s) URL"),
+    (
+        "create_pin",
+        dict(VALID_INPUTS["create_pin"], media_url="https://a.b/c d.jpg"),
+        "'media_url' must be an http(s) URL",
+    ),
     ("create_pin", dict(VALID_INPUTS["create_pin"], link="ftp://a.b/c"), "'link' must be an http(s) URL"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], title=None), "'title' must be of type string"),
     ("create_pin", dict(VALID_INPUTS["create_pin"], title="  \t "), "'title' must be one line of text, not blank"),
@@ -186,17 +248,23 @@ def test_path_injection_never_reaches_another_path(server, run, action, board_id
     assert server.requests == []
 
 
-@pytest.mark.parametrize("credentials, message", [
-    ({}, "Missing credentials"),
-    (None, "Missing credentials"),
-    ({"mode": "access_token"}, "'access_token' is required"),
-    ({"mode": "access_token", "access_token": "   "}, "'access_token' is required"),
-    ({"mode": "access_token", "access_token": "pina_a\nb"}, "contains spaces, control"),
-    ({"mode": "access_token", "access_token": "pina_ab\u00e9"}, "contains spaces, control"),
-    ({"mode": "carrier_pigeon", "access_token": "x"}, "Unknown credential mode"),
-    ({"mode": "oauth2", "app_id": "1", "app_secret": "s"}, "OAuth 2.0 needs app_id, app_secret and refresh_token"),
-    ({"mode": "oauth2", "app_id": "1", "refresh_token": "r"}, "OAuth 2.0 needs app_id, app_secret and refresh_token"),
-])
+@pytest.mark.parametrize(
+    "credentials, message",
+    [
+        ({}, "Missing credentials"),
+        (None, "Missing credentials"),
+        ({"mode": "access_token"}, "'access_token' is required"),
+        ({"mode": "access_token", "access_token": "   "}, "'access_token' is required"),
+        ({"mode": "access_token", "access_token": "pina_a\nb"}, "contains spaces, control"),
+        ({"mode": "access_token", "access_token": "pina_ab\u00e9"}, "contains spaces, control"),
+        ({"mode": "carrier_pigeon", "access_token": "x"}, "Unknown credential mode"),
+        ({"mode": "oauth2", "app_id": "1", "app_secret": "s"}, "OAuth 2.0 needs app_id, app_secret and refresh_token"),
+        (
+            {"mode": "oauth2", "app_id": "1", "refresh_token": "r"},
+            "OAuth 2.0 needs app_id, app_secret and refresh_token",
+        ),
+    ],
+)
 def test_missing_or_unusable_credentials_send_nothing(host, server, credentials, message):
     out = host.run("pinterest", "list_boards", {}, credentials, {"base_url": server.base_url})
     assert out["success"] is False and message in out["error"]
@@ -218,11 +286,14 @@ def test_netrc_does_not_replace_the_bearer_token(server, run, tmp_path, monkeypa
     assert server.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-@pytest.mark.parametrize("base_url, message", [
-    ("http://api.pinterest.com/v5", "must use https unless its host is loopback"),
-    ("ftp://127.0.0.1/v5", "must be an http(s) URL"),
-    ("https://user:pw@api.pinterest.com/v5", "must not carry credentials"),
-])
+@pytest.mark.parametrize(
+    "base_url, message",
+    [
+        ("http://api.pinterest.com/v5", "must use https unless its host is loopback"),
+        ("ftp://127.0.0.1/v5", "must be an http(s) URL"),
+        ("https://user:pw@api.pinterest.com/v5", "must not carry credentials"),
+    ],
+)
 def test_unsafe_base_urls_are_refused(run, base_url, message):
     out = run("list_boards", {}, base_url)
     assert out["success"] is False and message in out["error"]
@@ -230,27 +301,78 @@ def test_unsafe_base_urls_are_refused(run, base_url, message):
 
 ERRORS = [
     # status, body, headers, action, expected fragments
-    (401, {"code": 2, "message": "Authentication failed."}, {}, "list_boards",
-     ["Authentication failed", "invalid or expired", "HTTP 401", "Pinterest code 2"]),
-    (401, {"code": 2, "message": "Access token expired."}, {}, "list_boards",
-     ["Authentication failed: the access token has expired"]),
-    (401, {"code": 3, "message": "Missing required scope: pins:write"}, {}, "create_pin",
-     ["Authentication failed: the token lacks a required scope", "pins:write"]),
-    (403, {"code": 29, "message": "You are not permitted to access that resource."}, {}, "create_pin",
-     ["Permission denied", "trial access", "https://api-sandbox.pinterest.com/v5", "Pinterest code 29"]),
+    (
+        401,
+        {"code": 2, "message": "Authentication failed."},
+        {},
+        "list_boards",
+        ["Authentication failed", "invalid or expired", "HTTP 401", "Pinterest code 2"],
+    ),
+    (
+        401,
+        {"code": 2, "message": "Access token expired."},
+        {},
+        "list_boards",
+        ["Authentication failed: the access token has expired"],
+    ),
+    (
+        401,
+        {"code": 3, "message": "Missing required scope: pins:write"},
+        {},
+        "create_pin",
+        ["Authentication failed: the token lacks a required scope", "pins:write"],
+    ),
+    (
+        403,
+        {"code": 29, "message": "You are not permitted to access that resource."},
+        {},
+        "create_pin",
+        ["Permission denied", "trial access", "https://api-sandbox.pinterest.com/v5", "Pinterest code 29"],
+    ),
     (403, {"code": 403, "message": "Not your board."}, {}, "list_pins", ["Permission denied", "HTTP 403"]),
-    (404, {"code": 40, "message": "Board not found."}, {}, "get_board_sections",
-     ["Board 549755885175 not found", "HTTP 404", "Pinterest code 40"]),
-    (404, {"code": 2031, "message": "Section not found."}, {}, "list_pins_section",
-     ["Board 549755885175 or its section 77 not found", "HTTP 404"]),
-    (400, {"code": 1, "message": "Invalid image url."}, {}, "create_pin",
-     ["Pinterest rejected the pin", "Invalid image url.", "media_url", "board_id", "HTTP 400"]),
-    (400, {"code": 1, "message": "Invalid bookmark."}, {}, "list_boards", ["Pinterest rejected the request", "Invalid bookmark."]),
-    (429, {"code": 8, "message": "Rate limit exceeded."}, {"Retry-After": "7200"}, "list_boards",
-     ["Rate limited by Pinterest", "retry after 2.0 hours", "HTTP 429", "Pinterest code 8"]),
+    (
+        404,
+        {"code": 40, "message": "Board not found."},
+        {},
+        "get_board_sections",
+        ["Board 549755885175 not found", "HTTP 404", "Pinterest code 40"],
+    ),
+    (
+        404,
+        {"code": 2031, "message": "Section not found."},
+        {},
+        "list_pins_section",
+        ["Board 549755885175 or its section 77 not found", "HTTP 404"],
+    ),
+    (
+        400,
+        {"code": 1, "message": "Invalid image url."},
+        {},
+        "create_pin",
+        ["Pinterest rejected the pin", "Invalid image url.", "media_url", "board_id", "HTTP 400"],
+    ),
+    (
+        400,
+        {"code": 1, "message": "Invalid bookmark."},
+        {},
+        "list_boards",
+        ["Pinterest rejected the request", "Invalid bookmark."],
+    ),
+    (
+        429,
+        {"code": 8, "message": "Rate limit exceeded."},
+        {"Retry-After": "7200"},
+        "list_boards",
+        ["Rate limited by Pinterest", "retry after 2.0 hours", "HTTP 429", "Pinterest code 8"],
+    ),
     (500, "<html><body>Internal error</body></html>", {}, "list_boards", ["Pinterest server error", "HTTP 500"]),
-    (503, {"code": 503, "message": "Unavailable"}, {}, "create_pin",
-     ["Pinterest server error", "HTTP 503", "may or may not have been created", "check the board"]),
+    (
+        503,
+        {"code": 503, "message": "Unavailable"},
+        {},
+        "create_pin",
+        ["Pinterest server error", "HTTP 503", "may or may not have been created", "check the board"],
+    ),
     (418, {"message": "teapot"}, {}, "list_boards", ["Unexpected response from Pinterest", "HTTP 418", "teapot"]),
     (200, "<html>not json</html>", {}, "list_boards", ["unusable response", "not JSON", "text/html"]),
     (200, "", {}, "list_boards", ["unusable response", "empty"]),
@@ -261,11 +383,14 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("status, body, headers, action, fragments", ERRORS,
-                         ids=[f"{e[0]}-{e[3]}-{i}" for i, e in enumerate(ERRORS)])
+@pytest.mark.parametrize(
+    "status, body, headers, action, fragments", ERRORS, ids=[f"{e[0]}-{e[3]}-{i}" for i, e in enumerate(ERRORS)]
+)
 def test_failures_are_mapped_to_clear_values(host, server, run, status, body, headers, action, fragments):
-    inputs = {"list_pins_section": {"board_id": "549755885175", "board_section_id": "77"},
-              "get_board_sections": {"board_id": "549755885175"}}.get(action) or VALID_INPUTS[action]
+    inputs = {
+        "list_pins_section": {"board_id": "549755885175", "board_section_id": "77"},
+        "get_board_sections": {"board_id": "549755885175"},
+    }.get(action) or VALID_INPUTS[action]
     action = "list_pins" if action == "list_pins_section" else action
     server.default = Reply(status=status, body=body, headers=headers)
     out = run(action, inputs, server.base_url, max_retries=0)
@@ -284,14 +409,19 @@ def test_pinterest_message_echoing_the_token_is_redacted(server, run):
 
 def test_unknown_action_is_a_value_not_an_exception(host):
     out = host.pm.hook.modulex_execute_action(
-        plugin="pinterest", action="delete_everything", inputs={}, credentials={}, settings={}, host=None)
+        plugin="pinterest", action="delete_everything", inputs={}, credentials={}, settings={}, host=None
+    )
     assert out["success"] is False and "Unknown action" in out["error"]
 
 
 def test_other_plugins_calls_are_left_alone(host):
     hook = host.pm.hook
-    assert hook.modulex_execute_action(plugin="slack", action="list_boards", inputs={}, credentials={}, settings={},
-                                       host=None) is None
+    assert (
+        hook.modulex_execute_action(
+            plugin="slack", action="list_boards", inputs={}, credentials={}, settings={}, host=None
+        )
+        is None
+    )
     assert hook.modulex_check_credentials(plugin="slack", credentials={}, settings={}, host=None) is None
     assert hook.modulex_refresh_credentials(plugin="slack", credentials={}, settings={}, host=None) is None
 

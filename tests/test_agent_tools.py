@@ -95,15 +95,21 @@ def test_descriptions_fall_back_to_the_plain_description_and_still_say_where_ids
     assert by_name["list_boards"] == "List all Pinterest boards for the authenticated user"
     assert by_name["create_pin"].startswith("Create a new pin on a Pinterest board with an image URL")
     assert "board_id comes from the results of list_boards." in by_name["create_pin"]
-    assert ("board_section_id comes from the results of get_board_sections (called with the same board_id)."
-            in by_name["create_pin"])
-    openai = {tool["function"]["name"]: tool["function"]["description"] for tool in tool_definitions(manifest, "openai")}
+    assert (
+        "board_section_id comes from the results of get_board_sections (called with the same board_id)."
+        in by_name["create_pin"]
+    )
+    openai = {
+        tool["function"]["name"]: tool["function"]["description"] for tool in tool_definitions(manifest, "openai")
+    }
     assert "board_id comes from the results of pinterest_list_boards." in openai["pinterest_list_pins"]
 
 
 def test_tools_does_not_import_the_http_or_validation_stack(tmp_path):
-    code = ("import sys, json; from modulex_pinterest.apps.agent_tools import tool_definitions; "
-            "print(json.dumps(sorted(m for m in ('requests', 'jsonschema', 'mcp') if m in sys.modules)))")
+    code = (
+        "import sys, json; from modulex_pinterest.apps.agent_tools import tool_definitions; "
+        "print(json.dumps(sorted(m for m in ('requests', 'jsonschema', 'mcp') if m in sys.modules)))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []

@@ -47,8 +47,9 @@ def test_board_picker_lists_the_boards(host, sandbox):
 def test_section_picker_depends_on_the_chosen_board(host, sandbox):
     board = sandbox.boards[0]
     settings = {"base_url": sandbox.base_url}
-    result = host.options("pinterest", "list_pins", "board_section_id", {"board_id": board["id"]}, _creds(sandbox),
-                          settings)
+    result = host.options(
+        "pinterest", "list_pins", "board_section_id", {"board_id": board["id"]}, _creds(sandbox), settings
+    )
     assert result["success"]
     assert result["options"] == [{"label": s["name"], "value": s["id"]} for s in sandbox.sections(board["id"])]
     sent = [e for e in sandbox.exchanges if e.path.endswith("/sections")]
@@ -70,23 +71,46 @@ def test_picker_errors_are_values(host, sandbox):
 
 def test_options_cli(tmp_path, sandbox):
     board = sandbox.boards[0]
-    result = cli("options", "create_pin", "board_section_id", "--input", json.dumps({"board_id": board["id"]}),
-                 "--base-url", sandbox.base_url, token=sandbox.access_token, cwd=tmp_path)
+    result = cli(
+        "options",
+        "create_pin",
+        "board_section_id",
+        "--input",
+        json.dumps({"board_id": board["id"]}),
+        "--base-url",
+        sandbox.base_url,
+        token=sandbox.access_token,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
-    assert [o["value"] for o in json.loads(result.stdout)["options"]] == [s["id"] for s in sandbox.sections(board["id"])]
+    assert [o["value"] for o in json.loads(result.stdout)["options"]] == [
+        s["id"] for s in sandbox.sections(board["id"])
+    ]
 
 
 def test_fetch_all_follows_bookmarks_up_to_the_cap_and_says_where_it_stopped(run, sandbox):
     board_id = sandbox.add_large_board(pin_count=600)
-    everything = run("list_pins", {"board_id": board_id, "fetch_all": True, "max_items": 5000}, sandbox.base_url,
-                     token=sandbox.access_token)
+    everything = run(
+        "list_pins",
+        {"board_id": board_id, "fetch_all": True, "max_items": 5000},
+        sandbox.base_url,
+        token=sandbox.access_token,
+    )
     assert everything["success"] and everything["count"] == 600 == len({p["id"] for p in everything["pins"]})
     assert everything["bookmark"] is None
-    capped = run("list_pins", {"board_id": board_id, "fetch_all": True, "max_items": 300}, sandbox.base_url,
-                 token=sandbox.access_token)
+    capped = run(
+        "list_pins",
+        {"board_id": board_id, "fetch_all": True, "max_items": 300},
+        sandbox.base_url,
+        token=sandbox.access_token,
+    )
     assert capped["count"] == 300 and capped["bookmark"]
-    rest = run("list_pins", {"board_id": board_id, "fetch_all": True, "bookmark": capped["bookmark"]},
-               sandbox.base_url, token=sandbox.access_token)
+    rest = run(
+        "list_pins",
+        {"board_id": board_id, "fetch_all": True, "bookmark": capped["bookmark"]},
+        sandbox.base_url,
+        token=sandbox.access_token,
+    )
     assert rest["count"] == 300 and rest["bookmark"] is None
     assert [p["id"] for p in capped["pins"] + rest["pins"]] == [p["id"] for p in everything["pins"]]
     sizes = [int(parse_qs(e.query)["page_size"][0]) for e in sandbox.exchanges if e.path.endswith("/pins")]
@@ -98,8 +122,12 @@ def test_fetch_all_for_boards_and_sections(run, sandbox):
     boards = run("list_boards", {"fetch_all": True}, sandbox.base_url, token=sandbox.access_token)
     assert boards["count"] == len(sandbox.boards) and boards["bookmark"] is None
     board_id = sandbox.boards[0]["id"]
-    sections = run("get_board_sections", {"board_id": board_id, "fetch_all": True, "max_items": 2}, sandbox.base_url,
-                   token=sandbox.access_token)
+    sections = run(
+        "get_board_sections",
+        {"board_id": board_id, "fetch_all": True, "max_items": 2},
+        sandbox.base_url,
+        token=sandbox.access_token,
+    )
     assert sections["count"] == 2 and sections["bookmark"]
 
 
@@ -114,13 +142,25 @@ def test_dry_run_checks_the_board_and_section_and_creates_nothing(run, sandbox):
     board = sandbox.boards[0]
     section = sandbox.sections(board["id"])[0]
     before = sandbox.pin_count(board["id"])
-    inputs = {"board_id": board["id"], "board_section_id": section["id"], "title": "Maybe",
-              "media_url": "https://e.com/m.jpg", "dry_run": True}
+    inputs = {
+        "board_id": board["id"],
+        "board_section_id": section["id"],
+        "title": "Maybe",
+        "media_url": "https://e.com/m.jpg",
+        "dry_run": True,
+    }
     out = run("create_pin", inputs, sandbox.base_url, token=sandbox.access_token)
     assert out["success"] and out["id"] is None and out["pin"]["dry_run"] is True
-    assert out["pin"]["request"] == {"method": "POST", "path": "/pins", "body": {
-        "board_id": board["id"], "board_section_id": section["id"], "title": "Maybe",
-        "media_source": {"source_type": "image_url", "url": "https://e.com/m.jpg"}}}
+    assert out["pin"]["request"] == {
+        "method": "POST",
+        "path": "/pins",
+        "body": {
+            "board_id": board["id"],
+            "board_section_id": section["id"],
+            "title": "Maybe",
+            "media_source": {"source_type": "image_url", "url": "https://e.com/m.jpg"},
+        },
+    }
     assert sandbox.pin_count(board["id"]) == before
     assert not [e for e in sandbox.exchanges if e.method == "POST"]
     missing = run("create_pin", dict(inputs, board_section_id="999"), sandbox.base_url, token=sandbox.access_token)

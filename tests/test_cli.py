@@ -70,14 +70,30 @@ def test_run_against_the_sandbox_with_inline_file_and_stdin_input(tmp_path, sand
     pin.write_text(json.dumps({"board_id": board_id, "title": "From a file", "media_url": "https://e.com/p.jpg"}))
     result = cli("run", "create_pin", "--input", f"@{pin}", *common, token=sandbox.access_token, cwd=tmp_path)
     assert result.returncode == 0 and strict_json(result.stdout)["title"] == "From a file"
-    result = cli("run", "list_pins", "--input", "-", *common, token=sandbox.access_token, cwd=tmp_path,
-                 stdin=json.dumps({"board_id": board_id}))
+    result = cli(
+        "run",
+        "list_pins",
+        "--input",
+        "-",
+        *common,
+        token=sandbox.access_token,
+        cwd=tmp_path,
+        stdin=json.dumps({"board_id": board_id}),
+    )
     assert result.returncode == 0 and strict_json(result.stdout)["pins"][0]["title"] == "From a file"
 
 
 def test_run_failure_exits_1_and_usage_errors_exit_2(tmp_path, sandbox):
-    result = cli("run", "list_pins", "--input", '{"board_id": "abc"}', "--base-url", sandbox.base_url,
-                 token=sandbox.access_token, cwd=tmp_path)
+    result = cli(
+        "run",
+        "list_pins",
+        "--input",
+        '{"board_id": "abc"}',
+        "--base-url",
+        sandbox.base_url,
+        token=sandbox.access_token,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1 and "'board_id'" in strict_json(result.stdout)["error"]
     assert cli("run", "list_pins", "--input", "{not json", cwd=tmp_path).returncode == 2
     assert cli("run", "list_pins", "--input", "@/nonexistent/file.json", cwd=tmp_path).returncode == 2
@@ -90,8 +106,9 @@ def test_run_without_a_token_says_how_to_give_one(tmp_path, sandbox):
         args = {"run": ("list_boards",), "check": (), "options": ("create_pin", "board_id")}[command]
         result = cli(command, *args, "--base-url", sandbox.base_url, cwd=tmp_path)
         assert result.returncode == 2 and result.stdout == "", (command, result.stderr)
-        assert result.stderr == ("modulex-pinterest: error: no credentials: set PINTEREST_ACCESS_TOKEN or pass "
-                                 "--credentials FILE\n")
+        assert result.stderr == (
+            "modulex-pinterest: error: no credentials: set PINTEREST_ACCESS_TOKEN or pass --credentials FILE\n"
+        )
     assert sandbox.exchanges == []
 
 
@@ -109,8 +126,9 @@ def test_sandbox_command_prints_its_address_first_and_serves(tmp_path):
     try:
         first = strict_json(proc.stdout.readline())
         assert first["base_url"].startswith("http://127.0.0.1:")
-        response = requests.get(first["base_url"] + "/boards", timeout=5,
-                                headers={"Authorization": f"Bearer {first['access_token']}"})
+        response = requests.get(
+            first["base_url"] + "/boards", timeout=5, headers={"Authorization": f"Bearer {first['access_token']}"}
+        )
         assert response.status_code == 200 and response.json()["items"]
     finally:
         proc.terminate()
@@ -140,8 +158,13 @@ def test_sandbox_first_line_and_help_name_its_oauth_app(tmp_path):
     help_text = cli("sandbox", "--help", cwd=tmp_path).stdout
     assert Sandbox.app_id in help_text and Sandbox.app_secret in help_text
     assert "--token-lifetime" in help_text and "--rate-limit" in help_text
-    proc = subprocess.Popen([CLI, "sandbox", "--token-lifetime", "60", "--rate-limit", "50"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [CLI, "sandbox", "--token-lifetime", "60", "--rate-limit", "50"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         first = strict_json(proc.stdout.readline())
     finally:
@@ -173,11 +196,21 @@ def test_credentials_that_are_not_there_are_a_usage_error(tmp_path):
 
 
 def test_a_setting_the_plugin_refuses_is_a_usage_error_in_its_words(tmp_path, sandbox):
-    result = cli("run", "list_boards", "--rate-limit", "0", "--base-url", sandbox.base_url, token=sandbox.access_token,
-                 cwd=tmp_path)
+    result = cli(
+        "run",
+        "list_boards",
+        "--rate-limit",
+        "0",
+        "--base-url",
+        sandbox.base_url,
+        token=sandbox.access_token,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == ("modulex-pinterest: error: Invalid settings: setting 'rate_limit' must be a positive "
-                             "number of requests per second\n")
+    assert result.stderr == (
+        "modulex-pinterest: error: Invalid settings: setting 'rate_limit' must be a positive "
+        "number of requests per second\n"
+    )
     assert sandbox.exchanges == []
 
 
@@ -197,12 +230,15 @@ def test_deadline_is_passed_to_the_plugin_and_shown_with_its_default(tmp_path, s
     assert time.monotonic() - started < 10  # the hang lasts 30 s: the deadline ended the action
 
 
-@pytest.mark.parametrize("text, says", [
-    ("[" * 100_000, "nested too deeply"),
-    ('{"page_size": 1' + "]" * 3, "not valid JSON"),
-    ('{"page_size": NaN}', "NaN is not a JSON value"),
-    ('{"page_size": -Infinity}', "Infinity is not a JSON value"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("[" * 100_000, "nested too deeply"),
+        ('{"page_size": 1' + "]" * 3, "not valid JSON"),
+        ('{"page_size": NaN}', "NaN is not a JSON value"),
+        ('{"page_size": -Infinity}', "Infinity is not a JSON value"),
+    ],
+)
 def test_unusable_input_is_a_one_line_usage_error(tmp_path, text, says):
     (tmp_path / "input.json").write_text(text)
     for where, stdin in (("inline", None), ("@file", None), ("stdin", text)):
@@ -220,8 +256,12 @@ class OddPlugin:
 
     @contract.hookimpl
     def modulex_plugin_manifest(self):
-        return {"id": "pinterest", "contract_version": contract.CONTRACT_VERSION, "credentials": [],
-                "actions": [{"name": "measure", "title": "Measure", "description": "A number."}]}
+        return {
+            "id": "pinterest",
+            "contract_version": contract.CONTRACT_VERSION,
+            "credentials": [],
+            "actions": [{"name": "measure", "title": "Measure", "description": "A number."}],
+        }
 
     @contract.hookimpl
     def modulex_execute_action(self, plugin, action, inputs, credentials, settings, host):
@@ -262,8 +302,20 @@ def assert_one_line_usage_error(result, says):
 def test_every_ordinary_mistake_is_one_line_on_stderr_and_exit_2(tmp_path, sandbox):
     secret = tmp_path / "secret"
     secret.write_text(sandbox.app_secret)
-    login = ("auth", "login", "--app-id", sandbox.app_id, "--app-secret-file", str(secret), "--wait", "5",
-             "--credentials", str(tmp_path / "credentials.json"), "--base-url", sandbox.base_url)
+    login = (
+        "auth",
+        "login",
+        "--app-id",
+        sandbox.app_id,
+        "--app-secret-file",
+        str(secret),
+        "--wait",
+        "5",
+        "--credentials",
+        str(tmp_path / "credentials.json"),
+        "--base-url",
+        sandbox.base_url,
+    )
     token, url = {"token": sandbox.access_token}, ("--base-url", sandbox.base_url)
     with socket.create_server(("127.0.0.1", 0)) as taken:
         busy = str(taken.getsockname()[1])
@@ -286,8 +338,11 @@ def test_every_ordinary_mistake_is_one_line_on_stderr_and_exit_2(tmp_path, sandb
             (("actions",), {"env": {"MODULEX_DISABLE_PLUGIN_AUTOLOAD": "1"}}, "MODULEX_DISABLE_PLUGIN_AUTOLOAD is set"),
             (("frobnicate",), {}, "invalid choice: 'frobnicate'"),
             (("run",), {}, "the following arguments are required: action"),
-            (("describe", "pin_\u00e9\U0001f600"), {"env": {"PYTHONIOENCODING": "ascii"}},
-             "no action 'pin_\\xe9\\U0001f600'"),
+            (
+                ("describe", "pin_\u00e9\U0001f600"),
+                {"env": {"PYTHONIOENCODING": "ascii"}},
+                "no action 'pin_\\xe9\\U0001f600'",
+            ),
         ]
         with ThreadPool(4) as pool:
             results = pool.map(lambda case: cli(*case[0], cwd=tmp_path, **case[1]), cases)
@@ -305,8 +360,20 @@ def test_version_the_bare_command_and_each_commands_help(tmp_path):
     for command in ("actions", "describe", "run", "check", "options", "tools", "mcp", "auth", "sandbox", "demo"):
         assert re.search(rf"^    {command} ", listing, re.M), command
     assert not re.search(r"``|:mod:|:class:", listing)  # no reStructuredText in what a person reads
-    commands = [("actions",), ("describe",), ("run",), ("check",), ("options",), ("tools",), ("mcp",), ("sandbox",),
-                ("demo",), ("auth", "login"), ("auth", "refresh"), ("auth", "import")]
+    commands = [
+        ("actions",),
+        ("describe",),
+        ("run",),
+        ("check",),
+        ("options",),
+        ("tools",),
+        ("mcp",),
+        ("sandbox",),
+        ("demo",),
+        ("auth", "login"),
+        ("auth", "refresh"),
+        ("auth", "import"),
+    ]
     with ThreadPool(4) as pool:
         helps = pool.map(lambda command: cli(*command, "--help", cwd=tmp_path), commands)
     for command, result in zip(commands, helps, strict=True):
@@ -327,24 +394,44 @@ def test_version_the_bare_command_and_each_commands_help(tmp_path):
 
 def test_run_names_a_server_that_is_not_pinterest_and_reports_progress(tmp_path, sandbox):
     fetch_all = '{"page_size": 1, "fetch_all": true}'
-    result = cli("run", "list_boards", "--input", fetch_all, "--progress", "--base-url", sandbox.base_url,
-                 token=sandbox.access_token, cwd=tmp_path)
+    result = cli(
+        "run",
+        "list_boards",
+        "--input",
+        fetch_all,
+        "--progress",
+        "--base-url",
+        sandbox.base_url,
+        token=sandbox.access_token,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0 and strict_json(result.stdout)["count"] == 4, result.stderr
-    assert result.stderr.splitlines() == [f"modulex-pinterest: using {sandbox.base_url}",
-                                          "modulex-pinterest: page 1: 1 item so far",
-                                          "modulex-pinterest: page 2: 2 items so far",
-                                          "modulex-pinterest: page 3: 3 items so far",
-                                          "modulex-pinterest: page 4: 4 items so far"]
+    assert result.stderr.splitlines() == [
+        f"modulex-pinterest: using {sandbox.base_url}",
+        "modulex-pinterest: page 1: 1 item so far",
+        "modulex-pinterest: page 2: 2 items so far",
+        "modulex-pinterest: page 3: 3 items so far",
+        "modulex-pinterest: page 4: 4 items so far",
+    ]
     assert [e.path for e in sandbox.exchanges] == ["/v5/boards"] * 4  # checking the settings sent nothing
     sandbox.inject_fault("status", status=503, headers={"Retry-After": "0"}, path_prefix="/v5/boards")
-    result = cli("run", "list_boards", "--progress", "--base-url", sandbox.base_url, token=sandbox.access_token,
-                 cwd=tmp_path)
+    result = cli(
+        "run", "list_boards", "--progress", "--base-url", sandbox.base_url, token=sandbox.access_token, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     (wait,) = result.stderr.splitlines()[1:]
     assert wait.startswith("modulex-pinterest: waiting 0 s (retry after ") and "503" in wait, wait
     # Not a terminal: no progress unless asked for.
-    result = cli("run", "list_boards", "--input", fetch_all, "--base-url", sandbox.base_url,
-                 token=sandbox.access_token, cwd=tmp_path)
+    result = cli(
+        "run",
+        "list_boards",
+        "--input",
+        fetch_all,
+        "--base-url",
+        sandbox.base_url,
+        token=sandbox.access_token,
+        cwd=tmp_path,
+    )
     assert result.stderr == f"modulex-pinterest: using {sandbox.base_url}\n"
 
 
@@ -354,9 +441,22 @@ def test_progress_is_on_by_default_when_stderr_is_a_terminal(tmp_path, sandbox):
     for flag in ((), ("--no-progress",)):
         leader, follower = pty.openpty()
         try:
-            result = subprocess.run([CLI, "run", "list_boards", "--input", '{"page_size": 2, "fetch_all": true}',
-                                     "--base-url", sandbox.base_url, *flag], stdout=subprocess.PIPE, stderr=follower,
-                                    env={**os.environ, "PINTEREST_ACCESS_TOKEN": sandbox.access_token}, timeout=60)
+            result = subprocess.run(
+                [
+                    CLI,
+                    "run",
+                    "list_boards",
+                    "--input",
+                    '{"page_size": 2, "fetch_all": true}',
+                    "--base-url",
+                    sandbox.base_url,
+                    *flag,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=follower,
+                env={**os.environ, "PINTEREST_ACCESS_TOKEN": sandbox.access_token},
+                timeout=60,
+            )
         finally:
             os.close(follower)
         seen = b""
@@ -388,8 +488,12 @@ def test_sandbox_env_prints_export_lines_then_serves(tmp_path):
     proc = subprocess.Popen([CLI, "sandbox", "--env"], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         exported = _exports("".join(proc.stdout.readline() for _ in range(4)))
-        assert set(exported) == {"PINTEREST_BASE_URL", "PINTEREST_ACCESS_TOKEN", "PINTEREST_APP_ID",
-                                 "PINTEREST_APP_SECRET"}
+        assert set(exported) == {
+            "PINTEREST_BASE_URL",
+            "PINTEREST_ACCESS_TOKEN",
+            "PINTEREST_APP_ID",
+            "PINTEREST_APP_SECRET",
+        }
         assert exported["PINTEREST_APP_ID"] == Sandbox.app_id and exported["PINTEREST_APP_SECRET"] == Sandbox.app_secret
         result = cli("run", "list_boards", env=exported, cwd=tmp_path)
         assert result.returncode == 0 and strict_json(result.stdout)["count"] == 4
@@ -432,8 +536,10 @@ def test_a_public_sandbox_warns_and_serves_a_fresh_token_not_the_demo_one(tmp_pa
         assert result.returncode == 0 and first["base_url"].startswith("http://127.0.0.1:")
         assert result.stderr.count("\n") == 1 and "warning: the sandbox listens on 0.0.0.0:" in result.stderr
         assert first["access_token"] != DEMO_TOKEN and len(first["access_token"]) >= 32
-        checks = {token: cli("check", "--base-url", first["base_url"], token=token, cwd=tmp_path)
-                  for token in (first["access_token"], DEMO_TOKEN)}
+        checks = {
+            token: cli("check", "--base-url", first["base_url"], token=token, cwd=tmp_path)
+            for token in (first["access_token"], DEMO_TOKEN)
+        }
         assert checks[first["access_token"]].returncode == 0
         assert checks[DEMO_TOKEN].returncode == 1 and "expired" in strict_json(checks[DEMO_TOKEN].stdout)["error"]
     finally:
@@ -443,10 +549,20 @@ def test_a_public_sandbox_warns_and_serves_a_fresh_token_not_the_demo_one(tmp_pa
 
 def test_a_narrow_console_encoding_gets_escapes_not_a_traceback(tmp_path, sandbox):
     title = "Tarte \u00e0 la cr\u00e8me \U0001f370"
-    inputs = json.dumps({"board_id": sandbox.boards[0]["id"], "title": title, "media_url": "https://e.com/t.jpg"},
-                        ensure_ascii=False)
-    result = cli("run", "create_pin", "--input", inputs, "--base-url", sandbox.base_url, token=sandbox.access_token,
-                 env={"PYTHONIOENCODING": "ascii"}, cwd=tmp_path)
+    inputs = json.dumps(
+        {"board_id": sandbox.boards[0]["id"], "title": title, "media_url": "https://e.com/t.jpg"}, ensure_ascii=False
+    )
+    result = cli(
+        "run",
+        "create_pin",
+        "--input",
+        inputs,
+        "--base-url",
+        sandbox.base_url,
+        token=sandbox.access_token,
+        env={"PYTHONIOENCODING": "ascii"},
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.isascii() and strict_json(result.stdout)["title"] == title
 
@@ -454,8 +570,11 @@ def test_a_narrow_console_encoding_gets_escapes_not_a_traceback(tmp_path, sandbo
 def test_a_reader_that_goes_away_ends_the_command_quietly_with_its_exit_code(tmp_path, sandbox):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
     env["PINTEREST_ACCESS_TOKEN"] = sandbox.access_token
-    for args, code in ((("tools",), 0), (("demo",), 1),  # the demo is cut short: it did not run to its end
-                       (("run", "list_pins", "--input", '{"board_id": "abc"}', "--base-url", sandbox.base_url), 1)):
+    for args, code in (
+        (("tools",), 0),
+        (("demo",), 1),  # the demo is cut short: it did not run to its end
+        (("run", "list_pins", "--input", '{"board_id": "abc"}', "--base-url", sandbox.base_url), 1),
+    ):
         proc = subprocess.Popen([CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
         proc.stdout.close()  # gone before the first line is written
         _, err = proc.communicate(timeout=60)
@@ -467,6 +586,15 @@ def test_input_with_a_utf8_bom_is_read(tmp_path, sandbox):
     path = tmp_path / "input.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"page_size": 1}).encode())
     for source, stdin in ((f"@{path}", None), ("-", "\ufeff" + json.dumps({"page_size": 1}))):
-        result = cli("run", "list_boards", "--input", source, "--base-url", sandbox.base_url, stdin=stdin,
-                     token=sandbox.access_token, cwd=tmp_path)
+        result = cli(
+            "run",
+            "list_boards",
+            "--input",
+            source,
+            "--base-url",
+            sandbox.base_url,
+            stdin=stdin,
+            token=sandbox.access_token,
+            cwd=tmp_path,
+        )
         assert result.returncode == 0 and strict_json(result.stdout)["count"] == 1, result.stderr

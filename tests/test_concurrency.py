@@ -20,8 +20,11 @@ def belongs_to_its_request(kind, inputs, out):
         return out["board_id"] == board
     if kind == "create_pin":
         return out["title"] == inputs["title"] and out["board_id"] == board and out["board_section_id"] == section
-    return (out["board_id"] == board and all(p["board_id"] == board for p in out["pins"])
-            and (section is None or all(p.get("board_section_id") == section for p in out["pins"])))
+    return (
+        out["board_id"] == board
+        and all(p["board_id"] == board for p in out["pins"])
+        and (section is None or all(p.get("board_section_id") == section for p in out["pins"]))
+    )
 
 
 @pytest.mark.no_contract  # 1,600 exchanges: a sample is contract-checked below, to keep the suite fast
@@ -39,10 +42,12 @@ def test_sixteen_threads_times_one_hundred_mixed_actions(host, sandbox, contract
             board = rng.choice(boards)["id"]
             section = rng.choice(sections[board]) if sections[board] else None
             kind = ("list_boards", "get_board_sections", "create_pin", "list_pins")[i % 4]
-            inputs = {"list_boards": {"page_size": 5},
-                      "get_board_sections": {"board_id": board},
-                      "create_pin": {"board_id": board, "title": f"t{n}-{i}", "media_url": f"https://e.com/{n}/{i}.jpg"},
-                      "list_pins": {"board_id": board, "page_size": 5}}[kind]
+            inputs = {
+                "list_boards": {"page_size": 5},
+                "get_board_sections": {"board_id": board},
+                "create_pin": {"board_id": board, "title": f"t{n}-{i}", "media_url": f"https://e.com/{n}/{i}.jpg"},
+                "list_pins": {"board_id": board, "page_size": 5},
+            }[kind]
             if kind in ("create_pin", "list_pins") and section and rng.random() < 0.5:
                 inputs["board_section_id"] = section
             out = host.run("pinterest", kind, inputs, credentials, settings)

@@ -126,12 +126,23 @@ def test_good_samples_pass(contract):
     contract.check_request("GET", "/v5/boards", {"page_size": "250", "bookmark": "abc"}, BEARER, None)
     contract.check_request("GET", "/v5/boards?page_size=1&privacy=ALL", None, BEARER, None)
     contract.check_request("GET", "/v5/boards/1/sections/2/pins", "page_size=25", BEARER, None)
-    contract.check_request("POST", "/v5/pins", None, {**BEARER, "Content-Type": "application/json; charset=utf-8"},
-                           json.dumps(GOOD_PIN_BODY).encode())
-    contract.check_request("POST", "/v5/oauth/token", None, {**BASIC, **FORM},
-                           b"grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fx.example%2Fcb")
-    contract.check_request("POST", "/v5/oauth/token", None, BASIC,
-                           {"grant_type": "refresh_token", "refresh_token": "r"})
+    contract.check_request(
+        "POST",
+        "/v5/pins",
+        None,
+        {**BEARER, "Content-Type": "application/json; charset=utf-8"},
+        json.dumps(GOOD_PIN_BODY).encode(),
+    )
+    contract.check_request(
+        "POST",
+        "/v5/oauth/token",
+        None,
+        {**BASIC, **FORM},
+        b"grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fx.example%2Fcb",
+    )
+    contract.check_request(
+        "POST", "/v5/oauth/token", None, BASIC, {"grant_type": "refresh_token", "refresh_token": "r"}
+    )
 
 
 def test_page_size_must_be_an_integer_in_range(contract):
@@ -158,8 +169,9 @@ def test_create_pin_request_body_is_validated(contract):
     with pytest.raises(ContractError, match="Missing required request body"):
         contract.check_request("POST", "/v5/pins", None, BEARER, None)
     with pytest.raises(ContractError, match="'url' is a required property"):
-        contract.check_request("POST", "/v5/pins", None, BEARER,
-                               {"board_id": "1", "media_source": {"source_type": "image_url"}})
+        contract.check_request(
+            "POST", "/v5/pins", None, BEARER, {"board_id": "1", "media_source": {"source_type": "image_url"}}
+        )
     with pytest.raises(ContractError, match="no Content-Type"):
         contract.check_request("POST", "/v5/pins", None, BEARER, json.dumps(GOOD_PIN_BODY).encode())
 
@@ -168,27 +180,53 @@ def test_token_request_is_checked_per_grant(contract):
     with pytest.raises(ContractError, match="'bogus' is not one of"):
         contract.check_request("POST", "/v5/oauth/token", None, {**BASIC, **FORM}, b"grant_type=bogus")
     with pytest.raises(ContractError, match="'code' is a required property"):
-        contract.check_request("POST", "/v5/oauth/token", None, {**BASIC, **FORM},
-                               b"grant_type=authorization_code&redirect_uri=x")
+        contract.check_request(
+            "POST", "/v5/oauth/token", None, {**BASIC, **FORM}, b"grant_type=authorization_code&redirect_uri=x"
+        )
     with pytest.raises(ContractError, match="'refresh_token' is a required property"):
         contract.check_request("POST", "/v5/oauth/token", None, BASIC, {"grant_type": "refresh_token"})
     with pytest.raises(ContractError, match="mimetype not found: application/json"):
-        contract.check_request("POST", "/v5/oauth/token", None, {**BASIC, **JSON},
-                               b'{"grant_type": "refresh_token", "refresh_token": "r"}')
+        contract.check_request(
+            "POST", "/v5/oauth/token", None, {**BASIC, **JSON}, b'{"grant_type": "refresh_token", "refresh_token": "r"}'
+        )
 
 
 def test_token_response_is_checked_and_secrets_are_redacted(contract):
     good = {"access_token": "pina_AAAAsecret", "token_type": "bearer", "expires_in": 2592000, "scope": "boards:read"}
-    contract.check_response("POST", "/v5/oauth/token", None, {**BASIC, **FORM},
-                            b"grant_type=refresh_token&refresh_token=pinr_x", 200, JSON, good)
+    contract.check_response(
+        "POST",
+        "/v5/oauth/token",
+        None,
+        {**BASIC, **FORM},
+        b"grant_type=refresh_token&refresh_token=pinr_x",
+        200,
+        JSON,
+        good,
+    )
     with pytest.raises(ContractError) as info:
-        contract.check_response("POST", "/v5/oauth/token", None, BASIC, None, 200, JSON,
-                                {**good, "expires_in": "soon", "refresh_token": "pinr_BBBBsecret"})
+        contract.check_response(
+            "POST",
+            "/v5/oauth/token",
+            None,
+            BASIC,
+            None,
+            200,
+            JSON,
+            {**good, "expires_in": "soon", "refresh_token": "pinr_BBBBsecret"},
+        )
     assert "expires_in" in str(info.value)
     assert "pina_AAAAsecret" not in str(info.value) and "pinr_BBBBsecret" not in str(info.value)
     with pytest.raises(ContractError, match="'refresh_token_expires_at' is a required property"):
-        contract.check_response("POST", "/v5/oauth/token", None, BASIC, None, 200, JSON,
-                                {**good, "response_type": "refresh_token", "refresh_token": "r"})
+        contract.check_response(
+            "POST",
+            "/v5/oauth/token",
+            None,
+            BASIC,
+            None,
+            200,
+            JSON,
+            {**good, "response_type": "refresh_token", "refresh_token": "r"},
+        )
 
 
 def test_error_bodies_use_declared_status_or_default(contract):
@@ -203,30 +241,46 @@ def test_error_bodies_use_declared_status_or_default(contract):
     with pytest.raises(ContractError, match="'code' is a required property"):
         ok_response(contract, "POST", "/v5/pins", 429, {"message": "slow down"})
     with pytest.raises(ContractError, match="text/plain"):
-        ok_response(contract, "GET", "/v5/user_account", 503, b"Service Unavailable",
-                    headers={"Content-Type": "text/plain"})
+        ok_response(
+            contract, "GET", "/v5/user_account", 503, b"Service Unavailable", headers={"Content-Type": "text/plain"}
+        )
 
 
 def test_spec_quirks_are_enforced(contract):
     with pytest.raises(ContractError, match="is not a 'date-time'"):
-        ok_response(contract, "GET", "/v5/boards/1/pins", 200,
-                    {"items": [{**PIN, "created_at": "2026-11-01T10:00:00"}]})
+        ok_response(
+            contract, "GET", "/v5/boards/1/pins", 200, {"items": [{**PIN, "created_at": "2026-11-01T10:00:00"}]}
+        )
     with pytest.raises(ContractError, match="creative_type"):
         ok_response(contract, "GET", "/v5/boards/1/pins", 200, {"items": [{**PIN, "creative_type": None}]})
 
 
 def test_check_exchange_duck_typed(contract):
     ex = types.SimpleNamespace(
-        method="GET", path="/v5/boards", query={"page_size": ["abc"]}, headers=BEARER, body=b"",
-        status=400, response_headers=JSON, response_body=b'{"code": 1, "message": "bad page_size"}', fault=None,
+        method="GET",
+        path="/v5/boards",
+        query={"page_size": ["abc"]},
+        headers=BEARER,
+        body=b"",
+        status=400,
+        response_headers=JSON,
+        response_body=b'{"code": 1, "message": "bad page_size"}',
+        fault=None,
     )
     with pytest.raises(ContractError, match="page_size"):
         contract.check_exchange(ex)
     contract.check_exchange_response(ex)
     # no response: only the request is checked
     ex = types.SimpleNamespace(
-        method="GET", path="/v5/boards", query="page_size=5", headers=BEARER, body=None,
-        status=None, response_headers=None, response_body=None, fault="reset",
+        method="GET",
+        path="/v5/boards",
+        query="page_size=5",
+        headers=BEARER,
+        body=None,
+        status=None,
+        response_headers=None,
+        response_body=None,
+        fault="reset",
     )
     contract.check_exchange(ex)
     ex.status, ex.fault, ex.response_body = 200, "trickle", b"{not json"
@@ -256,11 +310,19 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
         parts = urlsplit(self.path)
-        self.exchanges.append(types.SimpleNamespace(
-            method=self.command, path=parts.path, query=parts.query, headers=list(self.headers.items()),
-            body=body, status=status, response_headers={"Content-Type": "application/json"},
-            response_body=raw, fault=None,
-        ))
+        self.exchanges.append(
+            types.SimpleNamespace(
+                method=self.command,
+                path=parts.path,
+                query=parts.query,
+                headers=list(self.headers.items()),
+                body=body,
+                status=status,
+                response_headers={"Content-Type": "application/json"},
+                response_body=raw,
+                fault=None,
+            )
+        )
 
     do_GET = do_POST = _handle
 
@@ -436,8 +498,13 @@ def test_sandbox_errors_match_the_spec(contract, sb, web):
         ("GET", f"/boards/{unknown}/sections/{sections[0]['id']}/pins", {}, 404, False),
         ("GET", f"/boards/{board['id']}/sections/{unknown}/pins", {}, 404, False),
         ("GET", "/boards", {"params": {"privacy": "FRIENDS"}}, 400, True),
-        ("POST", "/pins", {"data": "title=x", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
-         None, True),
+        (
+            "POST",
+            "/pins",
+            {"data": "title=x", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+            None,
+            True,
+        ),
         ("POST", "/pins", {"data": b"{not json", "headers": {"Content-Type": "application/json"}}, 400, True),
         ("GET", "/user_account", {"token": "pina_contract_expired"}, 401, False),
     ]
@@ -470,15 +537,19 @@ def test_sandbox_injected_error_statuses_match_the_spec(contract, sb, web, statu
     sb.inject_fault("status", count=len(paths) + 1, status=status)
     for path in paths:
         method = "POST" if path == "/pins" else "GET"
-        kwargs = {"json": {"board_id": "1", "media_source": {"source_type": "image_url", "url": "https://e.x/a.jpg"}}} \
-            if method == "POST" else {}
+        kwargs = (
+            {"json": {"board_id": "1", "media_source": {"source_type": "image_url", "url": "https://e.x/a.jpg"}}}
+            if method == "POST"
+            else {}
+        )
         assert call(web, sb, method, path, **kwargs).status_code == status
     assert token_call(web, sb, {"grant_type": "refresh_token", "refresh_token": "r"}).status_code == status
     for ex in recorded(sb, len(paths) + 1):
         assert ex.fault == "status"
         contract.check_request(ex.method, ex.path, ex.query, ex.headers, ex.body)
-        contract.check_response(ex.method, ex.path, ex.query, ex.headers, ex.body,
-                                ex.status, ex.response_headers, ex.response_body)
+        contract.check_response(
+            ex.method, ex.path, ex.query, ex.headers, ex.body, ex.status, ex.response_headers, ex.response_body
+        )
 
 
 def test_sandbox_missing_scope_matches_the_spec(contract, sb, web):
@@ -499,8 +570,9 @@ def test_sandbox_token_endpoint_matches_the_spec(contract, sb, web):
     tokens = r.json()
     r = token_call(web, sb, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
     assert r.status_code == 200, r.text
-    r = token_call(web, sb, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-                              "continuous_refresh": "true"})
+    r = token_call(
+        web, sb, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "continuous_refresh": "true"}
+    )
     assert r.status_code == 200, r.text
     rotated = r.json()["refresh_token"]
     assert call(web, sb, "GET", "/user_account", token=r.json()["access_token"]).status_code == 200
@@ -564,8 +636,12 @@ def test_every_request_in_the_manifest_names_the_specs_rate_limit_category(contr
         for template in filter(None, (request["path"], request.get("section_path"))):
             path = template.replace("{board_id}", "1").replace("{board_section_id}", "2")
             op_id = contract.operation_id(request["method"], "/v5" + path)
-            spec_path = next(p for p, ops in contract.spec_dict["paths"].items()
-                             for op in ops.values() if isinstance(op, dict) and op.get("operationId") == op_id)
+            spec_path = next(
+                p
+                for p, ops in contract.spec_dict["paths"].items()
+                for op in ops.values()
+                if isinstance(op, dict) and op.get("operationId") == op_id
+            )
             operation = contract.spec_dict["paths"][spec_path][request["method"].lower()]
             assert request["rate_limit_category"] == operation["x-ratelimit-category"], (template, op_id)
             checked += 1

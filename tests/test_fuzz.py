@@ -17,8 +17,13 @@ from modulex_pinterest.plugin import manifest
 from scripted_server import Reply
 
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
-FUZZ = settings(max_examples=60, derandomize=True, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 PIN = {"id": "813744226420795884", "title": "t", "board_id": "1", "created_at": "2026-11-01T10:00:00Z"}
 
 json_values = st.recursive(
@@ -26,6 +31,15 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
+
+
+# The plugin's own string formats (modulex_pinterest/plugin/validation.py), so that
+# generated inputs are valid by every rule, not only the schema's patterns.
+FORMATS = {
+    "pinterest-id": st.from_regex(r"\A[0-9]{1,32}\Z"),
+    "http-url": st.from_regex(r"\Ahttps?://[a-z0-9]{1,20}(\.[a-z]{2,6})?(/[A-Za-z0-9._~%-]{0,30})?\Z"),
+    "one-line-text": st.text(min_size=1, max_size=100).filter(lambda t: t.isprintable() and not t.isspace()),
+}
 
 
 def _answer(recorded):
@@ -55,7 +69,7 @@ def test_valid_inputs_send_requests_that_pinterest_would_accept(host, server, co
     sent = []
 
     @FUZZ
-    @given(inputs=from_schema(schema))
+    @given(inputs=from_schema(schema, custom_formats=FORMATS))
     def check(inputs):
         server.requests.clear()
         out = run(action, inputs, server.base_url, max_retries=0)
@@ -69,7 +83,7 @@ def test_valid_inputs_send_requests_that_pinterest_would_accept(host, server, co
             assert out["error"].startswith("Invalid input") and server.requests == []
 
     check()
-    assert len(sent) >= 30, "most schema-valid inputs should reach the server"
+    assert len(sent) >= 50, "inputs valid by the schema and its formats should reach the server"
 
 
 @pytest.mark.parametrize("action", ACTIONS)

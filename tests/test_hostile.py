@@ -40,9 +40,15 @@ def raw_deflate(data):
     return packer.compress(data) + packer.flush()
 
 
-@pytest.mark.parametrize(("encoding", "compress"), [
-    ("gzip", gzip.compress), ("x-gzip", gzip.compress), ("deflate", zlib.compress), ("deflate", raw_deflate),
-])
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", raw_deflate),
+    ],
+)
 def test_compressed_answers_are_decoded(run, encoding, compress):
     with RawServer(lambda conn, req: json_answer(conn, PAGE, encoding=encoding, compress=compress)) as server:
         out = run("list_boards", {}, server.base_url)
@@ -87,6 +93,7 @@ def gzip_bomb():
 
 def test_a_decompression_bomb_is_refused_in_bounded_memory(gzip_bomb, tmp_path):
     """Run in a fresh process so its peak RSS is this action's alone."""
+
     def answer(conn, request):
         conn.sendall(http_answer(200, gzip_bomb, [JSON, "Content-Encoding: gzip"]))
         return True
@@ -104,8 +111,14 @@ def test_a_decompression_bomb_is_refused_in_bounded_memory(gzip_bomb, tmp_path):
         print(json.dumps({"out": out, "grown_kib": after - before}))
     """)
     with RawServer(answer) as server:
-        done = subprocess.run([sys.executable, "-c", script, server.base_url, TOKEN], capture_output=True,
-                              text=True, timeout=60, cwd=tmp_path, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", script, server.base_url, TOKEN],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            check=False,
+        )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert not result["out"]["success"]
@@ -115,12 +128,14 @@ def test_a_decompression_bomb_is_refused_in_bounded_memory(gzip_bomb, tmp_path):
 
 def trickle(chunks, every):
     """A handler that sends ``chunks`` one at a time, ``every`` seconds apart, until the server stops."""
+
     def answer(conn, request):
         for chunk in chunks:
             conn.sendall(chunk)
             if request_server_stopping(conn, every):
                 return False
         return False
+
     return answer
 
 
@@ -205,8 +220,9 @@ def test_fetch_all_stops_at_its_byte_budget_and_says_where(run):
     filler = "x" * 100_000
 
     def page(n):
-        return json.dumps({"items": [{"id": f"{n}-{i}", "name": filler} for i in range(50)],
-                           "bookmark": f"b{n}"}).encode()
+        return json.dumps(
+            {"items": [{"id": f"{n}-{i}", "name": filler} for i in range(50)], "bookmark": f"b{n}"}
+        ).encode()
 
     def answer(conn, request):
         conn.sendall(http_answer(200, page(len(server.requests)), [JSON]))
@@ -223,12 +239,15 @@ def test_fetch_all_stops_at_its_byte_budget_and_says_where(run):
 CREATE = {"board_id": "1", "title": "A pin", "media_url": "https://e.com/a.jpg"}
 
 
-@pytest.mark.parametrize(("status", "body", "ctype"), [
-    (201, b"", JSON),
-    (200, b"<html>ok</html>", "Content-Type: text/html"),
-    (201, b'{"title": "A pin"}', JSON),
-    (201, b"[" * 100_000 + b"]" * 100_000, JSON),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "ctype"),
+    [
+        (201, b"", JSON),
+        (200, b"<html>ok</html>", "Content-Type: text/html"),
+        (201, b'{"title": "A pin"}', JSON),
+        (201, b"[" * 100_000 + b"]" * 100_000, JSON),
+    ],
+)
 def test_a_create_answered_2xx_with_an_unusable_body_says_the_pin_may_exist(run, status, body, ctype):
     with RawServer(lambda conn, req: conn.sendall(http_answer(status, body, [ctype])) or True) as server:
         out = run("create_pin", CREATE, server.base_url)
@@ -260,16 +279,17 @@ def _secret_forms(credentials):
 
 def test_secrets_echoed_by_the_token_endpoint_are_redacted_in_every_form(host):
     """The token endpoint answers 400 echoing the Authorization header's bare value and the form."""
+
     def answer(conn, request):
         basic = request.headers["authorization"].split(" ", 1)[1]
         echo = f"bad client {basic} / {basic.rstrip('=')} for {request.body.decode()}"
         return json_answer(conn, {"code": 400, "message": echo}, status=400)
 
-    credentials = dict(APP, access_token="expired-token-0001", refresh_token="refresh-token-5ec7e7-0001",
-                       expires_at=1)
+    credentials = dict(APP, access_token="expired-token-0001", refresh_token="refresh-token-5ec7e7-0001", expires_at=1)
     with RawServer(answer) as server:
-        out = host.run(PLUGIN, "list_boards", {}, credentials, {"base_url": server.base_url},
-                       store=MemoryStore(credentials))
+        out = host.run(
+            PLUGIN, "list_boards", {}, credentials, {"base_url": server.base_url}, store=MemoryStore(credentials)
+        )
     assert not out["success"]
     assert "bad client" in out["error"]
     assert not {form for form in _secret_forms(credentials) if form in out["error"]}
@@ -277,18 +297,20 @@ def test_secrets_echoed_by_the_token_endpoint_are_redacted_in_every_form(host):
 
 def test_a_refreshed_token_echoed_by_the_api_is_redacted(host):
     """After a refresh, the API rejects the new (non-pina) token and echoes it."""
+
     def answer(conn, request):
         if request.path.endswith("/oauth/token"):
-            return json_answer(conn, {"access_token": NEW_TOKEN, "refresh_token": "refresh-token-0002",
-                                      "expires_in": 3600})
+            return json_answer(
+                conn, {"access_token": NEW_TOKEN, "refresh_token": "refresh-token-0002", "expires_in": 3600}
+            )
         token = request.headers["authorization"].split(" ", 1)[1]
         return json_answer(conn, {"code": 403, "message": f"token {token} may not do that"}, status=403)
 
-    credentials = dict(APP, access_token="expired-token-0001", refresh_token="refresh-token-5ec7e7-0001",
-                       expires_at=1)
+    credentials = dict(APP, access_token="expired-token-0001", refresh_token="refresh-token-5ec7e7-0001", expires_at=1)
     with RawServer(answer) as server:
-        out = host.run(PLUGIN, "list_boards", {}, credentials, {"base_url": server.base_url},
-                       store=MemoryStore(credentials))
+        out = host.run(
+            PLUGIN, "list_boards", {}, credentials, {"base_url": server.base_url}, store=MemoryStore(credentials)
+        )
     assert not out["success"]
     assert "may not do that" in out["error"]
     assert NEW_TOKEN not in out["error"] and "refresh-token-0002" not in out["error"]
@@ -297,8 +319,7 @@ def test_a_refreshed_token_echoed_by_the_api_is_redacted(host):
 @pytest.mark.parametrize("bad_token", ["has a space", "non-ascii-\u00e9", "control\x07char"])
 def test_an_unusable_refreshed_token_is_not_stored_but_the_rotated_refresh_token_is(host, bad_token):
     def answer(conn, request):
-        return json_answer(conn, {"access_token": bad_token, "refresh_token": "refresh-token-0002",
-                                  "expires_in": 3600})
+        return json_answer(conn, {"access_token": bad_token, "refresh_token": "refresh-token-0002", "expires_in": 3600})
 
     credentials = dict(APP, access_token="expired-token-0001", refresh_token="refresh-token-0001", expires_at=1)
     store = MemoryStore(credentials)
@@ -312,11 +333,14 @@ def test_an_unusable_refreshed_token_is_not_stored_but_the_rotated_refresh_token
     assert [r.path for r in server.requests] == ["/v5/oauth/token"]
 
 
-@pytest.mark.parametrize(("inputs", "field"), [
-    (dict(CREATE, media_url="https://e.com/a.jpg\n"), "media_url"),
-    (dict(CREATE, media_url=" https://e.com/a.jpg"), "media_url"),
-    (dict(CREATE, link="https://e.com/\tpage"), "link"),
-])
+@pytest.mark.parametrize(
+    ("inputs", "field"),
+    [
+        (dict(CREATE, media_url="https://e.com/a.jpg\n"), "media_url"),
+        (dict(CREATE, media_url=" https://e.com/a.jpg"), "media_url"),
+        (dict(CREATE, link="https://e.com/\tpage"), "link"),
+    ],
+)
 def test_urls_with_whitespace_or_control_characters_are_refused_before_sending(run, inputs, field):
     with RawServer(lambda conn, req: json_answer(conn, {"id": "1"}, status=201)) as server:
         out = run("create_pin", inputs, server.base_url)
@@ -335,11 +359,13 @@ def test_a_string_that_cannot_be_encoded_is_an_input_error_naming_its_field(run)
 
 def test_fetch_all_that_fails_on_a_later_page_keeps_what_it_fetched(run):
     """Two pages, then 503s: success false, the two pages' items, and the bookmark of the page that failed."""
+
     def answer(conn, request):
         n = len(server.requests)
         if n <= 2:
-            return json_answer(conn, {"items": [{"id": f"{n}-{i}", "name": "b"} for i in range(3)],
-                                      "bookmark": f"b{n}"})
+            return json_answer(
+                conn, {"items": [{"id": f"{n}-{i}", "name": "b"} for i in range(3)], "bookmark": f"b{n}"}
+            )
         return json_answer(conn, {"code": 503, "message": "busy"}, status=503)
 
     with RawServer(answer) as server:
@@ -375,16 +401,20 @@ def test_a_failing_host_budget_is_named_as_the_hosts_failure_and_nothing_is_sent
             raise ConnectionError("budget server went away")
 
     with RawServer(lambda conn, req: json_answer(conn, PAGE)) as server:
-        out = Host(budget=BrokenBudget()).run(PLUGIN, "list_boards", {}, {"access_token": TOKEN},
-                                               {"base_url": server.base_url})
+        out = Host(budget=BrokenBudget()).run(
+            PLUGIN, "list_boards", {}, {"access_token": TOKEN}, {"base_url": server.base_url}
+        )
     assert not out["success"]
-    assert out["error"] == ("Not sent: the host's rate budget failed (ConnectionError: budget server went away); "
-                            "this is the host's failure, not Pinterest's")
+    assert out["error"] == (
+        "Not sent: the host's rate budget failed (ConnectionError: budget server went away); "
+        "this is the host's failure, not Pinterest's"
+    )
     assert server.requests == []
 
 
 def test_progress_events_reach_the_host_for_pages_and_waits(host):
     """Three pages, the second after a 503 with Retry-After: the host sees each page and the wait."""
+
     def answer(conn, request):
         n = len(server.requests)
         if n == 2:
@@ -395,8 +425,14 @@ def test_progress_events_reach_the_host_for_pages_and_waits(host):
 
     events = []
     with RawServer(answer) as server:
-        out = host.run(PLUGIN, "list_boards", {"fetch_all": True}, {"access_token": TOKEN},
-                       {"base_url": server.base_url}, progress=events.append)
+        out = host.run(
+            PLUGIN,
+            "list_boards",
+            {"fetch_all": True},
+            {"access_token": TOKEN},
+            {"base_url": server.base_url},
+            progress=events.append,
+        )
     assert out["success"], out["error"]
     assert events == [
         {"event": "page", "pages": 1, "items": 1},

@@ -74,8 +74,9 @@ class McpSession:
 def mcp_session(base_url, token, tmp_path):
     """``modulex-pinterest mcp`` with ``token`` in its environment, and a client session with it
     (not yet initialized). Afterwards the server's stderr must not hold the token."""
-    params = StdioServerParameters(command=CLI, args=["mcp", "--base-url", base_url], env=server_env(token),
-                                   cwd=str(tmp_path))
+    params = StdioServerParameters(
+        command=CLI, args=["mcp", "--base-url", base_url], env=server_env(token), cwd=str(tmp_path)
+    )
     stderr_path = tmp_path / "mcp-server.stderr"
 
     @contextlib.asynccontextmanager
@@ -152,15 +153,22 @@ def test_get_board_sections_lists_the_boards_sections(mcp, mcp_sandbox):
     board_id = mcp_sandbox.boards[0]["id"]
     sections = mcp.call_tool("get_board_sections", {"board_id": board_id})
     assert sections.get("isError") is not True, text_of(sections)
-    assert ([s["id"] for s in sections["structuredContent"]["sections"]]
-            == [s["id"] for s in mcp_sandbox.sections(board_id)])
+    assert [s["id"] for s in sections["structuredContent"]["sections"]] == [
+        s["id"] for s in mcp_sandbox.sections(board_id)
+    ]
 
 
 def test_create_pin_creates_one_pin_that_list_pins_then_shows_first(mcp, mcp_sandbox, sent):
     board_id = mcp_sandbox.boards[0]["id"]
-    created = mcp.call_tool("create_pin", {
-        "board_id": board_id, "title": "Made by an agent", "media_url": "https://images.example.com/a.jpg",
-        "description": "Through MCP"})
+    created = mcp.call_tool(
+        "create_pin",
+        {
+            "board_id": board_id,
+            "title": "Made by an agent",
+            "media_url": "https://images.example.com/a.jpg",
+            "description": "Through MCP",
+        },
+    )
     assert created.get("isError") is not True, text_of(created)
     pin = created["structuredContent"]
     assert pin["success"] is True and pin["title"] == "Made by an agent" and pin["board_id"] == board_id
@@ -173,7 +181,9 @@ def test_create_pin_creates_one_pin_that_list_pins_then_shows_first(mcp, mcp_san
 
 
 def test_an_invalid_board_id_is_a_tool_error_and_nothing_is_sent(mcp, sent):
-    bad_id = mcp.call_tool("create_pin", {"board_id": "abc", "title": "x", "media_url": "https://images.example.com/a.jpg"})
+    bad_id = mcp.call_tool(
+        "create_pin", {"board_id": "abc", "title": "x", "media_url": "https://images.example.com/a.jpg"}
+    )
     assert bad_id["isError"] is True
     assert text_of(bad_id).startswith("Invalid input: 'board_id'")
     assert bad_id["structuredContent"]["success"] is False
@@ -217,10 +227,10 @@ def test_an_authentication_failure_is_a_tool_error_without_the_token(sandbox, tm
 
 def test_mcp_without_the_mcp_package_exits_2_with_the_install_hint(tmp_path):
     # `import mcp` fails as it would without the extra installed.
-    code = ("import sys; sys.modules['mcp'] = None; "
-            "from modulex_pinterest.apps.cli import main; sys.exit(main(['mcp']))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                            stdin=subprocess.DEVNULL, timeout=60)
+    code = "import sys; sys.modules['mcp'] = None; from modulex_pinterest.apps.cli import main; sys.exit(main(['mcp']))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60
+    )
     assert result.returncode == 2, result.stderr
     assert "pip install 'modulex-pinterest[mcp]'" in result.stderr
     assert result.stdout == ""
@@ -251,18 +261,23 @@ def test_stdout_carries_only_the_protocol_and_the_server_ends_with_stdin(server,
         command = [CLI, "mcp", "--base-url", sandbox.base_url]
     else:
         command = [sys.executable, "-c", NOISY_SERVER, sandbox.base_url]
-    proc = subprocess.Popen(command, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    proc = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+    )
     watchdog = threading.Timer(30, proc.kill)
     watchdog.start()
     try:
+
         def request(id_, method, params):
             proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": id_, "method": method, "params": params}) + "\n")
             proc.stdin.flush()
             return json.loads(proc.stdout.readline())
 
-        init = request(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
-                                         "clientInfo": {"name": "raw-test", "version": "0"}})
+        init = request(
+            1,
+            "initialize",
+            {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw-test", "version": "0"}},
+        )
         assert init["id"] == 1 and init["result"]["serverInfo"]["name"] == "pinterest"
         proc.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
         listed = request(2, "tools/list", {})
@@ -271,15 +286,28 @@ def test_stdout_carries_only_the_protocol_and_the_server_ends_with_stdin(server,
         assert called["id"] == 3 and called["result"]["structuredContent"]["count"] == 1
         assert called["result"].get("isError") is False
         # With a progressToken: one notification per page, each before the result.
-        notified = [request(4, "tools/call", {"name": "list_boards", "_meta": {"progressToken": "pages-1"},
-                                              "arguments": {"page_size": 2, "fetch_all": True}})]
+        notified = [
+            request(
+                4,
+                "tools/call",
+                {
+                    "name": "list_boards",
+                    "_meta": {"progressToken": "pages-1"},
+                    "arguments": {"page_size": 2, "fetch_all": True},
+                },
+            )
+        ]
         while "id" not in notified[-1]:
             notified.append(json.loads(proc.stdout.readline()))
         *progress, answer = notified
         assert answer["id"] == 4 and answer["result"]["structuredContent"]["count"] == 4
-        assert [(n["method"], n["params"]["progressToken"], n["params"]["progress"], n["params"]["message"])
-                for n in progress] == [("notifications/progress", "pages-1", 1, "page 1: 2 items so far"),
-                                       ("notifications/progress", "pages-1", 2, "page 2: 4 items so far")]
+        assert [
+            (n["method"], n["params"]["progressToken"], n["params"]["progress"], n["params"]["message"])
+            for n in progress
+        ] == [
+            ("notifications/progress", "pages-1", 1, "page 1: 2 items so far"),
+            ("notifications/progress", "pages-1", 2, "page 2: 4 items so far"),
+        ]
         proc.stdin.close()
         rest, stderr = proc.stdout.read(), proc.stderr.read()
         assert proc.wait(timeout=20) == 0, stderr

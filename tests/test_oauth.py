@@ -48,13 +48,22 @@ def authorize(sandbox):
     """What a finished login leaves: tokens from a real authorization-code exchange."""
     redirect_uri = "http://127.0.0.1:8085/"
     code = sandbox.issue_authorization_code(sandbox.app_id, redirect_uri, SCOPES)
-    answer = requests.post(f"{sandbox.base_url}/oauth/token", auth=(sandbox.app_id, sandbox.app_secret), timeout=5,
-                           data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+    answer = requests.post(
+        f"{sandbox.base_url}/oauth/token",
+        auth=(sandbox.app_id, sandbox.app_secret),
+        timeout=5,
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+    )
     answer.raise_for_status()
     tokens = answer.json()
-    return {"mode": "oauth2", "app_id": sandbox.app_id, "app_secret": sandbox.app_secret,
-            "access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"],
-            "expires_at": int(time.time()) + tokens["expires_in"]}
+    return {
+        "mode": "oauth2",
+        "app_id": sandbox.app_id,
+        "app_secret": sandbox.app_secret,
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+        "expires_at": int(time.time()) + tokens["expires_in"],
+    }
 
 
 def token_requests(sandbox):
@@ -62,8 +71,9 @@ def token_requests(sandbox):
 
 
 def run_oauth(host, sandbox, store, action="list_boards", inputs=None, credentials=None, **settings):
-    return host.run("pinterest", action, inputs or {}, credentials, dict(settings, base_url=sandbox.base_url),
-                    store=store)
+    return host.run(
+        "pinterest", action, inputs or {}, credentials, dict(settings, base_url=sandbox.base_url), store=store
+    )
 
 
 def test_an_expired_token_is_refreshed_once_and_stored_before_it_is_used(host, sandbox):
@@ -74,8 +84,11 @@ def test_an_expired_token_is_refreshed_once_and_stored_before_it_is_used(host, s
     assert out["success"], out
     (refresh,) = token_requests(sandbox)
     form = parse_qs(refresh.body.decode())
-    assert form == {"grant_type": ["refresh_token"], "refresh_token": [credentials["refresh_token"]],
-                    "continuous_refresh": ["true"]}
+    assert form == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": [credentials["refresh_token"]],
+        "continuous_refresh": ["true"],
+    }
     assert refresh.headers["Authorization"].startswith("Basic ")
     updated = store.read()
     assert updated["access_token"] != credentials["access_token"]
@@ -114,8 +127,13 @@ def test_a_missing_scope_is_not_fixed_by_refreshing(host, sandbox):
     sandbox.add_access_token("pina_readonly", scopes=("boards:read", "pins:read"))
     store = MemoryStore(dict(credentials, access_token="pina_readonly"))
     sandbox.clear_exchanges()
-    out = run_oauth(host, sandbox, store, "create_pin",
-                    {"board_id": sandbox.boards[0]["id"], "title": "t", "media_url": "https://e.com/a.jpg"})
+    out = run_oauth(
+        host,
+        sandbox,
+        store,
+        "create_pin",
+        {"board_id": sandbox.boards[0]["id"], "title": "t", "media_url": "https://e.com/a.jpg"},
+    )
     assert out["error"].startswith("Authentication failed: the token lacks a required scope")
     assert token_requests(sandbox) == [] and store.read()["access_token"] == "pina_readonly"
 
@@ -140,8 +158,10 @@ def test_twenty_threads_on_an_expired_token_cause_one_refresh(host, sandbox):
     sandbox.clear_exchanges()
     results = []
     # Every thread passes the same stale credentials, as workers that read the store at once would.
-    threads = [threading.Thread(target=lambda: results.append(run_oauth(host, sandbox, store, credentials=stale)))
-               for _ in range(20)]
+    threads = [
+        threading.Thread(target=lambda: results.append(run_oauth(host, sandbox, store, credentials=stale)))
+        for _ in range(20)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -184,8 +204,11 @@ def test_the_old_refresh_token_attack_gets_nothing_from_two_hosts_or_two_callers
     attacker = {"mode": "oauth2", "app_id": old["app_id"], "refresh_token": old["refresh_token"]}
     other_host = Host()
     sandbox.clear_exchanges()
-    outputs = [run_oauth(h, sandbox, store, credentials=attacker)
-               for h in (host, other_host) for store in (None, MemoryStore(attacker), victim)]
+    outputs = [
+        run_oauth(h, sandbox, store, credentials=attacker)
+        for h in (host, other_host)
+        for store in (None, MemoryStore(attacker), victim)
+    ]
     for out in outputs:
         assert out["success"] is False and out["boards"] == []
         text = json.dumps(out)
@@ -237,14 +260,18 @@ def test_a_refresh_that_times_out_is_not_resent(host, sandbox, wait_until):
     assert len(token_requests(sandbox)) == 1 and sandbox.revoked_grants == 0
 
 
-@pytest.mark.parametrize("answer, keeps_refresh, expires", [
-    ({"access_token": "pina_new", "token_type": "bearer", "expires_in": 0}, True, None),
-    ({"access_token": "pina_new", "token_type": "bearer"}, True, None),
-    ({"access_token": "pina_new", "refresh_token": "pinr_new", "expires_in": 3600}, False, 3600),
-])
+@pytest.mark.parametrize(
+    "answer, keeps_refresh, expires",
+    [
+        ({"access_token": "pina_new", "token_type": "bearer", "expires_in": 0}, True, None),
+        ({"access_token": "pina_new", "token_type": "bearer"}, True, None),
+        ({"access_token": "pina_new", "refresh_token": "pinr_new", "expires_in": 3600}, False, 3600),
+    ],
+)
 def test_token_answers_without_refresh_token_or_lifetime(host, server, answer, keeps_refresh, expires):
-    server.script(Reply(body=answer), Reply(body={"items": [], "bookmark": None}),
-                  Reply(body={"items": [], "bookmark": None}))
+    server.script(
+        Reply(body=answer), Reply(body={"items": [], "bookmark": None}), Reply(body={"items": [], "bookmark": None})
+    )
     old = "pinr_old"
     store = MemoryStore({"mode": "oauth2", "app_id": "1", "app_secret": "s3cret", "refresh_token": old})
     out = host.run("pinterest", "list_boards", {}, None, {"base_url": server.base_url}, store=store)
@@ -266,8 +293,14 @@ def test_no_secret_in_any_log_line(host, sandbox, caplog):
     credentials = store.read()
     first = run_oauth(host, sandbox, store)
     bad = run_oauth(host, sandbox, MemoryStore(dict(credentials, refresh_token="pinr_revoked_secret", expires_at=1)))
-    secrets = [credentials["app_secret"], credentials["refresh_token"], credentials["access_token"],
-               store.read()["refresh_token"], store.read()["access_token"], "pinr_revoked_secret"]
+    secrets = [
+        credentials["app_secret"],
+        credentials["refresh_token"],
+        credentials["access_token"],
+        store.read()["refresh_token"],
+        store.read()["access_token"],
+        "pinr_revoked_secret",
+    ]
     text = caplog.text + repr([r.__dict__ for r in caplog.records]) + repr(first) + repr(bad) + repr(store)
     for secret in secrets:
         assert secret not in text
@@ -354,10 +387,29 @@ def _start_login(tmp_path, sandbox=None, *, base_url=None, app=None, credentials
     app_id, app_secret = app or (sandbox.app_id, sandbox.app_secret)
     secret_file = tmp_path / "secret"
     secret_file.write_text(app_secret + "\n")
-    proc = subprocess.Popen([CLI, "auth", "login", "--app-id", app_id, "--app-secret-file", str(secret_file),
-                             "--credentials", str(credentials or tmp_path / "credentials.json"),
-                             "--base-url", base_url or sandbox.base_url, "--port", port, "--wait", "20"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            CLI,
+            "auth",
+            "login",
+            "--app-id",
+            app_id,
+            "--app-secret-file",
+            str(secret_file),
+            "--credentials",
+            str(credentials or tmp_path / "credentials.json"),
+            "--base-url",
+            base_url or sandbox.base_url,
+            "--port",
+            port,
+            "--wait",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     for line in proc.stdout:
         if line.startswith("http"):
             return proc, line.strip()
@@ -403,7 +455,7 @@ def test_login_ignores_foreign_and_wrong_state_requests_until_the_right_redirect
     assert browser.status_code == 200 and "Authorized" in browser.text
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    assert strict_json(out[out.index("{"):])["success"] is True
+    assert strict_json(out[out.index("{") :])["success"] is True
     assert json.loads((tmp_path / "credentials.json").read_text())["refresh_token"]
     (exchange,) = [e for e in sandbox.exchanges if e.path == TOKEN_PATH]
     assert b"stolen" not in exchange.body
@@ -411,8 +463,11 @@ def test_login_ignores_foreign_and_wrong_state_requests_until_the_right_redirect
 
 @pytest.mark.parametrize("where", ["missing folder", "parent is a file", "read-only folder"])
 def test_login_checks_the_credentials_folder_before_the_browser_step(tmp_path, sandbox, where):
-    folder = {"missing folder": tmp_path / "nope", "parent is a file": tmp_path / "file",
-              "read-only folder": tmp_path / "ro"}[where]
+    folder = {
+        "missing folder": tmp_path / "nope",
+        "parent is a file": tmp_path / "file",
+        "read-only folder": tmp_path / "ro",
+    }[where]
     if where == "parent is a file":
         folder.write_text("")
     elif where == "read-only folder":
@@ -422,9 +477,23 @@ def test_login_checks_the_credentials_folder_before_the_browser_step(tmp_path, s
         if where == "read-only folder":
             stack.enter_context(read_only(folder))
         # The port is in use: had the login tried to listen before checking, it would fail on that instead.
-        result = cli("auth", "login", "--app-id", sandbox.app_id, "--app-secret-file", str(tmp_path / "secret"),
-                     "--credentials", str(folder / "credentials.json"), "--base-url", sandbox.base_url,
-                     "--port", str(taken.getsockname()[1]), "--wait", "5", cwd=tmp_path)
+        result = cli(
+            "auth",
+            "login",
+            "--app-id",
+            sandbox.app_id,
+            "--app-secret-file",
+            str(tmp_path / "secret"),
+            "--credentials",
+            str(folder / "credentials.json"),
+            "--base-url",
+            sandbox.base_url,
+            "--port",
+            str(taken.getsockname()[1]),
+            "--wait",
+            "5",
+            cwd=tmp_path,
+        )
     assert result.returncode == 2 and result.stdout == "", result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and f"cannot store credentials in {folder}:" in result.stderr
     assert "nothing was authorized" in result.stderr and sandbox.exchanges == []
@@ -432,9 +501,11 @@ def test_login_checks_the_credentials_folder_before_the_browser_step(tmp_path, s
 
 def _token_endpoint(answer):
     """A raw server whose token endpoint answers ``answer(request)`` (bytes), and 404 elsewhere."""
+
     def serve(conn, request):
         conn.sendall(answer(request) if request.path == "/v5/oauth/token" else http_answer(404, reason="Not Found"))
         return False
+
     return RawServer(serve)
 
 
@@ -444,8 +515,9 @@ def _gzip_bomb(request):
 
 
 def _huge_json(request):
-    return http_answer(200, b'{"access_token": "pina_' + b"a" * (21 * 1024 * 1024) + b'"}',
-                       ["Content-Type: application/json"])
+    return http_answer(
+        200, b'{"access_token": "pina_' + b"a" * (21 * 1024 * 1024) + b'"}', ["Content-Type: application/json"]
+    )
 
 
 @pytest.mark.parametrize("answer", [_gzip_bomb, _huge_json])
@@ -466,8 +538,10 @@ def test_a_huge_token_answer_fails_the_login_in_bounded_time_and_stores_nothing(
 def _echo(request):
     """A token endpoint that puts what it was sent in its error message, decoded and not."""
     basic = request.headers["authorization"].split()[1]
-    message = (f"bad request: {request.body.decode()} {unquote_plus(request.body.decode())} "
-               f"authorization={request.headers['authorization']} decoded={base64.b64decode(basic).decode()}")
+    message = (
+        f"bad request: {request.body.decode()} {unquote_plus(request.body.decode())} "
+        f"authorization={request.headers['authorization']} decoded={base64.b64decode(basic).decode()}"
+    )
     body = json.dumps({"code": 1, "message": message, "error": "invalid_request"}).encode()
     return http_answer(400, body, ["Content-Type: application/json"], reason="Bad Request")
 
@@ -482,8 +556,16 @@ def test_login_errors_never_show_the_code_secret_or_basic_credentials_echoed_bac
     assert proc.returncode == 1 and "could not exchange the authorization code" in err and "400" in err
     basic = sent.headers["authorization"].split()[1]
     assert base64.b64decode(basic).decode() == f"{app_id}:{app_secret}"
-    for secret in (code, quote_plus(code), quote(code, safe=""), app_secret, quote_plus(app_secret), basic,
-                   basic.rstrip("="), sent.headers["authorization"]):
+    for secret in (
+        code,
+        quote_plus(code),
+        quote(code, safe=""),
+        app_secret,
+        quote_plus(app_secret),
+        basic,
+        basic.rstrip("="),
+        sent.headers["authorization"],
+    ):
         assert secret not in out + err, secret
     assert not (tmp_path / "credentials.json").exists()
 
@@ -516,8 +598,15 @@ def test_login_masks_secrets_a_host_or_store_lets_through(fails):
     app_id, app_secret, code = "1234", "app/secret+5ec7e7=", "c0de/with+special=chars"
     basic = f"{app_id}:{app_secret}".encode()
     tokens = {"access_token": "tok-access-5ec7e7", "refresh_token": "tok-refresh-5ec7e7"}
-    echoed = [code, quote_plus(code), quote(code, safe=""), app_secret, quote_plus(app_secret),
-              base64.b64encode(basic).decode(), base64.urlsafe_b64encode(basic).decode().rstrip("=")]
+    echoed = [
+        code,
+        quote_plus(code),
+        quote(code, safe=""),
+        app_secret,
+        quote_plus(app_secret),
+        base64.b64encode(basic).decode(),
+        base64.urlsafe_b64encode(basic).decode().rstrip("="),
+    ]
 
     def exchange(app, got_code, redirect_uri):
         if fails == "exchange":
@@ -528,8 +617,16 @@ def test_login_masks_secrets_a_host_or_store_lets_through(fails):
 
     def run():
         try:
-            login({"scopes": ["boards:read"], "authorization_url": "https://example.invalid/oauth/"}, app_id,
-                  app_secret, EchoingStore(), exchange, port=0, wait=20, say=lines.put)
+            login(
+                {"scopes": ["boards:read"], "authorization_url": "https://example.invalid/oauth/"},
+                app_id,
+                app_secret,
+                EchoingStore(),
+                exchange,
+                port=0,
+                wait=20,
+                say=lines.put,
+            )
         except LoginError as exc:
             outcome["error"] = str(exc)
 
@@ -558,17 +655,32 @@ def test_login_names_the_server_and_the_app_id_the_sandbox_knows(tmp_path, sandb
     assert err.splitlines()[:2] == [
         f"modulex-pinterest: using {sandbox.base_url}",
         f"modulex-pinterest: note: if {sandbox.base_url} is the embedded sandbox, it knows app id {sandbox.app_id} "
-        "only, and its page refuses app id 42"]
+        "only, and its page refuses app id 42",
+    ]
     assert "Traceback" not in err and [e.path for e in sandbox.exchanges] == ["/oauth/"]
 
 
 def test_login_uses_the_sandbox_named_in_the_environment_and_times_out_with_a_hint(tmp_path, sandbox):
     (tmp_path / "secret").write_text(sandbox.app_secret)
-    result = cli("auth", "login", "--app-id", sandbox.app_id, "--app-secret-file", str(tmp_path / "secret"),
-                 "--credentials", str(tmp_path / "credentials.json"), "--port", "0", "--wait", "0.2",
-                 cwd=tmp_path, env={"PINTEREST_BASE_URL": sandbox.base_url})
+    result = cli(
+        "auth",
+        "login",
+        "--app-id",
+        sandbox.app_id,
+        "--app-secret-file",
+        str(tmp_path / "secret"),
+        "--credentials",
+        str(tmp_path / "credentials.json"),
+        "--port",
+        "0",
+        "--wait",
+        "0.2",
+        cwd=tmp_path,
+        env={"PINTEREST_BASE_URL": sandbox.base_url},
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"{sandbox.root_url}/oauth/?client_id={sandbox.app_id}&" in result.stdout  # the sandbox's page
     assert result.stderr.splitlines()[-1] == (
         "modulex-pinterest: error: login failed: no answer from the browser in 0.2 s; if its page showed an error "
-        "(an app id or a redirect URI the server does not know, say), correct that and run the login again")
+        "(an app id or a redirect URI the server does not know, say), correct that and run the login again"
+    )

@@ -82,9 +82,33 @@ def test_loaded_manifest_validates_too(host):
 
 
 KNOWN_KEYWORDS = {
-    "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
-    "additionalProperties", "items", "anyOf", "default", "pattern", "minLength", "maxLength", "format",
-    "minItems", "uniqueItems", "enum", "const", "if", "then", "examples", "minimum", "maximum", "exclusiveMinimum",
+    "$schema",
+    "$id",
+    "$defs",
+    "$ref",
+    "title",
+    "description",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "anyOf",
+    "default",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "format",
+    "minItems",
+    "uniqueItems",
+    "enum",
+    "const",
+    "if",
+    "then",
+    "examples",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
 }
 
 
@@ -106,8 +130,11 @@ def _keywords(node, path="#"):
 def test_every_schema_is_valid_and_uses_only_known_keywords(name):
     schema = manifest.load_schema(f"schemas/{name}")
     jsonschema.Draft202012Validator.check_schema(schema)
-    unknown = {(key, where) for key, where in _keywords(schema)
-               if key not in KNOWN_KEYWORDS and not re.search(r"/(enum|const|default|required|examples)(/|$)", where)}
+    unknown = {
+        (key, where)
+        for key, where in _keywords(schema)
+        if key not in KNOWN_KEYWORDS and not re.search(r"/(enum|const|default|required|examples)(/|$)", where)
+    }
     assert not unknown
 
 
@@ -116,8 +143,12 @@ def test_each_declared_action_has_a_handler_and_each_handler_a_declaration():
 
 
 PAGED_DEFAULTS = {"page_size": 25, "fetch_all": False, "max_items": 1000}
-INPUT_DEFAULTS = {"list_boards": PAGED_DEFAULTS, "get_board_sections": PAGED_DEFAULTS, "list_pins": PAGED_DEFAULTS,
-                  "create_pin": {"dry_run": False}}
+INPUT_DEFAULTS = {
+    "list_boards": PAGED_DEFAULTS,
+    "get_board_sections": PAGED_DEFAULTS,
+    "list_pins": PAGED_DEFAULTS,
+    "create_pin": {"dry_run": False},
+}
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -135,7 +166,7 @@ def _page_output_schemas():
     decoder = json.JSONDecoder()
     found = {}
     for match in re.finditer(r"Response\n\n\{", text):
-        obj, _ = decoder.raw_decode(text[match.end() - 1:])
+        obj, _ = decoder.raw_decode(text[match.end() - 1 :])
         found[obj["title"]] = obj
     return found
 
@@ -228,9 +259,14 @@ def _layer(module):
 def test_every_layer_imports_only_the_layers_below_it():
     graph = _package_imports()
     assert {_layer(m) for m in graph} == set(ALLOWED_IMPORTS) | {None}
-    wrong = {(module, target) for module, targets in graph.items() for target in targets
-             if _layer(module) is not None and _layer(target) is not None
-             and _layer(target) not in ALLOWED_IMPORTS[_layer(module)]}
+    wrong = {
+        (module, target)
+        for module, targets in graph.items()
+        for target in targets
+        if _layer(module) is not None
+        and _layer(target) is not None
+        and _layer(target) not in ALLOWED_IMPORTS[_layer(module)]
+    }
     assert wrong == set()
 
 
@@ -246,7 +282,7 @@ def test_the_package_has_no_import_cycle():
         state[module] = "open"
         for target in edges[module]:
             if state.get(target) == "open":
-                raise AssertionError("import cycle: " + " -> ".join(path[path.index(target):] + [target]))
+                raise AssertionError("import cycle: " + " -> ".join(path[path.index(target) :] + [target]))
             if target not in state:
                 visit(target, path + [target])
         state[module] = "done"

@@ -68,8 +68,15 @@ def test_the_readme_runs_as_written(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     with open(tmp_path / "stderr", "w+") as stderr:
-        proc = subprocess.Popen(["bash", "-c", _script(blocks, pids)], stdout=subprocess.PIPE, stderr=stderr,
-                                stdin=subprocess.DEVNULL, text=True, cwd=work, env=env)
+        proc = subprocess.Popen(
+            ["bash", "-c", _script(blocks, pids)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            cwd=work,
+            env=env,
+        )
         watchdog = threading.Timer(60, proc.kill)
         watchdog.start()
         out = []

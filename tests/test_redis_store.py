@@ -61,21 +61,27 @@ def credentials(refresh_token, access_token="pina_access"):
 
 # --- URL and secrets (no server) ---------------------------------------------
 
+
 def test_parse_redis_url_takes_the_key_out_and_keeps_the_rest():
     assert parse_redis_url("redis://:pw@db.example:6380/2?key=modulex:pinterest") == (
-        "redis://:pw@db.example:6380/2", "modulex:pinterest")
+        "redis://:pw@db.example:6380/2",
+        "modulex:pinterest",
+    )
     base, key = parse_redis_url("rediss://u:pw@h:6379/0?ssl_cert_reqs=none&key=a%2Fb&health_check_interval=5")
     assert key == "a/b"
     assert base == "rediss://u:pw@h:6379/0?ssl_cert_reqs=none&health_check_interval=5"
     redis.connection.parse_url(base)  # what redis-py will be given: it accepts it
 
 
-@pytest.mark.parametrize("url", [
-    f"redis://:{PASSWORD}@h:6379/0",
-    f"redis://:{PASSWORD}@h:6379/0?key=",
-    f"redis://:{PASSWORD}@h:6379/0?db=1",
-    f"redis://:{PASSWORD}@h:6379/0?key=a&key=b",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"redis://:{PASSWORD}@h:6379/0",
+        f"redis://:{PASSWORD}@h:6379/0?key=",
+        f"redis://:{PASSWORD}@h:6379/0?db=1",
+        f"redis://:{PASSWORD}@h:6379/0?key=a&key=b",
+    ],
+)
 def test_parse_redis_url_without_one_key_says_how_to_give_it(url):
     with pytest.raises(ValueError, match=r"\?key=") as raised:
         parse_redis_url(url)
@@ -120,6 +126,7 @@ def test_store_errors_say_what_failed_without_the_password():
 
 # --- credentials ----------------------------------------------------------------
 
+
 def test_read_save_and_swap(store, raw, key):
     assert store.read() is None
     assert store.swap("r1", credentials("r2")) is False  # nothing stored: nothing to compare
@@ -155,6 +162,7 @@ def test_corrupt_stored_credentials_are_an_error_not_a_refusal(store, raw, key):
 
 
 # --- the lease ------------------------------------------------------------------
+
 
 def test_lease_excludes_a_second_holder_until_released(redis_url, store, key):
     other = RedisStore(with_key(redis_url, key))
@@ -234,7 +242,10 @@ def test_lease_excludes_across_processes(redis_url, raw, key, tmp_path):
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, with_key(redis_url, key), counter, str(rounds)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tmp_path,  # not the checkout: the installed package
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,  # not the checkout: the installed package
         )
         for _ in range(processes)
     ]
@@ -260,6 +271,7 @@ def test_lease_excludes_across_processes(redis_url, raw, key, tmp_path):
 
 
 # --- the Redis budget -------------------------------------------------------------
+
 
 @pytest.fixture
 def budget(raw, key):
@@ -318,6 +330,7 @@ def test_redis_budget_state_expires_once_idle(budget, raw, key):
 
 
 # --- the in-process budget, on a fake clock ------------------------------------------
+
 
 class FakeClock:
     def __init__(self):

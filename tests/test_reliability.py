@@ -23,8 +23,9 @@ PIN = {"title": "t", "media_url": "https://e.com/a.jpg"}
 
 def _settings(base_url, **more):
     """The client's settings for a test server, as the plugin builds them from the host's."""
-    return Settings(dict(more, base_url=base_url), base_url="https://api.pinterest.com/v5", token_url=None,
-                    rate_limit=100)
+    return Settings(
+        dict(more, base_url=base_url), base_url="https://api.pinterest.com/v5", token_url=None, rate_limit=100
+    )
 
 
 def requests_to(sandbox, path_prefix):
@@ -57,11 +58,15 @@ def test_429_three_times_then_the_rate_limit_error(sandbox, run):
     assert len(sandbox.exchanges) == 3
 
 
-@pytest.mark.parametrize("header, value", [
-    ("Retry-After", lambda: "67000"),
-    ("X-RateLimit-Reset", lambda: "67000"),
-    ("X-RateLimit-Reset", lambda: str(int(time.time()) + 67000)),  # an epoch: taken when the test runs
-], ids=["retry-after", "reset-in-seconds", "reset-as-epoch"])
+@pytest.mark.parametrize(
+    "header, value",
+    [
+        ("Retry-After", lambda: "67000"),
+        ("X-RateLimit-Reset", lambda: "67000"),
+        ("X-RateLimit-Reset", lambda: str(int(time.time()) + 67000)),  # an epoch: taken when the test runs
+    ],
+    ids=["retry-after", "reset-in-seconds", "reset-as-epoch"],
+)
 def test_a_reset_hours_away_returns_at_once_with_when_to_retry(sandbox, run, header, value):
     sandbox.inject_fault("status", status=429, headers={"Retry-After": "", header: value()})
     started = time.monotonic()
@@ -176,8 +181,7 @@ def test_retry_after_is_honoured_and_malformed_values_do_not_raise(sandbox, retr
 def test_retry_after_as_an_http_date(sandbox):
     sandbox.inject_fault("status", status=503, headers={"Retry-After": formatdate(time.time() + 30, usegmt=True)})
     waits = []
-    client = PinterestClient(new_session(), _settings(sandbox.base_url),
-                             sandbox.access_token, sleep=waits.append)
+    client = PinterestClient(new_session(), _settings(sandbox.base_url), sandbox.access_token, sleep=waits.append)
     client.get("/boards", {"page_size": 1})
     assert len(waits) == 1 and 25 <= waits[0] <= 31
 
@@ -185,8 +189,9 @@ def test_retry_after_as_an_http_date(sandbox):
 def test_backoff_is_exponential_with_full_jitter(sandbox):
     sandbox.inject_fault("status", count=3, status=500)
     waits = []
-    client = PinterestClient(new_session(), _settings(sandbox.base_url),
-                             sandbox.access_token, sleep=waits.append, rand=lambda: 1.0)
+    client = PinterestClient(
+        new_session(), _settings(sandbox.base_url), sandbox.access_token, sleep=waits.append, rand=lambda: 1.0
+    )
     client.get("/boards", {"page_size": 1})
     assert waits == [0.5, 1.0, 2.0]
 

@@ -72,23 +72,24 @@ def create_pin(sb, http, **fields) -> requests.Response:
 
 
 def token_request(sb, data, auth=None) -> requests.Response:
-    return requests.post(f"{sb.base_url}/oauth/token", data=data,
-                         auth=auth or (sb.app_id, sb.app_secret))
+    return requests.post(f"{sb.base_url}/oauth/token", data=data, auth=auth or (sb.app_id, sb.app_secret))
 
 
 def authorize(sb, scopes: str = "boards:read,pins:read", auth=None) -> dict:
     """One code exchange (a new grant): the token response."""
     app_id = auth[0] if auth else sb.app_id
     code = sb.issue_authorization_code(app_id, CALLBACK, scopes)
-    response = token_request(sb, {"grant_type": "authorization_code", "code": code,
-                                  "redirect_uri": CALLBACK}, auth=auth)
+    response = token_request(
+        sb, {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK}, auth=auth
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def rotate(sb, refresh_token: str, auth=None) -> requests.Response:
-    return token_request(sb, {"grant_type": "refresh_token", "refresh_token": refresh_token,
-                              "continuous_refresh": "true"}, auth=auth)
+    return token_request(
+        sb, {"grant_type": "refresh_token", "refresh_token": refresh_token, "continuous_refresh": "true"}, auth=auth
+    )
 
 
 def get_boards(sb, token: str) -> requests.Response:
@@ -101,7 +102,11 @@ def get_boards(sb, token: str) -> requests.Response:
 def test_demo_boards_shape(sb, http):
     items = boards(sb, http)
     assert [(b["name"], b["pin_count"]) for b in items] == [
-        ("Kitchen ideas", 21), ("Travel 2026", 14), ("Garden & balcony", 9), ("Recipe archive", 600)]
+        ("Kitchen ideas", 21),
+        ("Travel 2026", 14),
+        ("Garden & balcony", 9),
+        ("Recipe archive", 600),
+    ]
     for board in items:
         assert board["id"].isdigit() and board["name"]
         assert board["privacy"] == "PUBLIC"
@@ -142,8 +147,9 @@ def test_same_seed_same_boards_body():
     bodies = []
     for seed in (7, 7, 8):
         with Sandbox(seed=seed) as box:
-            bodies.append(requests.get(f"{box.base_url}/boards", headers={
-                "Authorization": f"Bearer {box.access_token}"}).content)
+            bodies.append(
+                requests.get(f"{box.base_url}/boards", headers={"Authorization": f"Bearer {box.access_token}"}).content
+            )
     assert bodies[0] == bodies[1]
     assert bodies[0] != bodies[2]
 
@@ -175,8 +181,7 @@ def test_missing_scope_is_401_naming_it(sb):
     headers = {"Authorization": "Bearer readonly"}
     board_id = sb.boards[0]["id"]
     assert requests.get(f"{sb.base_url}/boards/{board_id}/pins", headers=headers).status_code == 200
-    response = requests.post(f"{sb.base_url}/pins", headers=headers,
-                             json={"board_id": board_id, "media_source": IMAGE})
+    response = requests.post(f"{sb.base_url}/pins", headers=headers, json={"board_id": board_id, "media_source": IMAGE})
     assert response.status_code == 401
     assert response.json()["code"] == 3
     assert "boards:write" in response.json()["message"]
@@ -297,7 +302,8 @@ def test_unknown_board_and_section_are_404(sb, http):
     first, second = sb.boards[0]["id"], sb.boards[1]["id"]
     section = sb.sections(first)[0]["id"]
     cases = [
-        ("/boards/123/pins", 40), ("/boards/123/sections", 40),
+        ("/boards/123/pins", 40),
+        ("/boards/123/sections", 40),
         (f"/boards/123/sections/{section}/pins", 40),
         (f"/boards/{first}/sections/999/pins", 2031),
         (f"/boards/{second}/sections/{section}/pins", 2031),  # section of another board
@@ -323,8 +329,9 @@ def test_unknown_route_404_and_wrong_method_405(sb, http):
 
 
 def test_body_too_large_is_413(sb, http):
-    response = http.post(f"{sb.base_url}/pins", data=b"x" * (1024 * 1024 + 1),
-                         headers={"Content-Type": "application/json"})
+    response = http.post(
+        f"{sb.base_url}/pins", data=b"x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
 
 
@@ -335,24 +342,27 @@ def _too_long(field: str, n: int) -> dict:
     return {field: ("https://example.com/" + "a" * n)[:n] if field == "link" else "a" * n}
 
 
-@pytest.mark.parametrize("body, word", [
-    ({"media_source": IMAGE}, "board_id"),
-    ({"board_id": "BOARD"}, "media_source"),
-    ({"board_id": "BOARD", "media_source": "https://example.com/x.jpg"}, "media_source"),
-    ({"board_id": "BOARD", "media_source": {"source_type": "image_base64", "data": "aGk="}}, "source_type"),
-    ({"board_id": "BOARD", "media_source": {"source_type": "image_url", "url": "javascript:alert(1)"}}, "url"),
-    ({"board_id": "BOARD", "media_source": {"source_type": "image_url", "url": "https://"}}, "url"),
-    ({"board_id": "BOARD", "media_source": {"source_type": "image_url"}}, "url"),
-    ({"board_id": "12\n", "media_source": IMAGE}, "board_id"),
-    ({"board_id": 12, "media_source": IMAGE}, "board_id"),
-    ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("title", 101)}, "title"),
-    ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("description", 801)}, "description"),
-    ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("alt_text", 501)}, "alt_text"),
-    ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("link", 2049)}, "link"),
-    ({"board_id": "BOARD", "media_source": IMAGE, "link": "ftp://example.com/x"}, "link"),
-    ({"board_id": "BOARD", "media_source": IMAGE, "title": 5}, "title"),
-    ([1, 2], "object"),
-])
+@pytest.mark.parametrize(
+    "body, word",
+    [
+        ({"media_source": IMAGE}, "board_id"),
+        ({"board_id": "BOARD"}, "media_source"),
+        ({"board_id": "BOARD", "media_source": "https://example.com/x.jpg"}, "media_source"),
+        ({"board_id": "BOARD", "media_source": {"source_type": "image_base64", "data": "aGk="}}, "source_type"),
+        ({"board_id": "BOARD", "media_source": {"source_type": "image_url", "url": "javascript:alert(1)"}}, "url"),
+        ({"board_id": "BOARD", "media_source": {"source_type": "image_url", "url": "https://"}}, "url"),
+        ({"board_id": "BOARD", "media_source": {"source_type": "image_url"}}, "url"),
+        ({"board_id": "12\n", "media_source": IMAGE}, "board_id"),
+        ({"board_id": 12, "media_source": IMAGE}, "board_id"),
+        ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("title", 101)}, "title"),
+        ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("description", 801)}, "description"),
+        ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("alt_text", 501)}, "alt_text"),
+        ({"board_id": "BOARD", "media_source": IMAGE, **_too_long("link", 2049)}, "link"),
+        ({"board_id": "BOARD", "media_source": IMAGE, "link": "ftp://example.com/x"}, "link"),
+        ({"board_id": "BOARD", "media_source": IMAGE, "title": 5}, "title"),
+        ([1, 2], "object"),
+    ],
+)
 def test_create_pin_validation_400(sb, http, body, word):
     board_id = sb.boards[0]["id"]
     if isinstance(body, dict) and body.get("board_id") == "BOARD":
@@ -365,8 +375,7 @@ def test_create_pin_validation_400(sb, http, body, word):
 
 
 def test_create_pin_body_not_json(sb, http):
-    response = http.post(f"{sb.base_url}/pins", data=b"{not json",
-                         headers={"Content-Type": "application/json"})
+    response = http.post(f"{sb.base_url}/pins", data=b"{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     response = http.post(f"{sb.base_url}/pins", data={"board_id": "1"})  # form, not JSON
     assert response.status_code == 415
@@ -374,8 +383,15 @@ def test_create_pin_body_not_json(sb, http):
 
 def test_create_pin_limits_are_inclusive(sb, http):
     board_id = sb.boards[0]["id"]
-    response = create_pin(sb, http, board_id=board_id, title="t" * 100, description="d" * 800,
-                          alt_text="a" * 500, link="https://example.com/" + "l" * 2028)
+    response = create_pin(
+        sb,
+        http,
+        board_id=board_id,
+        title="t" * 100,
+        description="d" * 800,
+        alt_text="a" * 500,
+        link="https://example.com/" + "l" * 2028,
+    )
     assert response.status_code == 201, response.text
 
 
@@ -393,10 +409,17 @@ def test_create_pin_201_then_listed(sb, http):
     board = sb.boards[0]
     section = sb.sections(board["id"])[1]["id"]
     section_count = sb.pin_count(board["id"], section)
-    response = create_pin(sb, http, board_id=board["id"], board_section_id=section,
-                          title="Lemon tart", description="Bright and sharp.",
-                          link="https://www.example.com/lemon-tart", alt_text="A lemon tart",
-                          dominant_color="#f5d742")
+    response = create_pin(
+        sb,
+        http,
+        board_id=board["id"],
+        board_section_id=section,
+        title="Lemon tart",
+        description="Bright and sharp.",
+        link="https://www.example.com/lemon-tart",
+        alt_text="A lemon tart",
+        dominant_color="#f5d742",
+    )
     assert response.status_code == 201
     pin = response.json()
     assert pin["id"].isdigit() and pin["board_id"] == board["id"]
@@ -455,8 +478,9 @@ def test_authorization_code_is_single_use(sb):
 
 def test_authorization_code_needs_same_redirect_uri(sb):
     code = sb.issue_authorization_code(sb.app_id, "https://app.example.com/cb", "boards:read")
-    response = token_request(sb, {"grant_type": "authorization_code", "code": code,
-                                  "redirect_uri": "https://evil.example.com/cb"})
+    response = token_request(
+        sb, {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://evil.example.com/cb"}
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
@@ -474,10 +498,10 @@ def test_token_endpoint_bad_client_auth_401(sb, auth):
 
 def test_refresh_rotation(sb):
     code = sb.issue_authorization_code(sb.app_id, "https://app.example.com/cb", "boards:read,pins:read")
-    first = token_request(sb, {"grant_type": "authorization_code", "code": code,
-                               "redirect_uri": "https://app.example.com/cb"}).json()
-    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
-               "continuous_refresh": "true"}
+    first = token_request(
+        sb, {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"}
+    ).json()
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "continuous_refresh": "true"}
     second = token_request(sb, refresh)
     assert second.status_code == 200
     body = second.json()
@@ -494,8 +518,9 @@ def test_refresh_rotation(sb):
 
 def test_refresh_without_continuous_keeps_token(sb):
     code = sb.issue_authorization_code(sb.app_id, "https://app.example.com/cb", "boards:read")
-    first = token_request(sb, {"grant_type": "authorization_code", "code": code,
-                               "redirect_uri": "https://app.example.com/cb"}).json()
+    first = token_request(
+        sb, {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"}
+    ).json()
     form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     for _ in range(2):
         body = token_request(sb, form).json()
@@ -507,11 +532,11 @@ def test_refresh_without_continuous_keeps_token(sb):
 def test_issued_tokens_expire_after_ttl():
     with Sandbox(access_token_ttl=0) as box:
         code = box.issue_authorization_code(box.app_id, "https://app.example.com/cb", "boards:read")
-        body = token_request(box, {"grant_type": "authorization_code", "code": code,
-                                   "redirect_uri": "https://app.example.com/cb"}).json()
+        body = token_request(
+            box, {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"}
+        ).json()
         assert body["expires_in"] == 0
-        response = requests.get(f"{box.base_url}/boards",
-                                headers={"Authorization": f"Bearer {body['access_token']}"})
+        response = requests.get(f"{box.base_url}/boards", headers={"Authorization": f"Bearer {body['access_token']}"})
         assert response.status_code == 401 and "expired" in response.json()["message"]
         refreshed = rotate(box, body["refresh_token"]).json()  # refreshed tokens get the ttl too
         assert refreshed["expires_in"] == 0
@@ -552,16 +577,16 @@ def test_refresh_token_reuse_revokes_the_whole_grant(sb):
     bystander = authorize(sb)  # another grant of the same app and user
     assert sb.revoked_grants == 0 and not sb.grant_revoked(second["refresh_token"])
 
-    unknown = token_request(sb, {"grant_type": "refresh_token", "refresh_token": "pinr_never_issued",
-                                 "continuous_refresh": "true"})
+    unknown = token_request(
+        sb, {"grant_type": "refresh_token", "refresh_token": "pinr_never_issued", "continuous_refresh": "true"}
+    )
     reused = rotate(sb, first["refresh_token"])  # the rotated-away token, replayed
     assert reused.status_code == unknown.status_code == 400
     assert reused.json() == unknown.json()  # indistinguishable from an unknown token
     assert reused.json()["error"] == "invalid_grant" and reused.json()["code"] == 1
     assert sb.revoked_grants == 1
 
-    for token in (first["access_token"], first["refresh_token"],
-                  second["access_token"], second["refresh_token"]):
+    for token in (first["access_token"], first["refresh_token"], second["access_token"], second["refresh_token"]):
         assert sb.grant_revoked(token)
     dead = rotate(sb, second["refresh_token"])
     assert dead.status_code == 400 and dead.json()["error"] == "invalid_grant"
@@ -657,8 +682,9 @@ def test_rate_limit_is_per_app_and_spares_auth_failures_and_the_token_endpoint()
         for _ in range(5):
             assert get_boards(box, "pina_unknown").status_code == 401  # no budget spent
         assert get_boards(box, box.access_token).headers["X-RateLimit-Remaining"] == "1"
-        missing = requests.get(f"{box.base_url}/boards/123/pins",
-                               headers={"Authorization": f"Bearer {box.access_token}"})
+        missing = requests.get(
+            f"{box.base_url}/boards/123/pins", headers={"Authorization": f"Bearer {box.access_token}"}
+        )
         assert missing.status_code == 404 and missing.headers["X-RateLimit-Remaining"] == "0"
         assert get_boards(box, box.access_token).status_code == 429
         # The token endpoint and the consent page are not budgeted, and a token the
@@ -667,9 +693,11 @@ def test_rate_limit_is_per_app_and_spares_auth_failures_and_the_token_endpoint()
         assert get_boards(box, own["access_token"]).status_code == 429
         box.add_access_token("pina_added")  # the demo app's by default
         assert get_boards(box, "pina_added").status_code == 429
-        consent = requests.get(f"{box.root_url}/oauth/", allow_redirects=False, params={
-            "client_id": box.app_id, "redirect_uri": CALLBACK, "response_type": "code",
-            "scope": "boards:read"})
+        consent = requests.get(
+            f"{box.root_url}/oauth/",
+            allow_redirects=False,
+            params={"client_id": box.app_id, "redirect_uri": CALLBACK, "response_type": "code", "scope": "boards:read"},
+        )
         assert consent.status_code == 302
         other = authorize(box, auth=("1500001", "other_secret"))
         assert get_boards(box, other["access_token"]).status_code == 200
@@ -714,8 +742,9 @@ def test_rate_limit_must_be_positive(rate):
 
 
 def test_token_endpoint_wants_a_form(sb):
-    response = requests.post(f"{sb.base_url}/oauth/token", json={"grant_type": "refresh_token"},
-                             auth=(sb.app_id, sb.app_secret))
+    response = requests.post(
+        f"{sb.base_url}/oauth/token", json={"grant_type": "refresh_token"}, auth=(sb.app_id, sb.app_secret)
+    )
     assert response.status_code == 400
     response = token_request(sb, {"grant_type": "password"})
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
@@ -723,23 +752,37 @@ def test_token_endpoint_wants_a_form(sb):
 
 def test_authorize_page_redirects_with_code_and_state(sb):
     redirect = "http://127.0.0.1:8765/callback"
-    response = requests.get(f"{sb.root_url}/oauth/", allow_redirects=False, params={
-        "client_id": sb.app_id, "redirect_uri": redirect, "response_type": "code",
-        "scope": "boards:read,pins:read", "state": "xyz-123"})
+    response = requests.get(
+        f"{sb.root_url}/oauth/",
+        allow_redirects=False,
+        params={
+            "client_id": sb.app_id,
+            "redirect_uri": redirect,
+            "response_type": "code",
+            "scope": "boards:read,pins:read",
+            "state": "xyz-123",
+        },
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(redirect + "?")
     query = parse_qs(urlsplit(location).query)
     assert query["state"] == ["xyz-123"]
-    token = token_request(sb, {"grant_type": "authorization_code", "code": query["code"][0],
-                               "redirect_uri": redirect})
+    token = token_request(sb, {"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": redirect})
     assert token.status_code == 200 and token.json()["scope"] == "boards:read,pins:read"
 
 
 def test_authorize_page_rejects_unknown_client(sb):
-    response = requests.get(f"{sb.root_url}/oauth/", allow_redirects=False, params={
-        "client_id": "42", "redirect_uri": "http://127.0.0.1/cb", "response_type": "code",
-        "scope": "boards:read"})
+    response = requests.get(
+        f"{sb.root_url}/oauth/",
+        allow_redirects=False,
+        params={
+            "client_id": "42",
+            "redirect_uri": "http://127.0.0.1/cb",
+            "response_type": "code",
+            "scope": "boards:read",
+        },
+    )
     assert response.status_code == 400
 
 
@@ -874,8 +917,7 @@ def test_exchanges_record_requests_and_answers(sb, http):
     http.get(f"{sb.base_url}/boards", params={"page_size": 2})
     create_pin(sb, http, board_id=board_id, title="Logged")
     log = sb.exchanges
-    assert [(e.method, e.path, e.status) for e in log] == [
-        ("GET", "/v5/boards", 200), ("POST", "/v5/pins", 201)]
+    assert [(e.method, e.path, e.status) for e in log] == [("GET", "/v5/boards", 200), ("POST", "/v5/pins", 201)]
     assert log[0].query == "page_size=2" and log[1].query == ""
     assert log[0].headers["Authorization"] == f"Bearer {sb.access_token}"
     assert b'"Logged"' in log[1].body and b'"Logged"' in log[1].response_body
@@ -936,8 +978,22 @@ def test_a_gzip_answer_decodes_to_the_identity_answer(sb):
     assert "Content-Encoding" not in identity_exchange.response_headers
 
 
-@pytest.mark.parametrize("accept", [None, "", "identity", "gzip;q=0", "GZIP; Q=0.000, identity", "*;q=0",
-                                    "deflate, br", "*, gzip;q=0", "gzip;q=2", "gzip;level=9", "x-gzip;q=0"])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        None,
+        "",
+        "identity",
+        "gzip;q=0",
+        "GZIP; Q=0.000, identity",
+        "*;q=0",
+        "deflate, br",
+        "*, gzip;q=0",
+        "gzip;q=2",
+        "gzip;level=9",
+        "x-gzip;q=0",
+    ],
+)
 def test_plain_json_unless_gzip_is_accepted(sb, accept):
     response, wire = fetch_raw(sb, "/boards", accept)
     assert len(wire) >= GZIP_MIN_BYTES
@@ -946,8 +1002,20 @@ def test_plain_json_unless_gzip_is_accepted(sb, accept):
     assert len(json.loads(wire)["items"]) == 4
 
 
-@pytest.mark.parametrize("accept", ["gzip", "GZIP", "x-gzip", "*", "deflate;q=1, gzip;q=0.001",
-                                    "identity;q=1, gzip;q=0.5", "gzip;q=0, gzip", "*;q=0.1, br", "br;q=1.0 , gzip"])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "gzip",
+        "GZIP",
+        "x-gzip",
+        "*",
+        "deflate;q=1, gzip;q=0.001",
+        "identity;q=1, gzip;q=0.5",
+        "gzip;q=0, gzip",
+        "*;q=0.1, br",
+        "br;q=1.0 , gzip",
+    ],
+)
 def test_gzip_when_accepted_with_any_positive_weight(sb, accept):
     response, wire = fetch_raw(sb, "/boards", accept)
     assert response.getheader("Content-Encoding") == "gzip"
@@ -997,8 +1065,7 @@ def test_stop_leaves_no_threads(wait_until):
     before = set(threading.enumerate())
     box = Sandbox().start()
     idle = socket.create_connection((box.host, box.port))  # a keep-alive client, idle
-    idle.sendall(f"GET /v5/boards HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {box.access_token}\r\n\r\n"
-                 .encode())
+    idle.sendall(f"GET /v5/boards HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {box.access_token}\r\n\r\n".encode())
     assert idle.recv(12) == b"HTTP/1.1 200"
     box.stop()
     wait_until(lambda: set(threading.enumerate()) <= before)  # the accept loop and the handler ended

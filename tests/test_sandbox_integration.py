@@ -18,19 +18,36 @@ def test_workflow_boards_sections_create_and_list(host, sandbox, run):
     sections = run("get_board_sections", {"board_id": board["id"]}, sandbox.base_url, token=token)
     assert sections["success"] and sections["board_id"] == board["id"] and sections["count"] == 3
     section = sections["sections"][0]
-    created = run("create_pin", {"board_id": board["id"], "board_section_id": section["id"], "title": "New tart",
-                                 "media_url": "https://images.example.com/tart.jpg", "alt_text": "a tart"},
-                  sandbox.base_url, token=token)
+    created = run(
+        "create_pin",
+        {
+            "board_id": board["id"],
+            "board_section_id": section["id"],
+            "title": "New tart",
+            "media_url": "https://images.example.com/tart.jpg",
+            "alt_text": "a tart",
+        },
+        sandbox.base_url,
+        token=token,
+    )
     assert created["success"], created
     assert created["board_id"] == board["id"] and created["board_section_id"] == section["id"]
     assert created["pin"]["id"] == created["id"] and created["created_at"]
-    in_section = run("list_pins", {"board_id": board["id"], "board_section_id": section["id"], "page_size": 250},
-                     sandbox.base_url, token=token)
+    in_section = run(
+        "list_pins",
+        {"board_id": board["id"], "board_section_id": section["id"], "page_size": 250},
+        sandbox.base_url,
+        token=token,
+    )
     in_board = run("list_pins", {"board_id": board["id"], "page_size": 250}, sandbox.base_url, token=token)
     assert created["id"] in [p["id"] for p in in_section["pins"]]
     assert created["id"] in [p["id"] for p in in_board["pins"]]
-    for action, output in [("list_boards", boards), ("get_board_sections", sections), ("create_pin", created),
-                           ("list_pins", in_section)]:
+    for action, output in [
+        ("list_boards", boards),
+        ("get_board_sections", sections),
+        ("create_pin", created),
+        ("list_pins", in_section),
+    ]:
         jsonschema.validate(output, host.action("pinterest", action)["output_schema"])
 
 
@@ -83,8 +100,9 @@ def test_unknown_board_and_section_are_named(sandbox, run):
     out = run("get_board_sections", {"board_id": "999"}, sandbox.base_url, token=sandbox.access_token)
     assert out["success"] is False and out["error"].startswith("Board 999 not found")
     board_id = sandbox.boards[0]["id"]
-    out = run("list_pins", {"board_id": board_id, "board_section_id": "999"}, sandbox.base_url,
-              token=sandbox.access_token)
+    out = run(
+        "list_pins", {"board_id": board_id, "board_section_id": "999"}, sandbox.base_url, token=sandbox.access_token
+    )
     assert out["error"].startswith(f"Board {board_id} or its section 999 not found")
 
 
@@ -104,21 +122,30 @@ def test_expired_token_says_so(sandbox, run):
 def test_missing_scope_is_named(sandbox, run):
     sandbox.add_access_token(TOKEN, scopes=("boards:read", "pins:read"))
     board_id = sandbox.boards[0]["id"]
-    out = run("create_pin", {"board_id": board_id, "title": "t", "media_url": "https://e.com/a.jpg"},
-              sandbox.base_url, token=TOKEN)
+    out = run(
+        "create_pin",
+        {"board_id": board_id, "title": "t", "media_url": "https://e.com/a.jpg"},
+        sandbox.base_url,
+        token=TOKEN,
+    )
     assert out["error"].startswith("Authentication failed: the token lacks a required scope")
     assert sandbox.pin_count(board_id) == sandbox.boards[0]["pin_count"]
 
 
 def test_create_pin_on_unknown_board(sandbox, run):
-    out = run("create_pin", {"board_id": "12345", "title": "t", "media_url": "https://e.com/a.jpg"},
-              sandbox.base_url, token=sandbox.access_token)
+    out = run(
+        "create_pin",
+        {"board_id": "12345", "title": "t", "media_url": "https://e.com/a.jpg"},
+        sandbox.base_url,
+        token=sandbox.access_token,
+    )
     assert out["success"] is False and out["error"].startswith("Board 12345 not found")
 
 
 def test_check_credentials_against_the_sandbox(host, sandbox):
-    ok = host.check("pinterest", {"mode": "access_token", "access_token": sandbox.access_token},
-                    {"base_url": sandbox.base_url})
+    ok = host.check(
+        "pinterest", {"mode": "access_token", "access_token": sandbox.access_token}, {"base_url": sandbox.base_url}
+    )
     assert ok["success"] and ok["account"]
     bad = host.check("pinterest", {"mode": "access_token", "access_token": TOKEN}, {"base_url": sandbox.base_url})
     assert bad["success"] is False and bad["error"].startswith("Authentication failed")

@@ -11,12 +11,18 @@ from modulex_pinterest.plugin.settings import Settings
 from scripted_server import Reply
 
 CASES = [
-    (200, {"items": [], "bookmark": None}), (401, {"code": 2, "message": f"bad token {TOKEN}"}),
-    (403, {"code": 29, "message": "trial"}), (404, {"code": 40, "message": "nope"}),
-    (429, {"code": 8, "message": "slow down"}), (500, "<html>oops</html>"), (200, "garbage"),
+    (200, {"items": [], "bookmark": None}),
+    (401, {"code": 2, "message": f"bad token {TOKEN}"}),
+    (403, {"code": 29, "message": "trial"}),
+    (404, {"code": 40, "message": "nope"}),
+    (429, {"code": 8, "message": "slow down"}),
+    (500, "<html>oops</html>"),
+    (200, "garbage"),
 ]
 INPUTS = {
-    "list_boards": {}, "get_board_sections": {"board_id": "1"}, "list_pins": {"board_id": "1", "board_section_id": "2"},
+    "list_boards": {},
+    "get_board_sections": {"board_id": "1"},
+    "list_pins": {"board_id": "1", "board_section_id": "2"},
     "create_pin": {"board_id": "1", "title": "t", "media_url": "https://e.com/a.jpg"},
 }
 
@@ -42,7 +48,9 @@ def test_unreachable_server_error_has_no_token(run, caplog):
 
 
 def test_reprs_mask_the_token():
-    settings = Settings({"base_url": "http://127.0.0.1:1/v5"}, base_url="https://api.pinterest.com/v5", token_url=None, rate_limit=100)
+    settings = Settings(
+        {"base_url": "http://127.0.0.1:1/v5"}, base_url="https://api.pinterest.com/v5", token_url=None, rate_limit=100
+    )
     assert TOKEN not in repr(BearerAuth(TOKEN))
     assert TOKEN not in repr(PinterestClient(None, settings, TOKEN))
 
@@ -55,6 +63,8 @@ def test_redaction_masks_token_shapes():
 
 
 def test_log_filter_masks_records():
-    record = logging.LogRecord("modulex_pinterest.plugin.client", logging.DEBUG, __file__, 1, "sent %s", (f"Bearer {TOKEN}",), None)
+    record = logging.LogRecord(
+        "modulex_pinterest.plugin.client", logging.DEBUG, __file__, 1, "sent %s", (f"Bearer {TOKEN}",), None
+    )
     RedactingFilter().filter(record)
     assert TOKEN not in record.getMessage()

@@ -27,8 +27,10 @@ WORKERS = 16
 
 def start_workers(count, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
-    return [subprocess.Popen([CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-            for _ in range(count)]
+    return [
+        subprocess.Popen([CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(count)
+    ]
 
 
 # The command's main() in a process that has done its imports and loaded the plugin
@@ -50,9 +52,17 @@ def start_ready_workers(count, *args):
     together, they reach the server at the same moment, not one by one as each
     finishes starting (which takes most of their time)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
-    workers = [subprocess.Popen([sys.executable, "-c", READY_WORKER, *args], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-               for _ in range(count)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READY_WORKER, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(count)
+    ]
     for worker in workers:
         assert worker.stdout.readline() == "ready\n", worker.stderr.read()
     return workers
@@ -98,8 +108,9 @@ def test_sixteen_processes_sharing_a_credentials_file_refresh_once(sandbox, tmp_
     path = tmp_path / "pinterest.json"
     credentials = expired_grant(sandbox)
     path.write_text(json.dumps(credentials))
-    results = finish(start_workers(WORKERS, "run", "list_boards", "--credentials", str(path),
-                                   "--base-url", sandbox.base_url))
+    results = finish(
+        start_workers(WORKERS, "run", "list_boards", "--credentials", str(path), "--base-url", sandbox.base_url)
+    )
     assert_all_listed_boards(results, sandbox)
     assert len(token_requests(sandbox)) == 1
     access_token, refresh_token = newest_tokens(sandbox)
@@ -107,15 +118,21 @@ def test_sixteen_processes_sharing_a_credentials_file_refresh_once(sandbox, tmp_
     assert (stored["access_token"], stored["refresh_token"]) == (access_token, refresh_token)
     assert sandbox.revoked_grants == 0 and not sandbox.grant_revoked(refresh_token)
     assert {e.headers["Authorization"] for e in sandbox.exchanges if e.path == "/v5/boards"} == {
-        f"Bearer {access_token}"}
+        f"Bearer {access_token}"
+    }
 
 
 def test_sixteen_processes_sharing_redis_refresh_once_and_a_seventeenth_does_not(sandbox, tmp_path, redis_url):
     url = f"{redis_url}?key=test:workers:{uuid.uuid4().hex}"
     exported = tmp_path / "pinterest.json"
     exported.write_text(json.dumps(expired_grant(sandbox)))
-    imported = subprocess.run([CLI, "auth", "import", str(exported), "--credentials", url],
-                              capture_output=True, text=True, timeout=60, check=False)
+    imported = subprocess.run(
+        [CLI, "auth", "import", str(exported), "--credentials", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert imported.returncode == 0, imported.stderr
     run = ("run", "list_boards", "--credentials", url, "--base-url", sandbox.base_url)
     assert_all_listed_boards(finish(start_workers(WORKERS, *run)), sandbox)
@@ -156,8 +173,21 @@ def test_eight_processes_paging_within_a_shared_rate_limit_get_no_429(tmp_path, 
             store_arg = str(tmp_path / "pinterest.json")
             (tmp_path / "pinterest.json").write_text(json.dumps(credentials))
         inputs = json.dumps({"board_id": board, "fetch_all": True, "page_size": 10})
-        workers = start_ready_workers(8, "run", "list_pins", "--input", inputs, "--rate-limit", "40",
-                                      "--max-retries", "0", "--credentials", store_arg, "--base-url", sandbox.base_url)
+        workers = start_ready_workers(
+            8,
+            "run",
+            "list_pins",
+            "--input",
+            inputs,
+            "--rate-limit",
+            "40",
+            "--max-retries",
+            "0",
+            "--credentials",
+            store_arg,
+            "--base-url",
+            sandbox.base_url,
+        )
         spend_until(sandbox, remaining=10)
         sandbox.clear_exchanges()
         results = finish(go(workers))

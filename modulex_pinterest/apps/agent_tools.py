@@ -65,7 +65,7 @@ def action_for_tool(manifest: Manifest, name: str, fmt: str) -> str | None:
         prefix = f"{manifest['id']}_"
         if not name.startswith(prefix):
             return None
-        name = name[len(prefix):]
+        name = name[len(prefix) :]
     return name if name in actions else None
 
 
@@ -99,8 +99,10 @@ def _id_sources(entry: ActionEntry, text: str) -> list[str]:
 
 
 def _examples(entry: ActionEntry) -> list[str]:
-    return [f"- {example.get('title') or 'Example'}: {json.dumps(example.get('inputs', {}), ensure_ascii=False)}"
-            for example in entry.get("examples") or []]
+    return [
+        f"- {example.get('title') or 'Example'}: {json.dumps(example.get('inputs', {}), ensure_ascii=False)}"
+        for example in entry.get("examples") or []
+    ]
 
 
 def tool_description(manifest: Manifest, entry: ActionEntry, fmt: str = "mcp", limit: int | None = None) -> str:
@@ -117,7 +119,7 @@ def tool_description(manifest: Manifest, entry: ActionEntry, fmt: str = "mcp", l
     names = {action["name"]: tool_name(manifest, action["name"], fmt) for action in manifest["actions"]}
     description = _rename_tools(description, names)
     if limit is not None and len(description) > limit:
-        description = description[:limit - 1].rstrip() + "\u2026"
+        description = description[: limit - 1].rstrip() + "\u2026"
     return description
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
+from .help import BASE_URL_ENV, TOKEN_ENV
 from .output import (
     Failed,
     OutputError,
@@ -32,7 +33,7 @@ from .output import (
     say,
     show_progress,
 )
-from .parser import BASE_URL_ENV, TOKEN_ENV, build_parser
+from .parser import build_parser
 from .serve import cmd_sandbox, is_loopback_host
 
 if TYPE_CHECKING:
@@ -82,8 +83,9 @@ def _base_url(args: argparse.Namespace) -> str | None:
     if given is None:
         given, where = os.environ.get(BASE_URL_ENV), f"${BASE_URL_ENV}"
     if given is not None and not given.strip():
-        raise UsageError(f"{where} is empty: give the API's URL (the sandbox's, say), or leave it unset for "
-                         "Pinterest's")
+        raise UsageError(
+            f"{where} is empty: give the API's URL (the sandbox's, say), or leave it unset for Pinterest's"
+        )
     return given
 
 
@@ -133,8 +135,9 @@ def _name_server(host: Host, settings: dict[str, Any]) -> None:
         say(f"using {settings['base_url']}")
 
 
-def _prepare(args: argparse.Namespace, host: Host, need_credentials: bool = True,
-             name_server: bool = True) -> tuple[Credentials | None, dict[str, Any]]:
+def _prepare(
+    args: argparse.Namespace, host: Host, need_credentials: bool = True, name_server: bool = True
+) -> tuple[Credentials | None, dict[str, Any]]:
     """The call's credentials and settings, once every usage mistake is ruled out; then
     (unless ``name_server`` is false) the server is named."""
     settings = _checked_settings(args, host)
@@ -158,8 +161,9 @@ def _open_store(spec: str, must_exist: bool = True) -> CredentialsFile | RedisSt
     try:
         store = open_store(spec)
         if must_exist and store.read() is None:
-            raise UsageError(f"no credentials stored at {store!r}: write them with "
-                             "`modulex-pinterest auth login` or `auth import`")
+            raise UsageError(
+                f"no credentials stored at {store!r}: write them with `modulex-pinterest auth login` or `auth import`"
+            )
     except (StoreError, ValueError) as exc:  # ValueError: a malformed redis:// URL
         raise UsageError(str(exc)) from None
     return store
@@ -173,8 +177,9 @@ def _host(args: argparse.Namespace) -> Host:
 
 
 def cmd_actions(args: argparse.Namespace, host: Host) -> int:
-    print_json([{key: entry[key] for key in ("name", "title", "description")}
-                for entry in host.manifest(PLUGIN)["actions"]])
+    print_json(
+        [{key: entry[key] for key in ("name", "title", "description")} for entry in host.manifest(PLUGIN)["actions"]]
+    )
     return 0
 
 
@@ -198,8 +203,9 @@ def cmd_run(args: argparse.Namespace, host: Host) -> int:
     inputs = _read_input(args.input)
     host.action(PLUGIN, args.action)  # an unknown action is the first mistake named
     credentials, settings = _prepare(args, host)
-    return _finish(host.run(PLUGIN, args.action, inputs, credentials, settings, store=args.store,
-                            progress=_progress(args)))
+    return _finish(
+        host.run(PLUGIN, args.action, inputs, credentials, settings, store=args.store, progress=_progress(args))
+    )
 
 
 def cmd_check(args: argparse.Namespace, host: Host) -> int:
@@ -211,8 +217,11 @@ def cmd_options(args: argparse.Namespace, host: Host) -> int:
     inputs = _read_input(args.input)
     host.action(PLUGIN, args.action)
     credentials, settings = _prepare(args, host)
-    return _finish(host.options(PLUGIN, args.action, args.field, inputs, credentials, settings,
-                                bookmark=args.bookmark, store=args.store))
+    return _finish(
+        host.options(
+            PLUGIN, args.action, args.field, inputs, credentials, settings, bookmark=args.bookmark, store=args.store
+        )
+    )
 
 
 def _read_secret(path: str) -> str:
@@ -220,8 +229,9 @@ def _read_secret(path: str) -> str:
         with open(path, encoding="utf-8") as handle:
             return handle.read().strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the app secret file {path}: "
-                         f"{getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}") from None
+        raise UsageError(
+            f"cannot read the app secret file {path}: {getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}"
+        ) from None
 
 
 def _sandbox_app_note(args: argparse.Namespace, base_url: str | None) -> None:
@@ -232,10 +242,16 @@ def _sandbox_app_note(args: argparse.Namespace, base_url: str | None) -> None:
     from ..sandbox import demo_app
 
     known = demo_app()["app_id"]
-    if (base_url and not args.authorization_url and args.app_id != known
-            and is_loopback_host(urlsplit(base_url).hostname or "")):
-        say(f"note: if {base_url} is the embedded sandbox, it knows app id {known} only, and its page "
-            f"refuses app id {args.app_id}")
+    if (
+        base_url
+        and not args.authorization_url
+        and args.app_id != known
+        and is_loopback_host(urlsplit(base_url).hostname or "")
+    ):
+        say(
+            f"note: if {base_url} is the embedded sandbox, it knows app id {known} only, and its page "
+            f"refuses app id {args.app_id}"
+        )
 
 
 def cmd_auth_login(args: argparse.Namespace, host: Host) -> int:
@@ -253,11 +269,19 @@ def cmd_auth_login(args: argparse.Namespace, host: Host) -> int:
         _sandbox_app_note(args, settings.get("base_url"))
 
     try:
-        credentials = login(oauth, args.app_id, app_secret, store,
-                            lambda app, code, uri: host.exchange_code(PLUGIN, app, code, uri, settings),
-                            base_url=settings.get("base_url"), authorization_url=args.authorization_url,
-                            port=args.port, wait=args.wait, say=lambda line: print(line, flush=True),
-                            listening=listening)
+        credentials = login(
+            oauth,
+            args.app_id,
+            app_secret,
+            store,
+            lambda app, code, uri: host.exchange_code(PLUGIN, app, code, uri, settings),
+            base_url=settings.get("base_url"),
+            authorization_url=args.authorization_url,
+            port=args.port,
+            wait=args.wait,
+            say=lambda line: print(line, flush=True),
+            listening=listening,
+        )
     except ListenError as exc:  # a busy port: nothing was asked of the browser yet
         raise UsageError(str(exc)) from None
     except LoginError as exc:
@@ -308,9 +332,17 @@ def cmd_demo(args: argparse.Namespace, host: Host) -> int:
 
 
 COMMANDS: dict[str, Command] = {
-    "actions": cmd_actions, "describe": cmd_describe, "run": cmd_run, "check": cmd_check, "options": cmd_options,
-    "tools": cmd_tools, "mcp": cmd_mcp, "demo": cmd_demo,
-    "auth login": cmd_auth_login, "auth refresh": cmd_auth_refresh, "auth import": cmd_auth_import,
+    "actions": cmd_actions,
+    "describe": cmd_describe,
+    "run": cmd_run,
+    "check": cmd_check,
+    "options": cmd_options,
+    "tools": cmd_tools,
+    "mcp": cmd_mcp,
+    "demo": cmd_demo,
+    "auth login": cmd_auth_login,
+    "auth refresh": cmd_auth_refresh,
+    "auth import": cmd_auth_import,
 }
 
 
@@ -324,8 +356,9 @@ def _dispatch(args: argparse.Namespace, host: Host | None) -> int:
     if host is None:
         host = _host(args)
         if os.environ.get(AUTOLOAD_ENV) and PLUGIN not in host.manifests():
-            raise UsageError(f"the {PLUGIN} plugin is not loaded: {AUTOLOAD_ENV} is set, which turns plugin "
-                             "discovery off; unset it")
+            raise UsageError(
+                f"the {PLUGIN} plugin is not loaded: {AUTOLOAD_ENV} is set, which turns plugin discovery off; unset it"
+            )
     return COMMANDS[args.handler](args, host)
 
 

@@ -38,8 +38,9 @@ class DemoFailed(Exception):
 class Workflow:
     """Runs nodes one after another with one connection, numbering and printing each."""
 
-    def __init__(self, host: Host, plugin: str, credentials: Credentials, settings: dict[str, Any],
-                 as_json: bool) -> None:
+    def __init__(
+        self, host: Host, plugin: str, credentials: Credentials, settings: dict[str, Any], as_json: bool
+    ) -> None:
         self.host, self.plugin = host, plugin
         self.credentials, self.settings = credentials, settings
         self.as_json = as_json
@@ -77,9 +78,11 @@ def _items(output: Mapping[str, Any], key: str, label: str) -> list[str]:
 
 
 def _pin(output: Mapping[str, Any]) -> list[str]:
-    return [f"created pin {output['id']} at {output['created_at']}",
-            f"title: {output['title']}",
-            f"board {output['board_id']}, section {output['board_section_id']}"]
+    return [
+        f"created pin {output['id']} at {output['created_at']}",
+        f"title: {output['title']}",
+        f"board {output['board_id']}, section {output['board_section_id']}",
+    ]
 
 
 def run_demo(host: Host, plugin: str, as_json: bool = False) -> int:
@@ -89,15 +92,21 @@ def run_demo(host: Host, plugin: str, as_json: bool = False) -> int:
     with Sandbox() as sandbox:
         if not as_json:
             print(f"Embedded Pinterest sandbox at {sandbox.base_url} (loopback only)")
-        flow = Workflow(host, plugin, {"mode": "access_token", "access_token": sandbox.access_token},
-                        {"base_url": sandbox.base_url}, as_json)
+        flow = Workflow(
+            host,
+            plugin,
+            {"mode": "access_token", "access_token": sandbox.access_token},
+            {"base_url": sandbox.base_url},
+            as_json,
+        )
         try:
             boards = flow.node("list_boards", {"page_size": 25}, lambda o: _items(o, "boards", "boards"))
             if not boards["boards"]:
                 raise DemoFailed("the sandbox has no boards")
             board = boards["boards"][0]
-            sections = flow.node("get_board_sections", {"board_id": board["id"]},
-                                 lambda o: _items(o, "sections", "sections"))
+            sections = flow.node(
+                "get_board_sections", {"board_id": board["id"]}, lambda o: _items(o, "sections", "sections")
+            )
             section_id = sections["sections"][0]["id"] if sections["sections"] else None
             pin_inputs = dict(DEMO_PIN, board_id=board["id"])
             if section_id:

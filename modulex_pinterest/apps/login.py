@@ -59,8 +59,9 @@ def _is_loopback_url(url: str) -> bool:
         return False
 
 
-def authorization_endpoint(oauth_mode: dict[str, Any], base_url: str | None = None,
-                           authorization_url: str | None = None) -> str:
+def authorization_endpoint(
+    oauth_mode: dict[str, Any], base_url: str | None = None, authorization_url: str | None = None
+) -> str:
     """Where the browser goes: the one given, else the sandbox's authorization
     page (``/oauth/`` at its root) when ``base_url`` is a loopback sandbox, else
     the manifest's. (Where the code is exchanged is the plugin's business.)"""
@@ -108,8 +109,9 @@ class _Redirect(BaseHTTPRequestHandler):
             return
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if not hmac.compare_digest(query.get("state", "").encode(), self.server.expected_state):
-            self._page(400, "The state did not match: this answer was not for the login waiting here, "
-                            "so it was ignored.")
+            self._page(
+                400, "The state did not match: this answer was not for the login waiting here, so it was ignored."
+            )
             return
         if not self.server.keep(query):
             self._page(400, "This login has already been answered.")
@@ -156,8 +158,10 @@ def wait_for_redirect(server: _RedirectServer, wait: float) -> dict[str, str]:
         server.shutdown()
         thread.join()
     if not answered or server.received is None:
-        raise LoginError(f"no answer from the browser in {wait:g} s; if its page showed an error (an app id "
-                         "or a redirect URI the server does not know, say), correct that and run the login again")
+        raise LoginError(
+            f"no answer from the browser in {wait:g} s; if its page showed an error (an app id "
+            "or a redirect URI the server does not know, say), correct that and run the login again"
+        )
     return dict(server.received)
 
 
@@ -190,10 +194,20 @@ def _login_secrets(app_id: str, app_secret: str, code: str, credentials: Any) ->
     return found
 
 
-def login(oauth_mode: dict[str, Any], app_id: str, app_secret: str, store: Any, exchange: Exchange, *,
-          base_url: str | None = None, authorization_url: str | None = None, port: int = 8085,
-          wait: float = 300.0, say: Callable[[str], None] = print,
-          listening: Callable[[], None] | None = None) -> Credentials:
+def login(
+    oauth_mode: dict[str, Any],
+    app_id: str,
+    app_secret: str,
+    store: Any,
+    exchange: Exchange,
+    *,
+    base_url: str | None = None,
+    authorization_url: str | None = None,
+    port: int = 8085,
+    wait: float = 300.0,
+    say: Callable[[str], None] = print,
+    listening: Callable[[], None] | None = None,
+) -> Credentials:
     """Run the flow and store the credentials; returns them (never printed). ``listening()``
     is called once the redirect's port is held, before anything is asked of the browser."""
     authorization_url = authorization_endpoint(oauth_mode, base_url, authorization_url)
@@ -201,14 +215,22 @@ def login(oauth_mode: dict[str, Any], app_id: str, app_secret: str, store: Any, 
     try:
         server = _RedirectServer(port, state)
     except OSError as exc:
-        raise ListenError(f"cannot listen on 127.0.0.1:{port} for the redirect ({exc.strerror}); "
-                          "choose another --port") from None
+        raise ListenError(
+            f"cannot listen on 127.0.0.1:{port} for the redirect ({exc.strerror}); choose another --port"
+        ) from None
     redirect_uri = f"http://127.0.0.1:{server.server_address[1]}{REDIRECT_PATH}"
     try:
         if listening is not None:
             listening()
-        query = urlencode({"client_id": app_id, "redirect_uri": redirect_uri, "response_type": "code",
-                           "scope": ",".join(oauth_mode["scopes"]), "state": state})
+        query = urlencode(
+            {
+                "client_id": app_id,
+                "redirect_uri": redirect_uri,
+                "response_type": "code",
+                "scope": ",".join(oauth_mode["scopes"]),
+                "state": state,
+            }
+        )
         say("Open this URL in a browser and allow access:")
         say(f"{authorization_url}?{query}")
         say(f"Waiting up to {wait:.0f} s for the redirect to {redirect_uri} ...")

@@ -47,9 +47,17 @@ class ToolHost(Protocol):
 
     def manifest(self, plugin: str) -> dict[str, Any]: ...
 
-    def run(self, plugin: str, action: str, inputs: Any, credentials: Credentials | None = None,
-            settings: dict[str, Any] | None = None, *, store: CredentialStore | None = None,
-            progress: Progress | None = None) -> dict[str, Any]: ...
+    def run(
+        self,
+        plugin: str,
+        action: str,
+        inputs: Any,
+        credentials: Credentials | None = None,
+        settings: dict[str, Any] | None = None,
+        *,
+        store: CredentialStore | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]: ...
 
 
 class _Mcp(NamedTuple):
@@ -81,8 +89,9 @@ def _import_mcp() -> _Mcp:
         from mcp.server.lowlevel import Server
         from mcp.server.stdio import stdio_server
     except ImportError as exc:
-        raise MissingExtra(f"the MCP server needs the 'mcp' package, which is not importable ({exc}); "
-                         f"install it with: {INSTALL_HINT}") from None
+        raise MissingExtra(
+            f"the MCP server needs the 'mcp' package, which is not importable ({exc}); install it with: {INSTALL_HINT}"
+        ) from None
     return _Mcp(anyio, types, Server, stdio_server)
 
 
@@ -94,11 +103,13 @@ def _result(types: Any, output: Mapping[str, Any]) -> Any:
     else:
         text = output.get("error") or "The action failed without saying why."
         is_error = True
-    return types.CallToolResult.model_validate({
-        "content": [{"type": "text", "text": text}],
-        "structuredContent": output,
-        "isError": is_error,
-    })
+    return types.CallToolResult.model_validate(
+        {
+            "content": [{"type": "text", "text": text}],
+            "structuredContent": output,
+            "isError": is_error,
+        }
+    )
 
 
 def _progress_token(meta: Any) -> Any:
@@ -119,7 +130,8 @@ def progress_sender(session: Any, meta: Any, request_id: Any) -> SendProgress | 
         return lambda progress, message: session.report_progress(progress, None, message)
     related = None if request_id is None else str(request_id)
     return lambda progress, message: session.send_progress_notification(
-        token, progress, None, message, related_request_id=related)
+        token, progress, None, message, related_request_id=related
+    )
 
 
 def _reporter(anyio: Any, send: SendProgress) -> Progress:
@@ -142,8 +154,46 @@ def _error(types: Any, text: str) -> Any:
     return types.CallToolResult.model_validate({"content": [{"type": "text", "text": text}], "isError": True})
 
 
-def build_server(host: ToolHost, plugin: str, credentials_provider: Callable[[], Credentials | None],
-                 settings: dict[str, Any], store: CredentialStore | None = None) -> tuple[Any, ListTools, CallTool]:
+def _server(Server: Any, types: Any, manifest: dict[str, Any], list_tools: ListTools, call_tool: CallTool) -> Any:
+    """The SDK's server object serving ``list_tools`` and ``call_tool``, for mcp 1.x or 2.x."""
+    identity = {"version": str(manifest.get("version") or ""), "instructions": manifest.get("description")}
+    if hasattr(Server, "call_tool"):  # mcp 1.x: handlers are registered with decorators
+        server = Server(manifest["id"], **identity)
+        server.list_tools()(list_tools)
+
+        async def on_call_tool_1x(name: str, arguments: Mapping[str, Any] | None) -> Any:
+            context = server.request_context
+            send = progress_sender(context.session, context.meta, context.request_id)
+            return await call_tool(name, arguments, send)
+
+        # No input validation by the SDK: the action validates, and its error names the field and the rule.
+        server.call_tool(validate_input=False)(on_call_tool_1x)
+    else:  # mcp 2.x: handlers are passed to the constructor as (ctx, params) -> result
+
+        async def on_list_tools(ctx: Any, params: Any) -> Any:
+            return types.ListToolsResult(tools=await list_tools())
+
+        async def on_call_tool(ctx: Any, params: Any) -> Any:
+            send = progress_sender(ctx.session, ctx.meta, ctx.request_id)
+            return await call_tool(params.name, params.arguments, send)
+
+        server = Server(
+            manifest["id"],
+            title=manifest.get("name"),
+            **identity,
+            on_list_tools=on_list_tools,
+            on_call_tool=on_call_tool,
+        )
+    return server
+
+
+def build_server(
+    host: ToolHost,
+    plugin: str,
+    credentials_provider: Callable[[], Credentials | None],
+    settings: dict[str, Any],
+    store: CredentialStore | None = None,
+) -> tuple[Any, ListTools, CallTool]:
     """The MCP server (not yet running) and the functions it serves: (server, list_tools, call_tool)."""
     anyio, types, Server, _ = _import_mcp()
     manifest = host.manifest(plugin)
@@ -161,44 +211,29 @@ def build_server(host: ToolHost, plugin: str, credentials_provider: Callable[[],
         progress = _reporter(anyio, send) if send is not None else None
 
         def run() -> dict[str, Any]:
-            return host.run(plugin, action, dict(arguments or {}), credentials_provider(), settings, store=store,
-                            progress=progress)
+            return host.run(
+                plugin, action, dict(arguments or {}), credentials_provider(), settings, store=store, progress=progress
+            )
 
         try:
             output = await anyio.to_thread.run_sync(run)
         except Exception as exc:  # host.run reports action failures in the output; this is a bug
             log.exception("tool %s failed unexpectedly", name)
-            return _error(types, f"The {plugin} plugin failed unexpectedly ({type(exc).__name__}); "
-                                 f"see the MCP server's log.")
+            return _error(
+                types, f"The {plugin} plugin failed unexpectedly ({type(exc).__name__}); see the MCP server's log."
+            )
         return _result(types, output)
 
-    identity = {"version": str(manifest.get("version") or ""), "instructions": manifest.get("description")}
-    if hasattr(Server, "call_tool"):  # mcp 1.x: handlers are registered with decorators
-        server = Server(manifest["id"], **identity)
-        server.list_tools()(list_tools)
-
-        async def on_call_tool_1x(name: str, arguments: Mapping[str, Any] | None) -> Any:
-            context = server.request_context
-            send = progress_sender(context.session, context.meta, context.request_id)
-            return await call_tool(name, arguments, send)
-
-        # No input validation by the SDK: the action validates, and its error names the field and the rule.
-        server.call_tool(validate_input=False)(on_call_tool_1x)
-    else:  # mcp 2.x: handlers are passed to the constructor as (ctx, params) -> result
-        async def on_list_tools(ctx: Any, params: Any) -> Any:
-            return types.ListToolsResult(tools=await list_tools())
-
-        async def on_call_tool(ctx: Any, params: Any) -> Any:
-            send = progress_sender(ctx.session, ctx.meta, ctx.request_id)
-            return await call_tool(params.name, params.arguments, send)
-
-        server = Server(manifest["id"], title=manifest.get("name"), **identity,
-                        on_list_tools=on_list_tools, on_call_tool=on_call_tool)
-    return server, list_tools, call_tool
+    return _server(Server, types, manifest, list_tools, call_tool), list_tools, call_tool
 
 
-def serve(host: ToolHost, plugin: str, credentials_provider: Callable[[], Credentials | None],
-          settings: dict[str, Any], store: CredentialStore | None = None) -> None:
+def serve(
+    host: ToolHost,
+    plugin: str,
+    credentials_provider: Callable[[], Credentials | None],
+    settings: dict[str, Any],
+    store: CredentialStore | None = None,
+) -> None:
     """Serve ``plugin``'s actions over stdio until standard input closes.
 
     ``credentials_provider()`` gives the credentials of each call; with a
@@ -207,8 +242,12 @@ def serve(host: ToolHost, plugin: str, credentials_provider: Callable[[], Creden
     anyio, _, _, stdio_server = _import_mcp()
     server, _, _ = build_server(host, plugin, credentials_provider, settings, store)
     if store is None and not credentials_provider():
-        print("modulex-pinterest mcp: warning: no credentials (set PINTEREST_ACCESS_TOKEN or pass --credentials); "
-              "tool calls will fail", file=sys.stderr, flush=True)
+        print(
+            "modulex-pinterest mcp: warning: no credentials (set PINTEREST_ACCESS_TOKEN or pass --credentials); "
+            "tool calls will fail",
+            file=sys.stderr,
+            flush=True,
+        )
 
     async def main() -> None:
         async with stdio_server() as (read_stream, write_stream):

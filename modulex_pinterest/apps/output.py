@@ -70,8 +70,9 @@ def print_json(value: Any) -> None:
     try:
         text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
     except (ValueError, TypeError, RecursionError):
-        raise OutputError("the output holds a value strict JSON cannot carry (NaN or Infinity, say); "
-                          "nothing was printed") from None
+        raise OutputError(
+            "the output holds a value strict JSON cannot carry (NaN or Infinity, say); nothing was printed"
+        ) from None
     if not _encodable(text):
         text = json.dumps(value, indent=2, ensure_ascii=True, allow_nan=False)
     try:

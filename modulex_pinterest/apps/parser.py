@@ -15,21 +15,16 @@ import textwrap
 from typing import TYPE_CHECKING, NoReturn
 
 from .. import __version__
+from .help import BASE_URL_ENV, COMMANDS, SANDBOX_DESCRIPTION, TOKEN_ENV, WIDTH
 from .output import PROG
 
 if TYPE_CHECKING:
     Subcommands = argparse._SubParsersAction["Parser"]
 
-TOKEN_ENV = "PINTEREST_ACCESS_TOKEN"
-BASE_URL_ENV = "PINTEREST_BASE_URL"
-WIDTH = 78  # columns of a description paragraph
-
-EXITS_ACTION = ("exit codes: 0 the action succeeded; 1 it failed (the JSON says why); "
-                "2 a usage error (one line on stderr)")
-EXITS_PRINT = "exit codes: 0 printed; 2 a usage error (one line on stderr)"
-EXITS_SERVE = "exit codes: 0 stopped (Ctrl-C, SIGTERM, or the client closed stdin); 2 a usage error"
-CREDENTIALS_HELP = ("a credentials JSON file, or redis://HOST:PORT/DB?key=KEY (pip install "
-                    "'modulex-pinterest[redis]'); kept current as OAuth tokens rotate, shared safely by many processes")
+CREDENTIALS_HELP = (
+    "a credentials JSON file, or redis://HOST:PORT/DB?key=KEY (pip install "
+    "'modulex-pinterest[redis]'); kept current as OAuth tokens rotate, shared safely by many processes"
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -45,8 +40,13 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
-        if (not action.option_strings or "default" in text or action.default is None or action.default is False
-                or action.default == argparse.SUPPRESS):
+        if (
+            not action.option_strings
+            or "default" in text
+            or action.default is None
+            or action.default is False
+            or action.default == argparse.SUPPRESS
+        ):
             return text
         return f"{text} (default: %(default)s)"
 
@@ -55,13 +55,14 @@ def _paragraph(text: str) -> str:
     return textwrap.fill(" ".join(text.split()), WIDTH)
 
 
-def _command(sub: Subcommands, name: str, summary: str, description: str, example: str, exits: str,
-             handler: str | None = None) -> argparse.ArgumentParser:
-    """A subcommand with its one-line ``summary`` (in the command list), a one-paragraph
-    ``description``, an example and its exit codes (the epilog) under ``--help``."""
-    epilog = "example:\n" + textwrap.indent(example.strip(), "  ") + "\n\n" + _paragraph(exits)
-    parser = sub.add_parser(name, help=summary, description=_paragraph(description), epilog=epilog,
-                            formatter_class=Formatter)
+def _command(sub: Subcommands, name: str, handler: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand with its one-line summary (in the command list), a one-paragraph
+    description, an example and its exit codes (the epilog) under ``--help``, from :mod:`.help`."""
+    text = COMMANDS[handler or name]
+    epilog = "example:\n" + textwrap.indent(text.example.strip(), "  ") + "\n\n" + _paragraph(text.exits)
+    parser = sub.add_parser(
+        name, help=text.summary, description=_paragraph(text.description), epilog=epilog, formatter_class=Formatter
+    )
     parser.set_defaults(handler=handler or name)
     return parser
 
@@ -94,24 +95,43 @@ def positive(text: str) -> float:
 def _with_connection(parser: argparse.ArgumentParser, auth: bool = False) -> argparse.ArgumentParser:
     """Add the options of a command that calls Pinterest. The ``auth`` commands (``auth=True``)
     declare ``--credentials`` themselves (required: where to write), and send only token requests."""
-    parser.add_argument("--base-url", metavar="URL",
-                        help=f"the API's base URL, e.g. the sandbox's (default: ${BASE_URL_ENV}, else Pinterest's "
-                             "https://api.pinterest.com/v5); the OAuth token URL is URL/oauth/token")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="read timeout of each request; connecting takes at most 5 s (default: the plugin's, 30 s)")
-    parser.add_argument("--deadline", type=float, metavar="SECONDS",
-                        help="seconds an action may take in all: retries, waits for the rate budget and a token "
-                             "refresh included (default: the plugin's, 120 s)")
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"the API's base URL, e.g. the sandbox's (default: ${BASE_URL_ENV}, else Pinterest's "
+        "https://api.pinterest.com/v5); the OAuth token URL is URL/oauth/token",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="read timeout of each request; connecting takes at most 5 s (default: the plugin's, 30 s)",
+    )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="seconds an action may take in all: retries, waits for the rate budget and a token "
+        "refresh included (default: the plugin's, 120 s)",
+    )
     if auth:
-        retries = ("resends of the token request when it certainly did not arrive (a connection never made, "
-                   "a 429); never after it may have (default: 3)")
+        retries = (
+            "resends of the token request when it certainly did not arrive (a connection never made, "
+            "a 429); never after it may have (default: 3)"
+        )
     else:
-        retries = ("retries of reads on connection errors, timeouts, 429 and 5xx, and of a create that certainly "
-                   "was not received (default: 3)")
+        retries = (
+            "retries of reads on connection errors, timeouts, 429 and 5xx, and of a create that certainly "
+            "was not received (default: 3)"
+        )
     parser.add_argument("--max-retries", type=int, metavar="N", help=retries)
-    parser.add_argument("--rate-limit", type=float, metavar="N",
-                        help="requests per second per grant, shared by every process using the same credentials "
-                             "(default: plugin.yaml's, Pinterest's published per-user limit of 100)")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="N",
+        help="requests per second per grant, shared by every process using the same credentials "
+        "(default: plugin.yaml's, Pinterest's published per-user limit of 100)",
+    )
     if not auth:
         parser.add_argument("--credentials", metavar="FILE|URL", help=CREDENTIALS_HELP + f" (default: ${TOKEN_ENV})")
     return parser
@@ -119,35 +139,24 @@ def _with_connection(parser: argparse.ArgumentParser, auth: bool = False) -> arg
 
 def _add_action_commands(sub: Subcommands) -> None:
     """``actions``, ``describe``, ``run``, ``check``, ``options``: what a workflow node does."""
-    _command(sub, "actions", "list the actions as JSON",
-             "Print the plugin's actions (name, title, description) as a JSON list.",
-             f"{PROG} actions", EXITS_PRINT)
-    p = _command(sub, "describe", "an action's manifest entry with its input and output schemas",
-                 "Print one action's manifest entry as JSON: its input and output JSON Schemas, scopes and "
-                 "examples.", f"{PROG} describe create_pin", EXITS_PRINT)
+    _command(sub, "actions")
+    p = _command(sub, "describe")
     p.add_argument("action", help="an action's name (see `actions`)")
-    p = _with_connection(_command(
-        sub, "run", f"run one action (token from ${TOKEN_ENV} or --credentials)",
-        f"Run one action through the reference host and print its output as JSON. The token comes from "
-        f"${TOKEN_ENV}, or the credentials from --credentials (OAuth tokens are refreshed and written back). "
-        "When the server is not Pinterest's API, one line on stderr names it.",
-        f'{PROG} run list_boards --input \'{{"page_size": 5}}\'\n'
-        f'{PROG} run list_pins --input @inputs.json --progress', EXITS_ACTION))
+    p = _with_connection(_command(sub, "run"))
     p.add_argument("action", help="an action's name (see `actions`)")
-    p.add_argument("--input", metavar="JSON|@FILE|-",
-                   help="the inputs as JSON, @file.json, or - for stdin; a UTF-8 BOM is ignored (default: {})")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="report pages, items and waits on stderr, one line each (default: when stderr is a "
-                        "terminal)")
-    _with_connection(_command(
-        sub, "check", "test the credentials (\"test connection\"): names the account",
-        "Make one cheap authenticated call and print whether the credentials work, with the account's name.",
-        f"{PROG} check --credentials pinterest.json", EXITS_ACTION))
-    p = _with_connection(_command(
-        sub, "options", "a picker's choices for one input field of an action",
-        "Print the choices a workflow builder offers for one input field (the boards for board_id, a "
-        "board's sections for board_section_id), as label/value pairs with a bookmark for more.",
-        f'{PROG} options create_pin board_section_id --input \'{{"board_id": "397233545249"}}\'', EXITS_ACTION))
+    p.add_argument(
+        "--input",
+        metavar="JSON|@FILE|-",
+        help="the inputs as JSON, @file.json, or - for stdin; a UTF-8 BOM is ignored (default: {})",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="report pages, items and waits on stderr, one line each (default: when stderr is a terminal)",
+    )
+    _with_connection(_command(sub, "check"))
+    p = _with_connection(_command(sub, "options"))
     p.add_argument("action", help="an action's name")
     p.add_argument("field", help="one of its input fields that has a picker")
     p.add_argument("--input", metavar="JSON|@FILE|-", help="the values chosen so far (default: {})")
@@ -156,67 +165,52 @@ def _add_action_commands(sub: Subcommands) -> None:
 
 def _add_agent_commands(sub: Subcommands) -> None:
     """``tools``, ``mcp``: the actions offered to AI agents."""
-    p = _command(sub, "tools", "the actions as tool definitions for AI agents",
-                 "Print the actions as tool definitions: MCP's tool list, or OpenAI Chat Completions functions "
-                 "named pinterest_<action>.", f"{PROG} tools --format openai", EXITS_PRINT)
+    p = _command(sub, "tools")
     p.add_argument("--format", choices=["mcp", "openai"], default="mcp", help="the definitions' dialect")
-    _with_connection(_command(
-        sub, "mcp", "serve the actions as an MCP server over stdio (pip install 'modulex-pinterest[mcp]')",
-        "Serve the four actions as MCP tools over standard input and output until the client closes it. "
-        "A client that sends a progressToken gets progress notifications for pages and waits. Logs and "
-        "warnings go to stderr.",
-        f"{PROG} mcp --credentials pinterest.json", EXITS_SERVE))
+    _with_connection(_command(sub, "mcp"))
 
 
 def _add_auth_commands(sub: Subcommands) -> None:
     """``auth login``, ``auth refresh``, ``auth import``: putting OAuth 2.0 credentials in a store."""
-    auth = sub.add_parser("auth", help="OAuth 2.0: authorize the app, refresh tokens, import credentials",
-                          description=_paragraph("OAuth 2.0 credentials in a store (a file or a Redis key): get "
-                                                 "them with `login`, refresh them with `refresh`, copy them with "
-                                                 "`import`."),
-                          epilog=f"example:\n  {PROG} auth login --help", formatter_class=Formatter)
+    auth = sub.add_parser(
+        "auth",
+        help="OAuth 2.0: authorize the app, refresh tokens, import credentials",
+        description=_paragraph(
+            "OAuth 2.0 credentials in a store (a file or a Redis key): get "
+            "them with `login`, refresh them with `refresh`, copy them with "
+            "`import`."
+        ),
+        epilog=f"example:\n  {PROG} auth login --help",
+        formatter_class=Formatter,
+    )
     auth.set_defaults(handler=None, help_parser=auth)
     auth_sub = auth.add_subparsers(dest="auth_command", metavar="COMMAND", parser_class=Parser)
-    p = _with_connection(_command(
-        auth_sub, "login", "authorize the app in a browser; store the tokens",
-        "Print the app's authorization URL, wait for the browser's redirect on a loopback port, have the "
-        "plugin exchange the code, and store the credentials. The folder and the port are checked first. "
-        "Against the sandbox (a loopback --base-url) its page approves at once; its app id and secret are "
-        "on the first line of `modulex-pinterest sandbox`.",
-        f'printf %s "$PINTEREST_APP_SECRET" > app-secret.txt\n'
-        f'{PROG} auth login --app-id "$PINTEREST_APP_ID" --app-secret-file app-secret.txt '
-        '--credentials pinterest.json',
-        "exit codes: 0 stored; 1 the login failed (not authorized in time, the exchange or the store failed); "
-        "2 a usage error (one line on stderr)", "auth login"), auth=True)
+    p = _with_connection(
+        _command(auth_sub, "login", handler="auth login"),
+        auth=True,
+    )
     p.add_argument("--app-id", required=True, help="the app's id, from Pinterest's developer portal")
     p.add_argument("--app-secret-file", required=True, metavar="FILE", help="a file holding the app secret")
-    p.add_argument("--credentials", required=True, metavar="FILE|URL",
-                   help="where to store the credentials: " + CREDENTIALS_HELP)
-    p.add_argument("--authorization-url", metavar="URL",
-                   help="where the browser goes (default: the manifest's, or the sandbox's with a loopback "
-                        "--base-url)")
+    p.add_argument(
+        "--credentials", required=True, metavar="FILE|URL", help="where to store the credentials: " + CREDENTIALS_HELP
+    )
+    p.add_argument(
+        "--authorization-url",
+        metavar="URL",
+        help="where the browser goes (default: the manifest's, or the sandbox's with a loopback --base-url)",
+    )
     p.add_argument("--port", type=port, default=8085, help="loopback port for the redirect; 0: any free one")
-    p.add_argument("--wait", type=seconds, default=300.0, metavar="SECONDS",
-                   help="how long to wait for the browser, at most 86400")
-    p = _with_connection(_command(
-        auth_sub, "refresh", "refresh stored OAuth tokens now (e.g. on a schedule)",
-        "Refresh the stored grant now, under the same lease and compare-and-swap as every worker, so it "
-        "never races them; run it daily from cron, say.",
-        f"{PROG} auth refresh --credentials pinterest.json", EXITS_ACTION, "auth refresh"), auth=True)
+    p.add_argument(
+        "--wait", type=seconds, default=300.0, metavar="SECONDS", help="how long to wait for the browser, at most 86400"
+    )
+    p = _with_connection(
+        _command(auth_sub, "refresh", handler="auth refresh"),
+        auth=True,
+    )
     p.add_argument("--credentials", required=True, metavar="FILE|URL", help=CREDENTIALS_HELP)
-    p = _command(auth_sub, "import", "copy a credentials file into a store (a file or Redis)",
-                 "Copy a credentials JSON file into a store, e.g. to share one grant between machines in Redis.",
-                 f"{PROG} auth import pinterest.json --credentials 'redis://10.0.0.5:6379/0?key=pinterest:acme'",
-                 "exit codes: 0 copied; 2 a usage error (one line on stderr)", "auth import")
+    p = _command(auth_sub, "import", handler="auth import")
     p.add_argument("file", metavar="FILE", help="a credentials JSON file")
     p.add_argument("--credentials", required=True, metavar="FILE|URL", help="the store to write: " + CREDENTIALS_HELP)
-
-
-SANDBOX_DESCRIPTION = (
-    "Serve the embedded Pinterest sandbox until interrupted. Its first output line is JSON with base_url, "
-    "access_token and the OAuth app it knows (app id {app_id}, app secret {app_secret}) for `auth login`; with "
-    "--env, shell export lines instead; with --background, it serves in a process of its own and the command "
-    "ends once it is ready. It listens on loopback unless --public is given.")
 
 
 def _describe_sandbox_when_asked(parser: argparse.ArgumentParser) -> None:
@@ -236,41 +230,57 @@ def _describe_sandbox_when_asked(parser: argparse.ArgumentParser) -> None:
 
 def _add_sandbox_commands(sub: Subcommands) -> None:
     """``sandbox``, ``demo``: the embedded Pinterest stand-in, to try the plugin without an account."""
-    p = _command(sub, "sandbox", "serve the embedded Pinterest sandbox until interrupted",
-                 SANDBOX_DESCRIPTION.format(app_id="...", app_secret="..."),
-                 f'eval "$({PROG} sandbox --env --background)"\n{PROG} run list_boards\nkill "$PINTEREST_SANDBOX_PID"',
-                 "exit codes: 0 stopped (Ctrl-C or SIGTERM), or ready in the background; 2 a usage error "
-                 "(a busy port, an unknown host: one line on stderr)")
+    p = _command(sub, "sandbox")
     _describe_sandbox_when_asked(p)
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on; not loopback needs --public")
     p.add_argument("--port", type=port, default=0, help="the port to listen on; 0 picks a free one")
-    p.add_argument("--public", action="store_true",
-                   help="allow a --host other than loopback: a fresh random token is served, not the demo one")
-    p.add_argument("--env", action="store_true",
-                   help="print `export PINTEREST_...=...` lines for a shell instead of the JSON line")
-    p.add_argument("--background", action="store_true",
-                   help="serve from a process of its own; print its address (and its PID) once ready, then end")
-    p.add_argument("--token-lifetime", type=int, default=2592000, metavar="SECONDS",
-                   help="lifetime of the access tokens its token endpoint issues; 2592000 is 30 days")
-    p.add_argument("--rate-limit", type=positive, metavar="N",
-                   help="answer 429 past N requests per second per app, as Pinterest does (default: no limit)")
-    p = _command(sub, "demo", "run a sample workflow against the embedded sandbox",
-                 "Start the embedded sandbox on a free loopback port and run a workflow through the reference "
-                 "host: list boards, list a board's sections, create a pin, list the section's pins.",
-                 f"{PROG} demo", "exit codes: 0 the workflow ran to its end; 1 a node failed")
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="allow a --host other than loopback: a fresh random token is served, not the demo one",
+    )
+    p.add_argument(
+        "--env", action="store_true", help="print `export PINTEREST_...=...` lines for a shell instead of the JSON line"
+    )
+    p.add_argument(
+        "--background",
+        action="store_true",
+        help="serve from a process of its own; print its address (and its PID) once ready, then end",
+    )
+    p.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=2592000,
+        metavar="SECONDS",
+        help="lifetime of the access tokens its token endpoint issues; 2592000 is 30 days",
+    )
+    p.add_argument(
+        "--rate-limit",
+        type=positive,
+        metavar="N",
+        help="answer 429 past N requests per second per app, as Pinterest does (default: no limit)",
+    )
+    p = _command(sub, "demo")
     p.add_argument("--json", action="store_true", help="print each node's raw output as one JSON object per line")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; each command's parser names its ``handler``."""
     parser = Parser(
-        prog=PROG, formatter_class=Formatter,
-        description=_paragraph("Pinterest actions for ModuleX workflow engines and AI agents, driven through "
-                               "the reference host: run them, get OAuth credentials, serve them over MCP, or "
-                               "try them all on the embedded sandbox."),
-        epilog="start with:\n  " + f"{PROG} demo\n\n" + _paragraph(
+        prog=PROG,
+        formatter_class=Formatter,
+        description=_paragraph(
+            "Pinterest actions for ModuleX workflow engines and AI agents, driven through "
+            "the reference host: run them, get OAuth credentials, serve them over MCP, or "
+            "try them all on the embedded sandbox."
+        ),
+        epilog="start with:\n  "
+        + f"{PROG} demo\n\n"
+        + _paragraph(
             f"`{PROG} COMMAND --help` describes each command. Exit codes: 0 success; 1 an action or a login "
-            "failed; 2 a usage error (one line on stderr)."))
+            "failed; 2 a usage error (one line on stderr)."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.set_defaults(handler=None, help_parser=parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)

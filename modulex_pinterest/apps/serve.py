@@ -27,14 +27,19 @@ import time
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
+from .help import BASE_URL_ENV, TOKEN_ENV
 from .output import Failed, UsageError, reader_gone, say
-from .parser import BASE_URL_ENV, TOKEN_ENV
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
 
-ENV_NAMES = {"base_url": BASE_URL_ENV, "access_token": TOKEN_ENV, "app_id": "PINTEREST_APP_ID",
-             "app_secret": "PINTEREST_APP_SECRET", "pid": "PINTEREST_SANDBOX_PID"}
+ENV_NAMES = {
+    "base_url": BASE_URL_ENV,
+    "access_token": TOKEN_ENV,
+    "app_id": "PINTEREST_APP_ID",
+    "app_secret": "PINTEREST_APP_SECRET",
+    "pid": "PINTEREST_SANDBOX_PID",
+}
 WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # listening everywhere: reach it on loopback
 
 
@@ -79,8 +84,9 @@ def _start(sandbox: Sandbox, host: str, port: int) -> None:
         sandbox.start()
     except (OSError, UnicodeError, ValueError) as exc:  # UnicodeError: a host name no DNS label can carry
         why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise UsageError(f"cannot serve on {host}:{port}: {why}; choose another --host or --port "
-                         "(--port 0 picks a free one)") from None
+        raise UsageError(
+            f"cannot serve on {host}:{port}: {why}; choose another --host or --port (--port 0 picks a free one)"
+        ) from None
 
 
 def _print(args: argparse.Namespace, info: dict[str, object]) -> None:
@@ -143,13 +149,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     public = not is_loopback_host(args.host)
     if public and not args.public:
-        raise UsageError(f"--host {args.host} is not a loopback address, so other machines could reach the "
-                         "sandbox; add --public to allow that")
+        raise UsageError(
+            f"--host {args.host} is not a loopback address, so other machines could reach the "
+            "sandbox; add --public to allow that"
+        )
     if args.background and not hasattr(os, "fork"):
-        raise UsageError("--background needs os.fork, which this platform lacks; run the sandbox in a terminal "
-                         "of its own")
-    sandbox = Sandbox(host=args.host, port=args.port, access_token_ttl=args.token_lifetime,
-                      rate_limit=args.rate_limit)
+        raise UsageError(
+            "--background needs os.fork, which this platform lacks; run the sandbox in a terminal of its own"
+        )
+    sandbox = Sandbox(host=args.host, port=args.port, access_token_ttl=args.token_lifetime, rate_limit=args.rate_limit)
     token = sandbox.access_token
     if public:  # the demo token is in every checkout: a sandbox others can reach serves a fresh one
         token = secrets.token_urlsafe(32)
@@ -162,10 +170,16 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         _start(sandbox, args.host, args.port)
         port = sandbox.port
     if public:
-        say(f"warning: the sandbox listens on {args.host}:{port}, where other machines can reach it; its token "
-            "is fresh, but its demo OAuth app's secret is public, so anyone who reaches it can authorize")
-    info: dict[str, object] = {"base_url": base_url(args.host, port), "access_token": token,
-                               "app_id": sandbox.app_id, "app_secret": sandbox.app_secret}
+        say(
+            f"warning: the sandbox listens on {args.host}:{port}, where other machines can reach it; its token "
+            "is fresh, but its demo OAuth app's secret is public, so anyone who reaches it can authorize"
+        )
+    info: dict[str, object] = {
+        "base_url": base_url(args.host, port),
+        "access_token": token,
+        "app_id": sandbox.app_id,
+        "app_secret": sandbox.app_secret,
+    }
     if pid is not None:
         info["pid"] = pid
     _print(args, info)

@@ -57,8 +57,9 @@ class Host:
     (in-process by default; a Redis budget shares it across machines).
     """
 
-    def __init__(self, plugins: Iterable[object] = (), autoload: bool | None = None,
-                 budget: RateBudget | None = None) -> None:
+    def __init__(
+        self, plugins: Iterable[object] = (), autoload: bool | None = None, budget: RateBudget | None = None
+    ) -> None:
         self.pm = pluggy.PluginManager(contract.PROJECT_NAME)
         self.pm.add_hookspecs(contract)
         if autoload is None:
@@ -86,8 +87,12 @@ class Host:
             shown = {k: v for k, v in kwargs.items() if k != "credentials"}
             print(f"[modulex] call {hook_name} {shown}", file=sys.stderr)
 
-        def after(outcome: pluggy.Result[object], hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
-                  kwargs: Mapping[str, Any]) -> None:
+        def after(
+            outcome: pluggy.Result[object],
+            hook_name: str,
+            hook_impls: Sequence[pluggy.HookImpl],
+            kwargs: Mapping[str, Any],
+        ) -> None:
             print(f"[modulex] done {hook_name} -> {outcome.get_result()!r}"[:TRACE_LENGTH], file=sys.stderr)
 
         self.pm.add_hookcall_monitoring(before, after)
@@ -102,7 +107,8 @@ class Host:
                 if needed != CONTRACT_VERSION:
                     self._refused[manifest["id"]] = (
                         f"plugin {manifest['id']!r} needs host contract version {needed}; "
-                        f"this host speaks version {CONTRACT_VERSION}")
+                        f"this host speaks version {CONTRACT_VERSION}"
+                    )
                     continue
                 manifests[manifest["id"]] = manifest
                 self._owners[manifest["id"]] = impl.plugin
@@ -130,8 +136,16 @@ class Host:
         names = ", ".join(entry["name"] for entry in self.manifest(plugin)["actions"])
         raise HostError(f"plugin {plugin!r} has no action {action!r} (actions: {names})")
 
-    def _call(self, hook_name: str, plugin: str, what: str, credentials: Credentials | None,
-              store: CredentialStore | None, progress: Progress | None = None, **kwargs: Any) -> dict[str, Any]:
+    def _call(
+        self,
+        hook_name: str,
+        plugin: str,
+        what: str,
+        credentials: Credentials | None,
+        store: CredentialStore | None,
+        progress: Progress | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         """Call ``hook_name`` on ``plugin``'s implementation alone, so no other
         plugin sees these credentials or this store."""
         self.manifest(plugin)
@@ -142,40 +156,96 @@ class Host:
             caller = self._callers[(hook_name, plugin)] = self.pm.subset_hook_caller(hook_name, others)
         if credentials is None:
             credentials = (store.read() if store is not None else None) or {}
-        result = caller(plugin=plugin, credentials=credentials, **kwargs,
-                        host=HostServices(credential_store=store, rate_budget=self.budget, progress=progress))
+        result = caller(
+            plugin=plugin,
+            credentials=credentials,
+            **kwargs,
+            host=HostServices(credential_store=store, rate_budget=self.budget, progress=progress),
+        )
         if result is None:
             raise HostError(f"plugin {plugin!r} did not answer {what}")
         return result
 
-    def run(self, plugin: str, action: str, inputs: Any, credentials: Credentials | None = None,
-            settings: dict[str, Any] | None = None, *, store: CredentialStore | None = None,
-            progress: Progress | None = None) -> dict[str, Any]:
+    def run(
+        self,
+        plugin: str,
+        action: str,
+        inputs: Any,
+        credentials: Credentials | None = None,
+        settings: dict[str, Any] | None = None,
+        *,
+        store: CredentialStore | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
         """Run one action. With ``store`` and no ``credentials``, they are read from the store;
         ``progress`` receives the plugin's progress events (pages, items, waits) as they happen."""
         self.action(plugin, action)
-        return self._call("modulex_execute_action", plugin, f"action {action!r}", credentials, store, progress,
-                          action=action, inputs=inputs, settings=settings or {})
+        return self._call(
+            "modulex_execute_action",
+            plugin,
+            f"action {action!r}",
+            credentials,
+            store,
+            progress,
+            action=action,
+            inputs=inputs,
+            settings=settings or {},
+        )
 
-    def check(self, plugin: str, credentials: Credentials | None = None, settings: dict[str, Any] | None = None,
-              *, store: CredentialStore | None = None) -> dict[str, Any]:
-        return self._call("modulex_check_credentials", plugin, "the credential check", credentials, store,
-                          settings=settings or {})
+    def check(
+        self,
+        plugin: str,
+        credentials: Credentials | None = None,
+        settings: dict[str, Any] | None = None,
+        *,
+        store: CredentialStore | None = None,
+    ) -> dict[str, Any]:
+        return self._call(
+            "modulex_check_credentials", plugin, "the credential check", credentials, store, settings=settings or {}
+        )
 
-    def options(self, plugin: str, action: str, field: str, inputs: Any, credentials: Credentials | None = None,
-                settings: dict[str, Any] | None = None, bookmark: str | None = None, *,
-                store: CredentialStore | None = None) -> dict[str, Any]:
+    def options(
+        self,
+        plugin: str,
+        action: str,
+        field: str,
+        inputs: Any,
+        credentials: Credentials | None = None,
+        settings: dict[str, Any] | None = None,
+        bookmark: str | None = None,
+        *,
+        store: CredentialStore | None = None,
+    ) -> dict[str, Any]:
         self.action(plugin, action)
-        return self._call("modulex_action_options", plugin, "options", credentials, store,
-                          action=action, field=field, inputs=inputs, settings=settings or {}, bookmark=bookmark)
+        return self._call(
+            "modulex_action_options",
+            plugin,
+            "options",
+            credentials,
+            store,
+            action=action,
+            field=field,
+            inputs=inputs,
+            settings=settings or {},
+            bookmark=bookmark,
+        )
 
     def refresh(self, plugin: str, store: CredentialStore, settings: dict[str, Any] | None = None) -> dict[str, Any]:
         """Refresh a stored grant now (on a schedule, say), the way an action would."""
         return self._call("modulex_refresh_credentials", plugin, "a refresh", None, store, settings=settings or {})
 
-    def exchange_code(self, plugin: str, app: Credentials, code: str, redirect_uri: str,
-                      settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    def exchange_code(
+        self, plugin: str, app: Credentials, code: str, redirect_uri: str, settings: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Turn an authorization code into credentials (``app``: mode, app_id, app_secret).
         The answer's ``credentials`` hold secrets: put them in a store, nowhere else."""
-        return self._call("modulex_exchange_authorization_code", plugin, "the code exchange", app, None,
-                          code=code, redirect_uri=redirect_uri, settings=settings or {})
+        return self._call(
+            "modulex_exchange_authorization_code",
+            plugin,
+            "the code exchange",
+            app,
+            None,
+            code=code,
+            redirect_uri=redirect_uri,
+            settings=settings or {},
+        )

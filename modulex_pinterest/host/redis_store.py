@@ -77,7 +77,9 @@ local function store(value, idle_after)
 end
 """
 
-RESERVE = _BUDGET_PRELUDE + """
+RESERVE = (
+    _BUDGET_PRELUDE
+    + """
 -- ARGV: interval, tau, max_wait, idle_after
 allow = math.max(allow, now - tonumber(ARGV[2]))
 local wait = math.max(0, allow - now)
@@ -85,13 +87,17 @@ if wait > tonumber(ARGV[3]) then return wait end
 store(allow + tonumber(ARGV[1]), tonumber(ARGV[4]))
 return wait
 """
+)
 
-PAUSE = _BUDGET_PRELUDE + """
+PAUSE = (
+    _BUDGET_PRELUDE
+    + """
 -- ARGV: seconds, idle_after
 local until_ = now + tonumber(ARGV[1])
 if until_ > allow then store(until_, tonumber(ARGV[2])) end
 return 0
 """
+)
 
 _MAX_SECONDS = 1e9  # caps an infinite max_wait or pause to something Lua can hold exactly
 
@@ -159,7 +165,9 @@ class RedisStore:
         self._lease_key = f"{self.key}:lease"
         if client is None:
             client = redis.Redis.from_url(
-                base, decode_responses=True, socket_timeout=SOCKET_TIMEOUT,
+                base,
+                decode_responses=True,
+                socket_timeout=SOCKET_TIMEOUT,
                 socket_connect_timeout=CONNECT_TIMEOUT,
                 retry=Retry(ExponentialWithJitterBackoff(cap=0.25, base=0.01), RETRIES),
             )
@@ -199,8 +207,10 @@ class RedisStore:
         """Store ``credentials`` only if the stored refresh token is still
         ``presented_refresh_token``, atomically on the server; whether they were stored."""
         stored = self._call(
-            "swap in refreshed credentials", self._swap,
-            keys=[self.key], args=[presented_refresh_token, json.dumps(credentials)],
+            "swap in refreshed credentials",
+            self._swap,
+            keys=[self.key],
+            args=[presented_refresh_token, json.dumps(credentials)],
         )
         return bool(stored)
 
@@ -267,8 +277,12 @@ class RedisRateBudget:
         """Reserve one request at ``rate`` per second; the seconds to wait
         before sending it, or (reserving nothing) the wait that exceeded ``max_wait``."""
         interval, tau = gcra_params(rate)
-        args = [max(1, round(interval * 1e6)), round(tau * 1e6), math.floor(min(max_wait, _MAX_SECONDS) * 1e6),
-                round(IDLE_AFTER * 1e6)]
+        args = [
+            max(1, round(interval * 1e6)),
+            round(tau * 1e6),
+            math.floor(min(max_wait, _MAX_SECONDS) * 1e6),
+            round(IDLE_AFTER * 1e6),
+        ]
         return self._run("reserve from the rate budget", self._reserve, key, args) / 1e6
 
     def pause(self, key: str, seconds: float) -> None:

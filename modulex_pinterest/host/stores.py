@@ -120,8 +120,10 @@ class CredentialsFile:
             os.close(fd)
             os.unlink(probe)
         except OSError as exc:
-            raise StoreError(f"cannot write to {folder} ({exc.strerror}): refreshed OAuth tokens could not be "
-                             "stored there, so the refresh was not attempted") from None
+            raise StoreError(
+                f"cannot write to {folder} ({exc.strerror}): refreshed OAuth tokens could not be "
+                "stored there, so the refresh was not attempted"
+            ) from None
 
     @contextmanager
     def lease(self, ttl: float, wait: float) -> Iterator[bool]:
@@ -198,7 +200,8 @@ def open_store(spec: str) -> CredentialsFile | RedisStore:
         try:
             from .redis_store import RedisStore
         except ImportError:
-            raise StoreError("a redis:// credentials URL needs the redis client: "
-                             "pip install 'modulex-pinterest[redis]'") from None
+            raise StoreError(
+                "a redis:// credentials URL needs the redis client: pip install 'modulex-pinterest[redis]'"
+            ) from None
         return RedisStore(spec)
     return CredentialsFile(spec)

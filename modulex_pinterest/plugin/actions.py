@@ -64,8 +64,9 @@ def _path(action_name: str, **path_values: Any) -> str:
     return path_for(template, path_values)
 
 
-def _get_items(client: PinterestClient, action_name: str, inputs: Inputs,
-               **path_values: Any) -> tuple[list[JsonObject], str | None]:
+def _get_items(
+    client: PinterestClient, action_name: str, inputs: Inputs, **path_values: Any
+) -> tuple[list[JsonObject], str | None]:
     """One page, or with ``fetch_all`` every page up to ``max_items``."""
     path = _path(action_name, **path_values)
     category = _request(action_name)["rate_limit_category"]
@@ -74,8 +75,9 @@ def _get_items(client: PinterestClient, action_name: str, inputs: Inputs,
     return _fetch_all(client, path, category, inputs)
 
 
-def _fetch_all(client: PinterestClient, path: str, category: str,
-               inputs: Inputs) -> tuple[list[JsonObject], str | None]:
+def _fetch_all(
+    client: PinterestClient, path: str, category: str, inputs: Inputs
+) -> tuple[list[JsonObject], str | None]:
     """Every page up to ``max_items``, bounded against a server that never ends.
 
     Pages are asked for at ``page_size``, no larger than what is still wanted,
@@ -125,15 +127,28 @@ def list_boards(client: PinterestClient, inputs: Inputs) -> JsonObject:
 
 def get_board_sections(client: PinterestClient, inputs: Inputs) -> JsonObject:
     sections, bookmark = _get_items(client, "get_board_sections", inputs, board_id=inputs["board_id"])
-    return {"success": True, "error": None, "board_id": inputs["board_id"], "sections": sections,
-            "count": len(sections), "bookmark": bookmark}
+    return {
+        "success": True,
+        "error": None,
+        "board_id": inputs["board_id"],
+        "sections": sections,
+        "count": len(sections),
+        "bookmark": bookmark,
+    }
 
 
 def list_pins(client: PinterestClient, inputs: Inputs) -> JsonObject:
     section_id = inputs.get("board_section_id")
     pins, bookmark = _get_items(client, "list_pins", inputs, board_id=inputs["board_id"], board_section_id=section_id)
-    return {"success": True, "error": None, "board_id": inputs["board_id"], "board_section_id": section_id,
-            "pins": pins, "count": len(pins), "bookmark": bookmark}
+    return {
+        "success": True,
+        "error": None,
+        "board_id": inputs["board_id"],
+        "board_section_id": section_id,
+        "pins": pins,
+        "count": len(pins),
+        "bookmark": bookmark,
+    }
 
 
 PIN_BODY_FIELDS = ("board_id", "board_section_id", "title", "description", "link", "alt_text")
@@ -165,10 +180,18 @@ def _dry_run(client: PinterestClient, inputs: Inputs, method: str, path: str, bo
     scopes create_pin has anyway. Nothing is created: ``id`` and
     ``created_at`` stay null, and ``pin`` describes the request.
     """
-    client.get(_path("list_pins", board_id=inputs["board_id"], board_section_id=inputs.get("board_section_id")),
-               {"page_size": 1}, category=_request("list_pins")["rate_limit_category"])
-    output: JsonObject = {"success": True, "error": None, "id": None, "created_at": None,
-              "pin": {"dry_run": True, "request": {"method": method, "path": path, "body": body}}}
+    client.get(
+        _path("list_pins", board_id=inputs["board_id"], board_section_id=inputs.get("board_section_id")),
+        {"page_size": 1},
+        category=_request("list_pins")["rate_limit_category"],
+    )
+    output: JsonObject = {
+        "success": True,
+        "error": None,
+        "id": None,
+        "created_at": None,
+        "pin": {"dry_run": True, "request": {"method": method, "path": path, "body": body}},
+    }
     for name in ("title", "description", "link", "board_id", "board_section_id"):
         output[name] = inputs.get(name)
     return output

@@ -9,11 +9,8 @@ HTTP status and Pinterest's code and message. When to retry is
 
 from __future__ import annotations
 
-import json
-import math
 import random
 import time
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,8 +21,9 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .. import __version__
 from ..contract import Progress
+from .decoding import ACCEPTED_ENCODINGS, Decoder, parse_json
 from .errors import ApiError, ErrorKind
-from .messages import MAX_SERVER_MESSAGE, MAX_SHOWN_NAME
+from .messages import MAX_SERVER_MESSAGE
 from .redaction import install_log_filter, redact
 from .retry import RETRYABLE_STATUSES, Pacing, backoff, never_sent, retry_after_seconds, retry_wait
 from .settings import Settings
@@ -36,7 +34,6 @@ log = install_log_filter(__name__)
 USER_AGENT = f"modulex-pinterest/{__version__} (+python-requests/{requests.__version__})"
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024  # of one decoded body: a bigger one is refused, in bounded memory
 READ_CHUNK = 64 * 1024
-ACCEPTED_ENCODINGS = "gzip, deflate"
 POOL_SIZE = 32
 JsonObject = dict[str, Any]
 
@@ -80,66 +77,6 @@ def new_session(pool_size: int = POOL_SIZE) -> requests.Session:
     return session
 
 
-class _Decoder:
-    """The body's ``Content-Encoding`` undone piece by piece, never producing
-    more than ``limit`` bytes in all (a 1 GiB decompression bomb is refused
-    after ``limit``, not inflated)."""
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        encoding = encoding.strip().lower()
-        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-            raise ValueError(f"the response is encoded as {encoding[:MAX_SHOWN_NAME]!r}, which was not offered "
-                             f"({ACCEPTED_ENCODINGS})")
-        self._encoding = encoding
-        self._inflate: Any = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding in ("gzip", "x-gzip") else None
-        self._limit = limit
-        self.size = 0
-
-    def feed(self, data: bytes) -> bytes:
-        """Decoded bytes of ``data``; OverflowError past the limit, ValueError for a corrupt stream."""
-        if self._encoding == "deflate" and self._inflate is None:
-            # "deflate" is zlib-wrapped by the RFC, raw deflate from some servers: tell by the zlib header.
-            zlib_wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-            self._inflate = zlib.decompressobj(zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
-        if self._inflate is None:
-            return self._count(data)
-        pieces = []
-        try:
-            while data:
-                pieces.append(self._count(self._inflate.decompress(data, self._limit - self.size + 1)))
-                data = self._inflate.unconsumed_tail
-        except zlib.error:
-            raise ValueError("the compressed response is corrupt") from None
-        return b"".join(pieces)
-
-    def finish(self) -> None:
-        if self._inflate is not None and not self._inflate.eof:
-            raise ValueError("the compressed response ended early")
-
-    def _count(self, piece: bytes) -> bytes:
-        self.size += len(piece)
-        if self.size > self._limit:
-            raise OverflowError
-        return piece
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("a number too large for a float")
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON: ``NaN``, ``Infinity`` and numbers beyond a float (``1e999``) are refused, since no
-    output may carry them (they are not JSON, and a host would print them as such)."""
-    return json.loads(raw, parse_float=_finite_float, parse_constant=_no_constant)
-
-
 class PinterestClient:
     """Calls for one action run: a shared session, this run's credentials and settings.
 
@@ -149,10 +86,20 @@ class PinterestClient:
     the whole action's; without one, each call gets ``settings.deadline``.
     """
 
-    def __init__(self, session: requests.Session, settings: Settings, auth: str | AuthBase,
-                 secrets: Iterable[str] = (), *, pacing: Pacing | None = None, deadline: float | None = None,
-                 progress: Progress | None = None, sleep: Callable[[float], None] = time.sleep,
-                 rand: Callable[[], float] = random.random, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        settings: Settings,
+        auth: str | AuthBase,
+        secrets: Iterable[str] = (),
+        *,
+        pacing: Pacing | None = None,
+        deadline: float | None = None,
+        progress: Progress | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._session = session
         self._pacing = pacing
         self._deadline = deadline
@@ -188,8 +135,9 @@ class PinterestClient:
         """A form POST to an absolute URL (the OAuth token endpoint); never resent once it may have arrived."""
         return self._call("POST", url, {"data": data}, idempotent=False, category=None)
 
-    def _call(self, method: str, path: str, payload: dict[str, Any], *, idempotent: bool,
-              category: str | None) -> JsonObject:
+    def _call(
+        self, method: str, path: str, payload: dict[str, Any], *, idempotent: bool, category: str | None
+    ) -> JsonObject:
         """Send, retrying as :func:`.retry.retry_wait` allows; the decoded JSON object or an ApiError."""
         url = path if path.startswith(("https://", "http://")) else self._settings.base_url + path
         deadline = self._deadline if self._deadline is not None else self._clock() + self._settings.deadline
@@ -200,14 +148,23 @@ class PinterestClient:
                 return self._once(method, url, deadline, payload, category)
             except ApiError as error:
                 if error.status == 429 and self._pacing is not None and category is not None:
-                    self._pacing.pause(category, error.retry_after if error.retry_after is not None
-                                       else backoff(self._settings, attempt))
-                wait = retry_wait(error, attempt, idempotent, self._settings,
-                                  seconds_left=deadline - self._clock(), rand=self._rand)
+                    self._pacing.pause(
+                        category,
+                        error.retry_after if error.retry_after is not None else backoff(self._settings, attempt),
+                    )
+                wait = retry_wait(
+                    error, attempt, idempotent, self._settings, seconds_left=deadline - self._clock(), rand=self._rand
+                )
                 if wait is None:
                     raise
-                log.debug("retrying %s %s in %.2fs after %s (attempt %d)", method, urlsplit(url).path, wait,
-                          error.kind.value, attempt + 1)
+                log.debug(
+                    "retrying %s %s in %.2fs after %s (attempt %d)",
+                    method,
+                    urlsplit(url).path,
+                    wait,
+                    error.kind.value,
+                    attempt + 1,
+                )
                 self.report("wait", seconds=round(wait, 3), reason=f"retry after {error.detail}")
                 self._sleep(wait)
                 attempt += 1
@@ -220,15 +177,20 @@ class PinterestClient:
         limit = max(0.0, min(deadline - self._clock(), self._settings.max_wait))
         wait = self._pacing.reserve(category, limit)
         if wait > limit:
-            raise ApiError(ErrorKind.RATE_LIMITED, f"the rate budget this connection shares has no room for "
-                           f"{wait:.1f} s, past this action's deadline or max_retry_wait", retry_after=wait,
-                           sent=False)
+            raise ApiError(
+                ErrorKind.RATE_LIMITED,
+                f"the rate budget this connection shares has no room for "
+                f"{wait:.1f} s, past this action's deadline or max_retry_wait",
+                retry_after=wait,
+                sent=False,
+            )
         if wait > 0:
             self.report("wait", seconds=round(wait, 3), reason="the shared rate budget")
             self._sleep(wait)
 
-    def _once(self, method: str, url: str, deadline: float, payload: dict[str, Any],
-              category: str | None) -> JsonObject:
+    def _once(
+        self, method: str, url: str, deadline: float, payload: dict[str, Any], category: str | None
+    ) -> JsonObject:
         remaining = deadline - self._clock()
         if remaining <= 0:
             raise ApiError(ErrorKind.TIMEOUT, "the action's deadline passed before the request was sent", sent=False)
@@ -245,17 +207,21 @@ class PinterestClient:
                     raise ApiError(ErrorKind.CONNECTION, "closed", status=response.status_code, sent=True)
             except ApiError as error:
                 if any(watch.fired for watch in watches):  # the watchdog closed it: the deadline, not the network
-                    raise ApiError(ErrorKind.TIMEOUT, "the answer did not finish arriving within the action's "
-                                   "deadline", status=error.status, sent=error.sent) from None
+                    raise ApiError(
+                        ErrorKind.TIMEOUT,
+                        "the answer did not finish arriving within the action's deadline",
+                        status=error.status,
+                        sent=error.sent,
+                    ) from None
                 raise
         return self._decode(response, raw)
 
-    def _send(self, method: str, url: str, payload: dict[str, Any],
-              timeout: tuple[float, float]) -> requests.Response:
+    def _send(self, method: str, url: str, payload: dict[str, Any], timeout: tuple[float, float]) -> requests.Response:
         """The request, with every requests failure turned into an ApiError saying whether it may have arrived."""
         try:
-            return self._session.request(method, url, **payload, auth=self._auth, timeout=timeout, stream=True,
-                                         allow_redirects=False)
+            return self._session.request(
+                method, url, **payload, auth=self._auth, timeout=timeout, stream=True, allow_redirects=False
+            )
         except requests.exceptions.ConnectTimeout:
             raise ApiError(ErrorKind.TIMEOUT, f"connecting timed out after {timeout[0]:g}s", sent=False) from None
         except requests.exceptions.Timeout:
@@ -264,11 +230,13 @@ class PinterestClient:
             where = urlsplit(url).netloc
             if never_sent(exc):
                 raise ApiError(ErrorKind.CONNECTION, f"could not connect to {where}", sent=False) from None
-            raise ApiError(ErrorKind.CONNECTION, f"the connection to {where} failed before a full response arrived",
-                           sent=None) from None
+            raise ApiError(
+                ErrorKind.CONNECTION, f"the connection to {where} failed before a full response arrived", sent=None
+            ) from None
         except requests.exceptions.RequestException as exc:
-            raise ApiError(ErrorKind.CONNECTION, f"the request could not be sent ({type(exc).__name__})",
-                           sent=False) from None
+            raise ApiError(
+                ErrorKind.CONNECTION, f"the request could not be sent ({type(exc).__name__})", sent=False
+            ) from None
 
     def _report_remaining(self, response: requests.Response, category: str) -> None:
         """``X-RateLimit-Remaining: 0``: the window is spent; everyone sharing the grant waits for its reset."""
@@ -288,7 +256,7 @@ class PinterestClient:
         """
         status = response.status_code
         try:
-            decoder = _Decoder(response.headers.get("Content-Encoding", ""), MAX_RESPONSE_BYTES)
+            decoder = Decoder(response.headers.get("Content-Encoding", ""), MAX_RESPONSE_BYTES)
         except ValueError as exc:
             raise ApiError(ErrorKind.BAD_RESPONSE, str(exc), status=status, sent=True) from None
         chunks = []
@@ -296,17 +264,26 @@ class PinterestClient:
             while chunk := response.raw.read1(READ_CHUNK):
                 chunks.append(decoder.feed(chunk))
                 if self._clock() > deadline:
-                    raise ApiError(ErrorKind.TIMEOUT, "the response did not finish arriving within the action's "
-                                   "deadline", status=status, sent=True)
+                    raise ApiError(
+                        ErrorKind.TIMEOUT,
+                        "the response did not finish arriving within the action's deadline",
+                        status=status,
+                        sent=True,
+                    )
             decoder.finish()
         except OverflowError:
-            raise ApiError(ErrorKind.TOO_LARGE, f"the response is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} "
-                           "MB", status=status, sent=True) from None
+            raise ApiError(
+                ErrorKind.TOO_LARGE,
+                f"the response is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB",
+                status=status,
+                sent=True,
+            ) from None
         except ValueError as exc:
             raise ApiError(ErrorKind.BAD_RESPONSE, str(exc), status=status, sent=True) from None
         except (Urllib3Error, OSError, requests.exceptions.RequestException):
-            raise ApiError(ErrorKind.CONNECTION, "the connection broke while the response was arriving",
-                           status=status, sent=True) from None
+            raise ApiError(
+                ErrorKind.CONNECTION, "the connection broke while the response was arriving", status=status, sent=True
+            ) from None
         self.bytes_read += decoder.size
         return b"".join(chunks)
 
@@ -323,11 +300,19 @@ class PinterestClient:
             if not parsed:
                 kind = "empty" if not raw else "not JSON"
                 ctype = response.headers.get("Content-Type", "unknown")
-                raise ApiError(ErrorKind.BAD_RESPONSE, f"the response body is {kind} (Content-Type {ctype})",
-                               status=status, sent=True)
+                raise ApiError(
+                    ErrorKind.BAD_RESPONSE,
+                    f"the response body is {kind} (Content-Type {ctype})",
+                    status=status,
+                    sent=True,
+                )
             if not isinstance(data, dict):
-                raise ApiError(ErrorKind.BAD_RESPONSE, f"expected a JSON object, got {type(data).__name__}",
-                               status=status, sent=True)
+                raise ApiError(
+                    ErrorKind.BAD_RESPONSE,
+                    f"expected a JSON object, got {type(data).__name__}",
+                    status=status,
+                    sent=True,
+                )
             return data
         raise self._error_answer(response, data if isinstance(data, dict) else {})
 
@@ -343,5 +328,13 @@ class PinterestClient:
             message = redact(message, self._secrets)[:MAX_SERVER_MESSAGE]
         status = response.status_code
         retry_after = retry_after_seconds(response.headers) if status in RETRYABLE_STATUSES else None
-        return ApiError(ErrorKind.HTTP, f"HTTP {status}", status=status, code=code, message=message,
-                        retry_after=retry_after, sent=True, oauth_error=oauth_error)
+        return ApiError(
+            ErrorKind.HTTP,
+            f"HTTP {status}",
+            status=status,
+            code=code,
+            message=message,
+            retry_after=retry_after,
+            sent=True,
+            oauth_error=oauth_error,
+        )

@@ -35,7 +35,7 @@ from ..contract import Credentials, CredentialStore, PluginHost, Progress
 from . import manifest
 from .client import JsonObject, PinterestClient
 from .errors import ApiError, CredentialError, RefreshError
-from .messages import MAX_DETAIL, MAX_SHOWN_NAME, api_error_message, is_scope_error
+from .messages import MAX_SERVER_MESSAGE, MAX_SHOWN_NAME, api_error_message, clip_middle, is_scope_error
 from .redaction import secrets_of
 from .retry import Pacing
 from .settings import Settings
@@ -44,15 +44,19 @@ EXPIRY_MARGIN = 300  # seconds before expires_at when a token counts as expired
 MAX_TOKEN_LENGTH = 4096
 DIGEST_LENGTH = 24  # hex digits of a grant's non-secret name: 96 bits, no collisions in practice
 LEASE_MARGIN = 5.0  # the lease outlasts the token call's connect + read timeouts by this much
-UNUSABLE_TOKEN = ("Authentication failed: Pinterest's token answer held an access token that cannot be sent "
-                  "(spaces, control or non-ASCII characters), so it was not used or stored")
+UNUSABLE_TOKEN = (
+    "Authentication failed: Pinterest's token answer held an access token that cannot be sent "
+    "(spaces, control or non-ASCII characters), so it was not used or stored"
+)
 Result = TypeVar("Result")
 
 
 def credential_mode_of(credentials: Any) -> str:
     if not isinstance(credentials, dict) or not credentials:
-        raise CredentialError("Missing credentials: provide an access token (mode 'access_token') "
-                              "or OAuth 2.0 credentials (mode 'oauth2')")
+        raise CredentialError(
+            "Missing credentials: provide an access token (mode 'access_token') "
+            "or OAuth 2.0 credentials (mode 'oauth2')"
+        )
     mode = credentials.get("mode") or ("oauth2" if credentials.get("app_id") else "access_token")
     if manifest.credential_mode(mode) is None:
         raise CredentialError(f"Unknown credential mode {str(mode)[:MAX_SHOWN_NAME]!r}: use 'access_token' or 'oauth2'")
@@ -72,8 +76,9 @@ def usable_token(token: Any, mode: str) -> str:
         raise CredentialError(f"Missing credentials: 'access_token' is required for the {name} mode")
     token = token.strip()
     if len(token) > MAX_TOKEN_LENGTH or not (token.isascii() and token.isprintable()) or " " in token:
-        raise CredentialError("Invalid credentials: the access token contains spaces, control or non-ASCII "
-                              "characters; copy it again")
+        raise CredentialError(
+            "Invalid credentials: the access token contains spaces, control or non-ASCII characters; copy it again"
+        )
     return token
 
 
@@ -81,8 +86,9 @@ def expiring(credentials: Credentials, now: float) -> bool:
     if not credentials.get("access_token"):
         return True
     expires_at = credentials.get("expires_at")
-    return (isinstance(expires_at, (int, float)) and not isinstance(expires_at, bool)
-            and expires_at - EXPIRY_MARGIN <= now)
+    return (
+        isinstance(expires_at, (int, float)) and not isinstance(expires_at, bool) and expires_at - EXPIRY_MARGIN <= now
+    )
 
 
 def _digest(*parts: str) -> str:
@@ -98,8 +104,14 @@ class Connection:
     (a 401 for a missing scope is not something a refresh can fix).
     """
 
-    def __init__(self, session: requests.Session, credentials: Any, settings: Settings,
-                 host: PluginHost | None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        credentials: Any,
+        settings: Settings,
+        host: PluginHost | None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.mode = credential_mode_of(credentials)
         self.credentials: Credentials = credentials
         self.settings = settings
@@ -127,8 +139,15 @@ class Connection:
         pacing = None
         if self.budget is not None:
             pacing = Pacing(self.budget, self._grant(), self.settings.rate_limit)
-        return PinterestClient(self.session, self.settings, token, secrets=secrets_of(credentials),
-                               pacing=pacing, deadline=self.deadline, progress=self.progress)
+        return PinterestClient(
+            self.session,
+            self.settings,
+            token,
+            secrets=secrets_of(credentials),
+            pacing=pacing,
+            deadline=self.deadline,
+            progress=self.progress,
+        )
 
     def run(self, work: Callable[[PinterestClient], Result]) -> Result:
         if self.mode != "oauth2":
@@ -161,7 +180,8 @@ class Connection:
             raise RefreshError(
                 "Cannot refresh the OAuth access token: the host has no credential store for this connection, so "
                 "the rotated refresh token would be lost. Run it through a host that stores credentials (for the "
-                "CLI: --credentials FILE or redis://...), or pass a current access_token")
+                "CLI: --credentials FILE or redis://...), or pass a current access_token"
+            )
         connect, read = self.settings.timeout
         ttl = connect + read + LEASE_MARGIN
         wait = max(0.0, min(ttl, self.deadline - time.monotonic()))
@@ -175,20 +195,24 @@ class Connection:
                 if not held:
                     raise RefreshError(
                         "Authentication failed: another worker has been refreshing this connection's OAuth token "
-                        f"for over {wait:.0f} s; retry in a minute")
+                        f"for over {wait:.0f} s; retry in a minute"
+                    )
                 updated = self._refresh(current)
                 if not store.swap(str(current["refresh_token"]), updated):
                     raise RefreshError(
                         "Authentication failed: the stored credentials changed while this refresh ran (another "
-                        "worker wrote them without the lease); the new tokens were not used. Retry")
+                        "worker wrote them without the lease); the new tokens were not used. Retry"
+                    )
                 if "access_token" not in updated:
                     self.credentials = updated
                     raise RefreshError(f"{UNUSABLE_TOKEN}; the new refresh token was stored: retry")
         except (RefreshError, CredentialError):
             raise
         except Exception as exc:  # noqa: BLE001 - any host's store may fail its own way: say so, without internals
-            raise RefreshError(f"Cannot refresh the OAuth access token: the host's credential store failed "
-                               f"({type(exc).__name__}: {str(exc)[:MAX_DETAIL]})") from None
+            raise RefreshError(
+                f"Cannot refresh the OAuth access token: the host's credential store failed "
+                f"({type(exc).__name__}: {clip_middle(str(exc), MAX_SERVER_MESSAGE)})"
+            ) from None
         self.credentials = updated
         return updated
 
@@ -200,13 +224,17 @@ class Connection:
         """
         stored = store.read()
         if not stored:
-            raise RefreshError("Cannot refresh the OAuth access token: the host's credential store holds no "
-                               "credentials for this connection; store them first (modulex-pinterest auth import)")
+            raise RefreshError(
+                "Cannot refresh the OAuth access token: the host's credential store holds no "
+                "credentials for this connection; store them first (modulex-pinterest auth import)"
+            )
         same_app = str(stored.get("app_id")) == str(self.credentials.get("app_id")) and hmac.compare_digest(
-            str(stored.get("app_secret") or "").encode(), str(self.credentials.get("app_secret") or "").encode())
+            str(stored.get("app_secret") or "").encode(), str(self.credentials.get("app_secret") or "").encode()
+        )
         if not same_app:
-            raise CredentialError("Invalid credentials: the app id or app secret passed do not match the ones "
-                                  "stored for this connection")
+            raise CredentialError(
+                "Invalid credentials: the app id or app secret passed do not match the ones stored for this connection"
+            )
         self._check_refreshable(stored)
         return stored
 
@@ -218,17 +246,23 @@ class Connection:
         if presented != stored.get("refresh_token") and stored.get("rotated_from") != rotation_mark(presented):
             raise RefreshError(
                 "Authentication failed: invalid_grant: the refresh token passed was already rotated, and the "
-                "connection's stored credentials hold a newer one; nothing was sent. Pass the stored credentials")
+                "connection's stored credentials hold a newer one; nothing was sent. Pass the stored credentials"
+            )
 
     @staticmethod
     def _check_refreshable(credentials: Credentials) -> None:
         if not (credentials.get("app_id") and credentials.get("app_secret") and credentials.get("refresh_token")):
-            raise RefreshError("Missing credentials: OAuth 2.0 needs app_id, app_secret and refresh_token to get an "
-                               "access token; authorize the app first (modulex-pinterest auth login)")
+            raise RefreshError(
+                "Missing credentials: OAuth 2.0 needs app_id, app_secret and refresh_token to get an "
+                "access token; authorize the app first (modulex-pinterest auth login)"
+            )
 
     def _refresh(self, credentials: Credentials) -> Credentials:
-        form = {"grant_type": "refresh_token", "refresh_token": str(credentials["refresh_token"]),
-                "continuous_refresh": "true"}
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": str(credentials["refresh_token"]),
+            "continuous_refresh": "true",
+        }
         started = self.clock()
         try:
             answer = self._token_request(credentials, form)
@@ -240,10 +274,16 @@ class Connection:
         """The credentials an authorization code grants (RFC 6749 section 4.1.3), by the same
         token endpoint, timeouts and rules as a refresh. Nothing is stored here: the host stores them."""
         if self.mode != "oauth2" or not (self.credentials.get("app_id") and self.credentials.get("app_secret")):
-            raise CredentialError("Missing credentials: exchanging an authorization code needs OAuth 2.0 "
-                                  "credentials with app_id and app_secret")
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                "continuous_refresh": "true"}
+            raise CredentialError(
+                "Missing credentials: exchanging an authorization code needs OAuth 2.0 "
+                "credentials with app_id and app_secret"
+            )
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "continuous_refresh": "true",
+        }
         started = self.clock()
         try:
             answer = self._token_request(self.credentials, form)
@@ -261,8 +301,9 @@ class Connection:
         if self.settings.token_url is None:
             raise RefreshError("Cannot reach the OAuth token endpoint: no token URL is configured")
         auth = HTTPBasicAuth(str(credentials["app_id"]), str(credentials["app_secret"]))
-        client = PinterestClient(self.session, self.settings, auth, secrets=secrets_of(credentials),
-                                 deadline=self.deadline)
+        client = PinterestClient(
+            self.session, self.settings, auth, secrets=secrets_of(credentials), deadline=self.deadline
+        )
         return client.post_form(self.settings.token_url, form)
 
 
@@ -308,12 +349,17 @@ def _refresh_failure(error: ApiError, credentials: Credentials) -> RefreshError:
     if error.oauth_error == "invalid_grant" or "invalid_grant" in text:
         return RefreshError(
             "Authentication failed: Pinterest rejected the OAuth refresh token (invalid_grant: it expired, was "
-            "revoked or was already used). Re-authorize the app (modulex-pinterest auth login) to get new tokens")
+            "revoked or was already used). Re-authorize the app (modulex-pinterest auth login) to get new tokens"
+        )
     if error.status == 401 or error.oauth_error == "invalid_client":
-        return RefreshError("Authentication failed: Pinterest rejected the app id and app secret while refreshing "
-                            f"the access token (HTTP {error.status}); check them in the developer portal")
+        return RefreshError(
+            "Authentication failed: Pinterest rejected the app id and app secret while refreshing "
+            f"the access token (HTTP {error.status}); check them in the developer portal"
+        )
     detail = api_error_message(error, {"action": "oauth_refresh"}, secrets_of(credentials))
     if error.sent is not False and error.in_transit:
-        detail += ("; the refresh was not resent, since Pinterest may already have rotated the refresh token. "
-                   "If the next attempt is rejected, re-authorize the app")
+        detail += (
+            "; the refresh was not resent, since Pinterest may already have rotated the refresh token. "
+            "If the next attempt is rejected, re-authorize the app"
+        )
     return RefreshError("Authentication failed: could not refresh the OAuth access token: " + detail)

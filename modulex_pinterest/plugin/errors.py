@@ -45,9 +45,18 @@ class ApiError(Exception):
     create may be resent and whether its failure message warns of a duplicate.
     """
 
-    def __init__(self, kind: ErrorKind, detail: str, *, status: int | None = None, code: int | None = None,
-                 message: str | None = None, retry_after: float | None = None, sent: bool | None = None,
-                 oauth_error: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        message: str | None = None,
+        retry_after: float | None = None,
+        sent: bool | None = None,
+        oauth_error: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.kind = kind
         self.detail = detail

@@ -55,8 +55,9 @@ class PinterestPlugin:
                 self._service = Service()
             return self._service
 
-    def _answer(self, what: str, credentials: Any, work: Callable[[Service], JsonObject],
-                failed: Callable[[str], JsonObject]) -> JsonObject:
+    def _answer(
+        self, what: str, credentials: Any, work: Callable[[Service], JsonObject], failed: Callable[[str], JsonObject]
+    ) -> JsonObject:
         """The hook boundary: ``work``'s output, or ``failed(message)`` for anything unexpected."""
         try:
             return work(self.service())
@@ -68,53 +69,90 @@ class PinterestPlugin:
         return manifest.manifest()
 
     @hookimpl
-    def modulex_execute_action(self, plugin: str, action: str, inputs: Any, credentials: Credentials,
-                               settings: dict[str, Any], host: PluginHost) -> JsonObject | None:
+    def modulex_execute_action(
+        self,
+        plugin: str,
+        action: str,
+        inputs: Any,
+        credentials: Credentials,
+        settings: dict[str, Any],
+        host: PluginHost,
+    ) -> JsonObject | None:
         if plugin != manifest.plugin_id():
             return None
 
-        return self._answer(f"action {str(action)[:MAX_SHOWN_NAME]!r}", credentials,
-                            lambda service: service.execute(action, inputs, credentials, settings, host),
-                            lambda error: manifest.failed_output(action, error))
-
-    @hookimpl
-    def modulex_check_credentials(self, plugin: str, credentials: Credentials, settings: dict[str, Any],
-                                  host: PluginHost) -> JsonObject | None:
-        if plugin != manifest.plugin_id():
-            return None
-        return self._answer("the credential check", credentials,
-                            lambda service: service.check_credentials(credentials, settings, host),
-                            lambda error: {"success": False, "error": error, "account": None})
-
-    @hookimpl
-    def modulex_action_options(self, plugin: str, action: str, field: str, inputs: Any, credentials: Credentials,
-                               settings: dict[str, Any], host: PluginHost, bookmark: str | None) -> JsonObject | None:
-        if plugin != manifest.plugin_id():
-            return None
-        return self._answer("options", credentials,
-                            lambda service: service.options(action, field, inputs, credentials, settings, host,
-                                                            bookmark),
-                            lambda error: {"success": False, "error": error, "options": [], "bookmark": None})
+        return self._answer(
+            f"action {str(action)[:MAX_SHOWN_NAME]!r}",
+            credentials,
+            lambda service: service.execute(action, inputs, credentials, settings, host),
+            lambda error: manifest.failed_output(action, error),
+        )
 
     @hookimpl
-    def modulex_refresh_credentials(self, plugin: str, credentials: Credentials, settings: dict[str, Any],
-                                    host: PluginHost) -> JsonObject | None:
+    def modulex_check_credentials(
+        self, plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost
+    ) -> JsonObject | None:
         if plugin != manifest.plugin_id():
             return None
-        return self._answer("a refresh", credentials,
-                            lambda service: service.refresh(credentials, settings, host),
-                            lambda error: {"success": False, "error": error, "expires_at": None})
+        return self._answer(
+            "the credential check",
+            credentials,
+            lambda service: service.check_credentials(credentials, settings, host),
+            lambda error: {"success": False, "error": error, "account": None},
+        )
 
     @hookimpl
-    def modulex_exchange_authorization_code(self, plugin: str, code: str, redirect_uri: str,
-                                            credentials: Credentials, settings: dict[str, Any],
-                                            host: PluginHost) -> JsonObject | None:
+    def modulex_action_options(
+        self,
+        plugin: str,
+        action: str,
+        field: str,
+        inputs: Any,
+        credentials: Credentials,
+        settings: dict[str, Any],
+        host: PluginHost,
+        bookmark: str | None,
+    ) -> JsonObject | None:
         if plugin != manifest.plugin_id():
             return None
-        return self._answer("the code exchange", credentials,
-                            lambda service: service.exchange_code(code, redirect_uri, credentials, settings, host),
-                            lambda error: {"success": False, "error": error, "credentials": None,
-                                           "expires_at": None})
+        return self._answer(
+            "options",
+            credentials,
+            lambda service: service.options(action, field, inputs, credentials, settings, host, bookmark),
+            lambda error: {"success": False, "error": error, "options": [], "bookmark": None},
+        )
+
+    @hookimpl
+    def modulex_refresh_credentials(
+        self, plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost
+    ) -> JsonObject | None:
+        if plugin != manifest.plugin_id():
+            return None
+        return self._answer(
+            "a refresh",
+            credentials,
+            lambda service: service.refresh(credentials, settings, host),
+            lambda error: {"success": False, "error": error, "expires_at": None},
+        )
+
+    @hookimpl
+    def modulex_exchange_authorization_code(
+        self,
+        plugin: str,
+        code: str,
+        redirect_uri: str,
+        credentials: Credentials,
+        settings: dict[str, Any],
+        host: PluginHost,
+    ) -> JsonObject | None:
+        if plugin != manifest.plugin_id():
+            return None
+        return self._answer(
+            "the code exchange",
+            credentials,
+            lambda service: service.exchange_code(code, redirect_uri, credentials, settings, host),
+            lambda error: {"success": False, "error": error, "credentials": None, "expires_at": None},
+        )
 
 
 plugin = PinterestPlugin()

@@ -33,6 +33,15 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def clip_middle(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters in the middle, so that both its start and its
+    end survive (a host's error often names a long path first and says why last)."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 5) // 2
+    return f"{text[:half]} ... {text[-half:]}"
+
+
 def shown(value: Any) -> str:
     """A value the user passed, as it appears in a message: its repr, clipped."""
     text = repr(value)
@@ -117,16 +126,20 @@ def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iter
     elif status == 401:
         text = f"Authentication failed: {_auth_reason(error, context.get('scopes', ()))}{note}"
     elif status == 403 and error.code == TRIAL_ACCESS_CODE:
-        text = (f"Permission denied{note}. Apps with trial access may only write to Pinterest's sandbox: "
-                f"set base_url to {manifest.raw_manifest()['api']['sandbox_base_url']} (with a sandbox token), "
-                "or apply for standard access")
+        text = (
+            f"Permission denied{note}. Apps with trial access may only write to Pinterest's sandbox: "
+            f"set base_url to {manifest.raw_manifest()['api']['sandbox_base_url']} (with a sandbox token), "
+            "or apply for standard access"
+        )
     elif status == 403:
         text = f"Permission denied: the account may not do this on that board{note}"
     elif status == 404:
         text = f"{_not_found(context)}{note}"
     elif status == 400 and context.get("action") == "create_pin":
-        text = (f"Pinterest rejected the pin{note}. Check that media_url is a publicly reachable image URL "
-                f"and that board_id (and board_section_id) are correct")
+        text = (
+            f"Pinterest rejected the pin{note}. Check that media_url is a publicly reachable image URL "
+            f"and that board_id (and board_section_id) are correct"
+        )
     elif status == 400:
         text = f"Pinterest rejected the request{note}"
     elif status == 429:
@@ -136,6 +149,8 @@ def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iter
     else:
         text = f"Unexpected response from Pinterest{note}"
     if context.get("action") == "create_pin" and error.may_have_acted:
-        text += ("; the pin may or may not have been created: check the board before retrying, "
-                 "since resending could create a duplicate")
+        text += (
+            "; the pin may or may not have been created: check the board before retrying, "
+            "since resending could create a duplicate"
+        )
     return clip(redact(text, secrets), MAX_ERROR_LENGTH)

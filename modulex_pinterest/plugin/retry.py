@@ -78,8 +78,15 @@ def never_sent(exc: requests.exceptions.ConnectionError) -> bool:
     return False
 
 
-def retry_wait(error: ApiError, attempt: int, idempotent: bool, settings: Settings, *, seconds_left: float,
-               rand: Callable[[], float]) -> float | None:
+def retry_wait(
+    error: ApiError,
+    attempt: int,
+    idempotent: bool,
+    settings: Settings,
+    *,
+    seconds_left: float,
+    rand: Callable[[], float],
+) -> float | None:
     """How long to wait before trying again, or None to give up now."""
     if attempt >= settings.max_retries:
         return None
@@ -116,8 +123,11 @@ class Pacing:
         try:
             return self._budget.reserve(self._key(category), self._rate, max_wait)
         except Exception as exc:  # noqa: BLE001 - any host's budget may fail its own way: say whose failure it is
-            raise ApiError(ErrorKind.HOST, f"the host's rate budget failed ({type(exc).__name__}: "
-                           f"{str(exc)[:MAX_DETAIL]})", sent=False) from None
+            raise ApiError(
+                ErrorKind.HOST,
+                f"the host's rate budget failed ({type(exc).__name__}: {str(exc)[:MAX_DETAIL]})",
+                sent=False,
+            ) from None
 
     def pause(self, category: str, seconds: float) -> None:
         """Advisory: a budget that cannot take the pause only costs the other workers a 429 of their own."""

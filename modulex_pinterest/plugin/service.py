@@ -61,8 +61,12 @@ class Service:
         api = manifest.raw_manifest()["api"]
         oauth = manifest.credential_mode("oauth2") or {}
         try:
-            checked = Settings(settings if isinstance(settings, dict) else None, base_url=api["base_url"],
-                               token_url=oauth.get("token_url"), rate_limit=api["rate_limit"])
+            checked = Settings(
+                settings if isinstance(settings, dict) else None,
+                base_url=api["base_url"],
+                token_url=oauth.get("token_url"),
+                rate_limit=api["rate_limit"],
+            )
         except ValueError as exc:
             raise CredentialError(f"Invalid settings: {exc}") from None
         return Connection(self.session(), credentials, checked, host)
@@ -107,8 +111,16 @@ class Service:
         username = account.get("username")
         return {"success": True, "error": None, "account": username if isinstance(username, str) else None}
 
-    def options(self, action: str, field: str, inputs: Any, credentials: Any, settings: Any,
-                host: PluginHost | None, bookmark: str | None) -> JsonObject:
+    def options(
+        self,
+        action: str,
+        field: str,
+        inputs: Any,
+        credentials: Any,
+        settings: Any,
+        host: PluginHost | None,
+        bookmark: str | None,
+    ) -> JsonObject:
         """Choices from the field's source list action (``ui.options`` in plugin.yaml), one page at a time."""
 
         def fail(error: str) -> JsonObject:
@@ -130,8 +142,11 @@ class Service:
         if not output["success"]:
             return fail(output["error"])
         items = output[manifest.action(declared["source"])["list_field"]]
-        options = [{"label": str(item.get("name") or item.get("title") or item["id"]), "value": item["id"]}
-                   for item in items if isinstance(item.get("id"), str)]
+        options = [
+            {"label": str(item.get("name") or item.get("title") or item["id"]), "value": item["id"]}
+            for item in items
+            if isinstance(item.get("id"), str)
+        ]
         return {"success": True, "error": None, "options": options, "bookmark": output["bookmark"]}
 
     def refresh(self, credentials: Any, settings: Any, host: PluginHost | None) -> JsonObject:
@@ -147,8 +162,9 @@ class Service:
             return fail(redact(str(exc), secrets_of(credentials)))
         return {"success": True, "error": None, "expires_at": updated.get("expires_at")}
 
-    def exchange_code(self, code: Any, redirect_uri: Any, credentials: Any, settings: Any,
-                      host: PluginHost | None) -> JsonObject:
+    def exchange_code(
+        self, code: Any, redirect_uri: Any, credentials: Any, settings: Any, host: PluginHost | None
+    ) -> JsonObject:
         def fail(error: str) -> JsonObject:
             return {"success": False, "error": error, "credentials": None, "expires_at": None}
 
@@ -159,5 +175,3 @@ class Service:
         except (CredentialError, RefreshError) as exc:
             return fail(redact(str(exc), secrets_of(credentials) + (code,)))
         return {"success": True, "error": None, "credentials": granted, "expires_at": granted.get("expires_at")}
-
-

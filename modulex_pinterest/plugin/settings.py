@@ -56,8 +56,9 @@ class Settings:
     ``token_url`` and the ``rate_limit`` (requests per second per grant).
     """
 
-    def __init__(self, settings: Mapping[str, Any] | None, *, base_url: str, token_url: str | None,
-                 rate_limit: float) -> None:
+    def __init__(
+        self, settings: Mapping[str, Any] | None, *, base_url: str, token_url: str | None, rate_limit: float
+    ) -> None:
         settings = settings or {}
         self.base_url = check_base_url(str(settings.get("base_url") or base_url))
         self.timeout = _timeouts(settings.get("timeout"))
@@ -65,11 +66,13 @@ class Settings:
         self.deadline = _positive_float(settings.get("deadline"), DEFAULT_DEADLINE, "deadline")
         self.max_wait = _positive_float(settings.get("max_retry_wait"), DEFAULT_MAX_WAIT, "max_retry_wait")
         self.backoff = _positive_float(settings.get("retry_backoff"), DEFAULT_BACKOFF, "retry_backoff")
-        self.rate_limit = _positive_float(settings.get("rate_limit"), rate_limit, "rate_limit",
-                                          "number of requests per second")
+        self.rate_limit = _positive_float(
+            settings.get("rate_limit"), rate_limit, "rate_limit", "number of requests per second"
+        )
         # A custom base_url (the sandbox, a proxy) has its token endpoint beside it.
-        chosen = settings.get("token_url") or (f"{self.base_url}/oauth/token" if settings.get("base_url")
-                                               else token_url)
+        chosen = settings.get("token_url") or (
+            f"{self.base_url}/oauth/token" if settings.get("base_url") else token_url
+        )
         self.token_url = check_base_url(str(chosen)) if chosen else None
 
     def __repr__(self) -> str:

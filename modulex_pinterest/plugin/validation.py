@@ -179,8 +179,9 @@ def check_inputs(action_name: str, inputs: Any) -> dict[str, Any]:
     """
     entry = manifest.actions_by_name().get(action_name)
     if entry is None:
-        raise InputError(f"Unknown action {shown(action_name)}; this plugin offers: "
-                         + ", ".join(sorted(manifest.actions_by_name())))
+        raise InputError(
+            f"Unknown action {shown(action_name)}; this plugin offers: " + ", ".join(sorted(manifest.actions_by_name()))
+        )
     if not isinstance(inputs, dict):
         raise InputError(f"Invalid input: inputs must be a JSON object, not {type(inputs).__name__}")
     try:
@@ -195,8 +196,10 @@ def check_inputs(action_name: str, inputs: Any) -> dict[str, Any]:
         if value is None or value == "":
             continue
         if isinstance(value, str) and not _encodable(value):
-            raise InputError(f"Invalid input: '{name}' holds characters that cannot be sent as UTF-8 "
-                             "(a lone surrogate, U+D800 to U+DFFF)")
+            raise InputError(
+                f"Invalid input: '{name}' holds characters that cannot be sent as UTF-8 "
+                "(a lone surrogate, U+D800 to U+DFFF)"
+            )
         if prop.get("type") == "integer":
             value = int(value)  # 25.0 counts as 25
         if name == "page_size":

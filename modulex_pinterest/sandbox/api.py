@@ -27,8 +27,7 @@ from .store import PRIVACY_FILTERS, Store
 JSON = "application/json"
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 25, 250
 # PinCreate's string fields and their maxLength in the spec.
-PIN_TEXT_LIMITS = {"title": 100, "description": 800, "alt_text": 500, "link": 2048,
-                   "dominant_color": None}
+PIN_TEXT_LIMITS = {"title": 100, "description": 800, "alt_text": 500, "link": 2048, "dominant_color": None}
 INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
@@ -116,8 +115,10 @@ def validate_pin_create(req: Request) -> dict:
     if not isinstance(source, dict):
         raise bad_request("Invalid request: 'media_source' is required and must be an object.")
     if source.get("source_type") != "image_url":
-        raise bad_request("Invalid request: 'media_source.source_type' must be 'image_url' "
-                          "(the only media source the sandbox accepts).")
+        raise bad_request(
+            "Invalid request: 'media_source.source_type' must be 'image_url' "
+            "(the only media source the sandbox accepts)."
+        )
     if not is_http_url(source.get("url")):
         raise bad_request("Invalid request: 'media_source.url' must be an http(s) URL.")
     for name, limit in PIN_TEXT_LIMITS.items():
@@ -127,8 +128,7 @@ def validate_pin_create(req: Request) -> dict:
         if not isinstance(value, str):
             raise bad_request(f"Invalid request: '{name}' must be a string.")
         if limit is not None and len(value) > limit:
-            raise bad_request(f"Invalid request: '{name}' is too long ({len(value)} characters, "
-                              f"at most {limit}).")
+            raise bad_request(f"Invalid request: '{name}' is too long ({len(value)} characters, at most {limit}).")
     if body.get("link") is not None and not is_http_url(body["link"]):
         raise bad_request("Invalid request: 'link' must be an http(s) URL.")
     return body
@@ -144,10 +144,8 @@ class Api:
             ("/v5/boards", "GET", ("boards:read",), self.list_boards),
             ("/v5/boards/{board_id}/sections", "GET", ("boards:read",), self.list_sections),
             ("/v5/boards/{board_id}/pins", "GET", ("boards:read", "pins:read"), self.list_pins),
-            ("/v5/boards/{board_id}/sections/{section_id}/pins", "GET",
-             ("boards:read", "pins:read"), self.list_pins),
-            ("/v5/pins", "POST", ("boards:read", "boards:write", "pins:read", "pins:write"),
-             self.create_pin),
+            ("/v5/boards/{board_id}/sections/{section_id}/pins", "GET", ("boards:read", "pins:read"), self.list_pins),
+            ("/v5/pins", "POST", ("boards:read", "boards:write", "pins:read", "pins:write"), self.create_pin),
             ("/v5/user_account", "GET", ("user_accounts:read",), self.user_account),
             ("/v5/oauth/token", "POST", None, self.token),
             ("/oauth", "GET", None, self.authorize),
@@ -198,8 +196,7 @@ class Api:
             resp.headers.update(limit_headers)
             return resp
         if allowed:
-            raise ApiError(405, 405, f"Method {req.method} not allowed here.",
-                           headers={"Allow": ", ".join(allowed)})
+            raise ApiError(405, 405, f"Method {req.method} not allowed here.", headers={"Allow": ", ".join(allowed)})
         raise ApiError(404, 404, "Not found: no such endpoint.")
 
     # ----- endpoints ------------------------------------------------------
@@ -217,9 +214,9 @@ class Api:
 
     def list_pins(self, req: Request) -> Response:
         size = page_size(req)
-        return json_response(200, self.store.list_pins(req.params["board_id"],
-                                                       req.params.get("section_id"),
-                                                       bookmark(req), size))
+        return json_response(
+            200, self.store.list_pins(req.params["board_id"], req.params.get("section_id"), bookmark(req), size)
+        )
 
     def create_pin(self, req: Request) -> Response:
         return json_response(201, self.store.create_pin(validate_pin_create(req)))
@@ -232,8 +229,9 @@ class Api:
         content_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             self.auth.token(authorization, {})  # client authentication still comes first
-            raise ApiError(400, 1, "Invalid request: send application/x-www-form-urlencoded.",
-                           extra={"error": "invalid_request"})
+            raise ApiError(
+                400, 1, "Invalid request: send application/x-www-form-urlencoded.", extra={"error": "invalid_request"}
+            )
         try:
             form = dict(parse_qsl(req.body.decode(), keep_blank_values=True))
         except UnicodeDecodeError:

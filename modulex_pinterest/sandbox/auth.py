@@ -34,12 +34,25 @@ from .errors import AUTH_FAILED, CODE_AUTH, CODE_INVALID, CODE_SCOPE, MISSING_SC
 # The five scopes the plugin's operations need.
 DEFAULT_SCOPES = ("boards:read", "boards:write", "pins:read", "pins:write", "user_accounts:read")
 # Every scope Pinterest's spec declares (securitySchemes.pinterest_oauth2).
-KNOWN_SCOPES = frozenset(DEFAULT_SCOPES + (
-    "ads:read", "ads:write", "billing:read", "billing:write", "biz_access:read",
-    "biz_access:write", "boards:read_secret", "boards:write_secret", "catalogs:read",
-    "catalogs:write", "msot:write", "pins:read_secret", "pins:write_secret",
-    "user_accounts:write",
-))
+KNOWN_SCOPES = frozenset(
+    DEFAULT_SCOPES
+    + (
+        "ads:read",
+        "ads:write",
+        "billing:read",
+        "billing:write",
+        "biz_access:read",
+        "biz_access:write",
+        "boards:read_secret",
+        "boards:write_secret",
+        "catalogs:read",
+        "catalogs:write",
+        "msot:write",
+        "pins:read_secret",
+        "pins:write_secret",
+        "user_accounts:write",
+    )
+)
 CODE_TTL = 600  # authorization codes live ten minutes
 
 
@@ -65,8 +78,7 @@ def parse_scopes(text: str) -> tuple[str, ...]:
 
 
 def token_error(status: int, error: str, message: str) -> ApiError:
-    return ApiError(status, CODE_AUTH if status == 401 else CODE_INVALID, message,
-                    extra={"error": error})
+    return ApiError(status, CODE_AUTH if status == 401 else CODE_INVALID, message, extra={"error": error})
 
 
 class Auth:
@@ -88,8 +100,9 @@ class Auth:
         with self._lock:
             self._apps[app_id] = app_secret
 
-    def add_access_token(self, token: str, scopes: Iterable[str] = DEFAULT_SCOPES, expires_in: float | None = None,
-                         app_id: str = "") -> None:
+    def add_access_token(
+        self, token: str, scopes: Iterable[str] = DEFAULT_SCOPES, expires_in: float | None = None, app_id: str = ""
+    ) -> None:
         expires_at = None if expires_in is None else time.time() + expires_in
         with self._lock:
             self._tokens[token] = Grant(app_id, tuple(scopes), expires_at)
@@ -155,8 +168,9 @@ class Auth:
         with self._lock:
             known = self._apps.get(app_id) if sep and scheme.lower() == "basic" else None
         if known is None or not secrets.compare_digest(known.encode(), secret.encode()):
-            raise token_error(401, "invalid_client",
-                              "Authentication failed: invalid client credentials (app id and secret).")
+            raise token_error(
+                401, "invalid_client", "Authentication failed: invalid client credentials (app id and secret)."
+            )
         return app_id
 
     def token(self, authorization: str | None, form: dict[str, str]) -> dict:
@@ -167,8 +181,9 @@ class Auth:
             return self._exchange_code(app_id, form)
         if grant_type == "refresh_token":
             return self._refresh_grant(app_id, form)
-        raise token_error(400, "unsupported_grant_type",
-                          "Unsupported grant_type: use authorization_code or refresh_token.")
+        raise token_error(
+            400, "unsupported_grant_type", "Unsupported grant_type: use authorization_code or refresh_token."
+        )
 
     def _exchange_code(self, app_id: str, form: dict[str, str]) -> dict:
         code, redirect_uri = form.get("code"), form.get("redirect_uri")
@@ -176,26 +191,31 @@ class Auth:
             raise token_error(400, "invalid_request", "code and redirect_uri are required.")
         with self._lock:
             issued = self._codes.pop(code, None)  # single use, even when the rest is wrong
-            if (issued is None or issued.app_id != app_id or issued.expires_at <= time.time()
-                    or issued.redirect_uri != redirect_uri):
-                raise token_error(400, "invalid_grant",
-                                  "invalid_grant: the authorization code is invalid, expired, "
-                                  "already used, or was issued for another redirect_uri.")
+            if (
+                issued is None
+                or issued.app_id != app_id
+                or issued.expires_at <= time.time()
+                or issued.redirect_uri != redirect_uri
+            ):
+                raise token_error(
+                    400,
+                    "invalid_grant",
+                    "invalid_grant: the authorization code is invalid, expired, "
+                    "already used, or was issued for another redirect_uri.",
+                )
             now = time.time()
             family = next(self._families)
             access, refresh = "pina_" + secrets.token_urlsafe(32), "pinr_" + secrets.token_urlsafe(32)
             self._tokens[access] = Grant(app_id, issued.scopes, now + self.access_token_ttl, family)
             self._refresh[refresh] = Grant(app_id, issued.scopes, now + self.refresh_token_ttl, family)
-        return self._response("authorization_code", access, issued.scopes, refresh,
-                              now + self.refresh_token_ttl, now)
+        return self._response("authorization_code", access, issued.scopes, refresh, now + self.refresh_token_ttl, now)
 
     def _refresh_grant(self, app_id: str, form: dict[str, str]) -> dict:
         presented = form.get("refresh_token")
         if not presented:
             raise token_error(400, "invalid_request", "refresh_token is required.")
         rotate = form.get("continuous_refresh", "").lower() == "true"
-        invalid = token_error(400, "invalid_grant",
-                              "invalid_grant: the refresh token is invalid, expired or revoked.")
+        invalid = token_error(400, "invalid_grant", "invalid_grant: the refresh token is invalid, expired or revoked.")
         with self._lock:
             now = time.time()
             reused = self._rotated.get(presented)
@@ -206,16 +226,20 @@ class Auth:
                 raise invalid
             grant = self._refresh.get(presented)
             # Refresh tokens are always issued with an expiry: expires_at None never happens.
-            if (grant is None or grant.app_id != app_id or grant.family in self._revoked
-                    or grant.expires_at is None or grant.expires_at <= now):
+            if (
+                grant is None
+                or grant.app_id != app_id
+                or grant.family in self._revoked
+                or grant.expires_at is None
+                or grant.expires_at <= now
+            ):
                 raise invalid
             refresh_expires_at = grant.expires_at
             scopes = grant.scopes
             if form.get("scope"):
                 asked = parse_scopes(form["scope"])
                 if not set(asked) <= set(grant.scopes):
-                    raise token_error(400, "invalid_scope",
-                                      "invalid_scope: a refresh cannot add scopes to the grant.")
+                    raise token_error(400, "invalid_scope", "invalid_scope: a refresh cannot add scopes to the grant.")
                 scopes = asked
             refresh = presented
             if rotate:
@@ -228,8 +252,15 @@ class Auth:
             self._tokens[access] = Grant(app_id, scopes, now + self.access_token_ttl, grant.family)
         return self._response("refresh_token", access, scopes, refresh, refresh_expires_at, now)
 
-    def _response(self, response_type: str, access: str, scopes: Iterable[str], refresh: str,
-                  refresh_expires_at: float, now: float) -> dict:
+    def _response(
+        self,
+        response_type: str,
+        access: str,
+        scopes: Iterable[str],
+        refresh: str,
+        refresh_expires_at: float,
+        now: float,
+    ) -> dict:
         """OauthAccessTokenResponseCode / ...Refresh: both carry the refresh-token fields."""
         return {
             "access_token": access,

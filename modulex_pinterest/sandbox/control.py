@@ -64,9 +64,16 @@ class Sandbox:
     app_id = DEMO_APP_ID
     app_secret = DEMO_APP_SECRET
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 0,
-                 access_token_ttl: int = 2592000, refresh_token_ttl: int = 5184000,
-                 faults: list[dict] | None = None, rate_limit: float | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        access_token_ttl: int = 2592000,
+        refresh_token_ttl: int = 5184000,
+        faults: list[dict] | None = None,
+        rate_limit: float | None = None,
+    ) -> None:
         self.host, self.port, self.seed = host, port, seed
         self.rate_limit = rate_limit
         limiter = None if rate_limit is None else RateLimiter(rate_limit)
@@ -74,8 +81,7 @@ class Sandbox:
         self.store.load_demo()
         self.auth = auth.Auth(access_token_ttl, refresh_token_ttl)
         self.auth.register_app(DEMO_APP_ID, DEMO_APP_SECRET)
-        self.auth.add_access_token(DEMO_TOKEN, auth.DEFAULT_SCOPES, expires_in=None,
-                                   app_id=DEMO_APP_ID)
+        self.auth.add_access_token(DEMO_TOKEN, auth.DEFAULT_SCOPES, expires_in=None, app_id=DEMO_APP_ID)
         self._api = Api(self.store, self.auth, limiter)
         self._faults = FaultQueue()
         for spec in faults or []:
@@ -89,16 +95,16 @@ class Sandbox:
 
     def _bind(self) -> SandboxServer:
         if self._server is None:
-            self._server = SandboxServer((self.host, self.port), self._api, self._faults,
-                                         self._request_log, self._stopping)
+            self._server = SandboxServer(
+                (self.host, self.port), self._api, self._faults, self._request_log, self._stopping
+            )
             self.port = self._server.server_address[1]
         return self._server
 
     def start(self) -> Sandbox:
         """Serve in a daemon thread; returns self."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._bind().serve, name="pinterest-sandbox",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._bind().serve, name="pinterest-sandbox", daemon=True)
             self._thread.start()
         return self
 
@@ -143,9 +149,18 @@ class Sandbox:
 
     # ----- faults ---------------------------------------------------------
 
-    def inject_fault(self, kind: str, count: int = 1, *, status: int | None = None,
-                     headers: dict[str, str] | None = None, body: FaultBody = None, delay: float = 0.0,
-                     method: str | None = None, path_prefix: str | None = None) -> None:
+    def inject_fault(
+        self,
+        kind: str,
+        count: int = 1,
+        *,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        body: FaultBody = None,
+        delay: float = 0.0,
+        method: str | None = None,
+        path_prefix: str | None = None,
+    ) -> None:
         """Answer the next ``count`` matching requests with a fault instead of normally.
 
         Kinds: ``status`` (send ``status`` with ``headers``/``body``: default body
@@ -162,8 +177,13 @@ class Sandbox:
 
     # ----- state helpers --------------------------------------------------
 
-    def add_access_token(self, token: str, scopes: Iterable[str] = auth.DEFAULT_SCOPES,
-                         expires_in: float | None = None, app_id: str = DEMO_APP_ID) -> None:
+    def add_access_token(
+        self,
+        token: str,
+        scopes: Iterable[str] = auth.DEFAULT_SCOPES,
+        expires_in: float | None = None,
+        app_id: str = DEMO_APP_ID,
+    ) -> None:
         """A bearer token outside any grant (never revoked); ``app_id`` picks its rate-limit bucket."""
         self.auth.add_access_token(token, scopes, expires_in, app_id)
 
@@ -188,8 +208,7 @@ class Sandbox:
 
     def add_large_board(self, pin_count: int = 10000, name: str = "Large board") -> str:
         """A board whose pins are generated from their index when listed: cheap at any size."""
-        return self.store.add_board(name, description=f"Generated board with {pin_count} pins.",
-                                    lazy_count=pin_count)
+        return self.store.add_board(name, description=f"Generated board with {pin_count} pins.", lazy_count=pin_count)
 
     @property
     def boards(self) -> list[dict]:

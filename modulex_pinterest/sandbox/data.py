@@ -33,36 +33,65 @@ class Theme(TypedDict):
 THEMES: dict[str, Theme] = {
     "kitchen": {
         "titles": [
-            "Overnight oats with berries", "Lemon ricotta pancakes", "Sheet pan chicken fajitas",
-            "One-pot creamy tomato pasta", "Sourdough starter basics", "Brown butter banana bread",
-            "Open shelving for small kitchens", "Quick pickled red onions", "Crispy smashed potatoes",
-            "Five-minute shakshuka", "Matcha almond muffins", "Ginger garlic stir fry",
+            "Overnight oats with berries",
+            "Lemon ricotta pancakes",
+            "Sheet pan chicken fajitas",
+            "One-pot creamy tomato pasta",
+            "Sourdough starter basics",
+            "Brown butter banana bread",
+            "Open shelving for small kitchens",
+            "Quick pickled red onions",
+            "Crispy smashed potatoes",
+            "Five-minute shakshuka",
+            "Matcha almond muffins",
+            "Ginger garlic stir fry",
         ],
         "path": "recipes",
     },
     "travel": {
         "titles": [
-            "Three days in Lisbon", "Hidden beaches of Crete", "Kyoto in cherry blossom season",
-            "Packing list for a carry-on trip", "Road trip along the Norwegian fjords",
-            "Where to eat in Mexico City", "A weekend in Edinburgh", "Hiking the Dolomites",
-            "Budget guide to Vietnam", "Northern lights in Iceland",
+            "Three days in Lisbon",
+            "Hidden beaches of Crete",
+            "Kyoto in cherry blossom season",
+            "Packing list for a carry-on trip",
+            "Road trip along the Norwegian fjords",
+            "Where to eat in Mexico City",
+            "A weekend in Edinburgh",
+            "Hiking the Dolomites",
+            "Budget guide to Vietnam",
+            "Northern lights in Iceland",
         ],
         "path": "guides",
     },
     "garden": {
         "titles": [
-            "Balcony herb garden", "Raised bed vegetable layout", "Low-light houseplants",
-            "DIY self-watering planter", "Companion planting chart", "Pollinator friendly flowers",
-            "Vertical garden on a fence", "Composting in an apartment",
+            "Balcony herb garden",
+            "Raised bed vegetable layout",
+            "Low-light houseplants",
+            "DIY self-watering planter",
+            "Companion planting chart",
+            "Pollinator friendly flowers",
+            "Vertical garden on a fence",
+            "Composting in an apartment",
         ],
         "path": "garden",
     },
     "recipes": {
         "titles": [
-            "Grandma's apple crumble", "Spicy peanut noodles", "Roasted cauliflower soup",
-            "Classic French omelette", "Slow cooker beef ragu", "Chickpea coconut curry",
-            "Honey glazed salmon", "Mushroom risotto", "Greek lemon potatoes", "Miso glazed eggplant",
-            "Homemade pizza dough", "Thai green curry", "Blueberry cheesecake bars", "Falafel wraps",
+            "Grandma's apple crumble",
+            "Spicy peanut noodles",
+            "Roasted cauliflower soup",
+            "Classic French omelette",
+            "Slow cooker beef ragu",
+            "Chickpea coconut curry",
+            "Honey glazed salmon",
+            "Mushroom risotto",
+            "Greek lemon potatoes",
+            "Miso glazed eggplant",
+            "Homemade pizza dough",
+            "Thai green curry",
+            "Blueberry cheesecake bars",
+            "Falafel wraps",
         ],
         "path": "recipes",
     },
@@ -79,8 +108,14 @@ SENTENCES = [
 
 # (name, description, theme, sections, loose pins, pins per section)
 DEMO_BOARDS = [
-    ("Kitchen ideas", "Recipes and kitchen inspiration for everyday cooking.", "kitchen",
-     ["Breakfast", "Weeknight dinners", "Baking"], 6, 5),
+    (
+        "Kitchen ideas",
+        "Recipes and kitchen inspiration for everyday cooking.",
+        "kitchen",
+        ["Breakfast", "Weeknight dinners", "Baking"],
+        6,
+        5,
+    ),
     ("Travel 2026", "Places to go and things to see next year.", "travel", [], 14, 0),
     ("Garden & balcony", "Small-space gardening projects.", "garden", [], 9, 0),
 ]
@@ -125,9 +160,19 @@ def pin_media(image_hash: str) -> dict:
     }
 
 
-def make_pin(*, pin_id: str, board_id: str, section_id: str | None, created_at: str,
-             title: str | None, description: str | None, link: str | None,
-             alt_text: str | None, dominant_color: str | None, image_hash: str) -> dict:
+def make_pin(
+    *,
+    pin_id: str,
+    board_id: str,
+    section_id: str | None,
+    created_at: str,
+    title: str | None,
+    description: str | None,
+    link: str | None,
+    alt_text: str | None,
+    dominant_color: str | None,
+    image_hash: str,
+) -> dict:
     """A Pin as GET /boards/{id}/pins and POST /pins return it."""
     pin: dict[str, Any] = {
         "id": pin_id,
@@ -141,15 +186,17 @@ def make_pin(*, pin_id: str, board_id: str, section_id: str | None, created_at: 
     }
     if section_id is not None:
         pin["board_section_id"] = section_id
-    pin.update({
-        "board_owner": {"username": USERNAME},
-        "media": pin_media(image_hash),
-        "creative_type": "REGULAR",
-        "is_owner": True,
-        "is_standard": True,
-        "has_been_promoted": False,
-        "note": "",
-    })
+    pin.update(
+        {
+            "board_owner": {"username": USERNAME},
+            "media": pin_media(image_hash),
+            "creative_type": "REGULAR",
+            "is_owner": True,
+            "is_standard": True,
+            "has_been_promoted": False,
+            "note": "",
+        }
+    )
     return pin
 
 
@@ -165,24 +212,32 @@ def _generated_fields(seed: int, theme: str, board_id: str, seq: int) -> dict:
         "created_at": seq_time(seq),
         "title": title,
         "description": f"{title}. " + " ".join(sentences),
-        "link": f"https://www.example.com/{THEMES[theme]['path']}/{slug}-"
-                f"{int.from_bytes(d[10:13], 'big') % 100000}",
+        "link": f"https://www.example.com/{THEMES[theme]['path']}/{slug}-{int.from_bytes(d[10:13], 'big') % 100000}",
         "alt_text": f"Photo: {title.lower()}",
         "dominant_color": f"#{d[7]:02x}{d[8]:02x}{d[9]:02x}",
         "image_hash": image_hash,
     }
 
 
-def generated_pin(seed: int, theme: str, pin_id: str, board_id: str, section_id: str | None,
-                  seq: int) -> dict:
+def generated_pin(seed: int, theme: str, pin_id: str, board_id: str, section_id: str | None, seq: int) -> dict:
     """A realistic demo pin (about 1 KB of JSON) derived from seed and sequence only."""
-    return make_pin(pin_id=pin_id, board_id=board_id, section_id=section_id,
-                    **_generated_fields(seed, theme, board_id, seq))
+    return make_pin(
+        pin_id=pin_id, board_id=board_id, section_id=section_id, **_generated_fields(seed, theme, board_id, seq)
+    )
 
 
-def make_board(*, board_id: str, name: str, description: str, privacy: str, created_at: str,
-               pins_modified_at: str, pin_count: int, follower_count: int,
-               thumbnails: list[str]) -> dict:
+def make_board(
+    *,
+    board_id: str,
+    name: str,
+    description: str,
+    privacy: str,
+    created_at: str,
+    pins_modified_at: str,
+    pin_count: int,
+    follower_count: int,
+    thumbnails: list[str],
+) -> dict:
     """A Board (BoardBase plus privacy); media comes from its newest pins."""
     media: dict = {"pin_thumbnail_urls": thumbnails}
     if thumbnails:

@@ -72,8 +72,11 @@ def compressible(headers: dict[str, str], body: bytes) -> bool:
             content_type = value.split(";", 1)[0].strip().lower()
         elif name.lower() == "content-encoding":
             content_encoding = value
-    return (len(body) >= GZIP_MIN_BYTES and not content_encoding
-            and (content_type == "application/json" or content_type.endswith("+json")))
+    return (
+        len(body) >= GZIP_MIN_BYTES
+        and not content_encoding
+        and (content_type == "application/json" or content_type.endswith("+json"))
+    )
 
 
 def encode(headers: dict[str, str], body: bytes, gzip_ok: bool) -> tuple[dict[str, str], bytes]:

@@ -39,8 +39,9 @@ class ApiError(Exception):
     ``error``), ``headers`` adds response headers (``Allow`` on a 405).
     """
 
-    def __init__(self, status: int, code: int, message: str, *, extra: dict | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: int, message: str, *, extra: dict | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code

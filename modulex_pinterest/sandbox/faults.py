@@ -43,8 +43,9 @@ class Fault:
             self.method = self.method.upper()
 
     def matches(self, method: str, path: str) -> bool:
-        return ((self.method is None or self.method == method)
-                and (self.path_prefix is None or path.startswith(self.path_prefix)))
+        return (self.method is None or self.method == method) and (
+            self.path_prefix is None or path.startswith(self.path_prefix)
+        )
 
 
 class FaultQueue:

@@ -50,9 +50,11 @@ class RateLimiter:
         if allowed:
             headers["X-RateLimit-Remaining"] = str(math.floor(tokens))
             return headers
-        headers.update({
-            "Retry-After": str(max(1, math.ceil((1.0 - tokens) / self.rate))),
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": str(max(1, math.ceil((self.capacity - tokens) / self.rate))),
-        })
+        headers.update(
+            {
+                "Retry-After": str(max(1, math.ceil((1.0 - tokens) / self.rate))),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(max(1, math.ceil((self.capacity - tokens) / self.rate))),
+            }
+        )
         raise ApiError(429, CODE_RATE_LIMIT, RATE_LIMITED, headers=headers)

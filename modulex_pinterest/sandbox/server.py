@@ -43,13 +43,18 @@ log = logging.getLogger("modulex_pinterest.sandbox")
 
 MAX_BODY = 1024 * 1024
 MAX_DRAIN = 16 * MAX_BODY
-HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Pinterest</title></head><body>"
-             b"<h1>Oops!</h1><p>Something went wrong on our end. Please try again later.</p>"
-             b"</body></html>")
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Pinterest</title></head><body>"
+    b"<h1>Oops!</h1><p>Something went wrong on our end. Please try again later.</p>"
+    b"</body></html>"
+)
 # What a truncated or reset answer is cut from: a plausible page of boards.
-PARTIAL_SOURCE = dumps({"items": [{"id": "549755885175", "name": "Kitchen ideas",
-                                   "description": "Recipes and kitchen inspiration."}],
-                        "bookmark": None})
+PARTIAL_SOURCE = dumps(
+    {
+        "items": [{"id": "549755885175", "name": "Kitchen ideas", "description": "Recipes and kitchen inspiration."}],
+        "bookmark": None,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Exchange:
     ``response_body`` is the body before any content coding; ``response_headers``
     are as sent, so a gzip answer has ``Content-Encoding: gzip`` and the
     Content-Length of the compressed bytes."""
+
     method: str
     path: str
     query: str
@@ -70,8 +76,7 @@ class Exchange:
     fault: str | None = None
 
     def __repr__(self) -> str:  # headers and bodies may hold tokens and secrets
-        return (f"Exchange({self.method} {self.path} -> {self.status}"
-                f"{', fault=' + self.fault if self.fault else ''})")
+        return f"Exchange({self.method} {self.path} -> {self.status}{', fault=' + self.fault if self.fault else ''})"
 
 
 def _status_fault_answer(fault: Fault) -> tuple[int, dict[str, str], bytes]:
@@ -80,8 +85,7 @@ def _status_fault_answer(fault: Fault) -> tuple[int, dict[str, str], bytes]:
     if status is None:  # Fault refuses to create a 'status' fault without one
         raise AssertionError("a 'status' fault without a status")
     if fault.headers is None:
-        headers = {"Retry-After": "1", "X-RateLimit-Reset": "1",
-                   "X-RateLimit-Remaining": "0"} if status == 429 else {}
+        headers = {"Retry-After": "1", "X-RateLimit-Reset": "1", "X-RateLimit-Remaining": "0"} if status == 429 else {}
     else:
         headers = dict(fault.headers)
     has_type = any(k.lower() == "content-type" for k in headers)
@@ -140,8 +144,9 @@ class SandboxServer(ThreadingHTTPServer):
     # once gets SYNs dropped and waits out the 1 s SYN retransmission.
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], api: Api, faults: FaultQueue, request_log: RequestLog,
-                 stopping: threading.Event) -> None:
+    def __init__(
+        self, address: tuple[str, int], api: Api, faults: FaultQueue, request_log: RequestLog, stopping: threading.Event
+    ) -> None:
         self.api = api
         self.faults = faults
         self.request_log = request_log
@@ -242,8 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.server.stopping.wait(min(fault.delay, MAX_HANG)):
                 self.close_connection = True
                 return self._record(None, {}, b"", fault.kind)
-        req = Request(self.command, path, query, {k.lower(): v for k, v in headers.items()},
-                      self._body)
+        req = Request(self.command, path, query, {k.lower(): v for k, v in headers.items()}, self._body)
         try:
             resp = self.server.api.handle(req)
         except Exception:  # a sandbox bug: answer 500 and keep serving
@@ -295,16 +299,16 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def _send(self, status: int, headers: dict[str, str], body: bytes,
-              fault: str | None = None, wire: bytes | None = None) -> None:
+    def _send(
+        self, status: int, headers: dict[str, str], body: bytes, fault: str | None = None, wire: bytes | None = None
+    ) -> None:
         """Answer with ``body``, sent as ``wire`` when given (its content-coded bytes):
         the log keeps ``body`` with the headers as sent."""
         headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
         wire = body if wire is None else wire
         head_only = self.command == "HEAD"
         # Record first: a client that has its answer must find it in the log.
-        self._record(status, {**headers, "Content-Length": str(len(wire))}, b"" if head_only else body,
-                     fault)
+        self._record(status, {**headers, "Content-Length": str(len(wire))}, b"" if head_only else body, fault)
         self._write(self._head(status, headers, len(wire)) + (b"" if head_only else wire))
 
     def _write(self, data_: bytes) -> None:
@@ -313,13 +317,15 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client went away
             self.close_connection = True
 
-    def _record(self, status: int | None, headers: dict[str, str], body: bytes,
-                fault: str | None) -> None:
+    def _record(self, status: int | None, headers: dict[str, str], body: bytes, fault: str | None) -> None:
         method, path, _, _ = self._meta
         log.debug("%s %s -> %s%s", method, path, status, f" (fault: {fault})" if fault else "")
-        self.server.request_log.record(self._arrival, Exchange(
-            *self._meta, body=self._body, status=status, response_headers=headers,
-            response_body=body, fault=fault))
+        self.server.request_log.record(
+            self._arrival,
+            Exchange(
+                *self._meta, body=self._body, status=status, response_headers=headers, response_body=body, fault=fault
+            ),
+        )
 
     def _apply_fault(self, fault: Fault) -> None:
         kind = fault.kind
@@ -327,8 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, body = _status_fault_answer(fault)
             return self._send(status, headers, body, kind)
         if kind == "truncated_json":
-            return self._send(200, {"Content-Type": "application/json"},
-                              PARTIAL_SOURCE[: len(PARTIAL_SOURCE) // 2], kind)
+            return self._send(
+                200, {"Content-Type": "application/json"}, PARTIAL_SOURCE[: len(PARTIAL_SOURCE) // 2], kind
+            )
         if kind == "non_json":
             return self._send(200, {"Content-Type": "text/html; charset=utf-8"}, HTML_PAGE, kind)
         self.close_connection = True

@@ -90,17 +90,31 @@ class Store:
                 self._used_ids.add(new)
                 return new
 
-    def add_board(self, name: str, *, description: str = "", theme: str = "recipes",
-                  privacy: str = "PUBLIC", lazy_count: int = 0, created_at: str | None = None,
-                  follower_count: int = 0) -> str:
+    def add_board(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        theme: str = "recipes",
+        privacy: str = "PUBLIC",
+        lazy_count: int = 0,
+        created_at: str | None = None,
+        follower_count: int = 0,
+    ) -> str:
         """Add a board; ``lazy_count`` pins are generated on demand, dated before any later pin."""
         with self._lock:
             seq = self._take_seq()
-            board = BoardRec(id=self._new_id(12), seq=seq, name=name, description=description,
-                             theme=theme, privacy=privacy,
-                             created_at=created_at or data.seq_time(seq),
-                             pins_modified_at=created_at or data.seq_time(seq),
-                             follower_count=follower_count)
+            board = BoardRec(
+                id=self._new_id(12),
+                seq=seq,
+                name=name,
+                description=description,
+                theme=theme,
+                privacy=privacy,
+                created_at=created_at or data.seq_time(seq),
+                pins_modified_at=created_at or data.seq_time(seq),
+                follower_count=follower_count,
+            )
             if lazy_count:
                 board.lazy_base = self._take_seq(lazy_count)
                 board.lazy_count = lazy_count
@@ -112,8 +126,7 @@ class Store:
     def add_section(self, board_id: str, name: str) -> str:
         with self._lock:
             board = self._boards[board_id]
-            section = SectionRec(id=self._new_id(13), seq=self._take_seq(), board_id=board_id,
-                                 name=name)
+            section = SectionRec(id=self._new_id(13), seq=self._take_seq(), board_id=board_id, name=name)
             self._sections[section.id] = section
             board.section_ids.append(section.id)
             return section.id
@@ -132,18 +145,22 @@ class Store:
             section = self._sections[section_id] if section_id else None
             seq = self._take_seq()
             pin_id = str(self._pin_id_base + seq)
-            self._store_pin(board, section, seq,
-                            data.generated_pin(self.seed, board.theme, pin_id, board_id,
-                                               section_id, seq))
+            self._store_pin(
+                board, section, seq, data.generated_pin(self.seed, board.theme, pin_id, board_id, section_id, seq)
+            )
             return pin_id
 
     def load_demo(self) -> None:
         """Fill a fresh store with the demo boards, in the order GET /boards lists them."""
         rng = random.Random(f"demo:{self.seed}")
         for name, description, theme, sections, loose, per_section in data.DEMO_BOARDS:
-            board_id = self.add_board(name, description=description, theme=theme,
-                                      created_at=data.iso(data.BASE_EPOCH - 86400 * rng.randrange(30, 400)),
-                                      follower_count=rng.randrange(5, 500))
+            board_id = self.add_board(
+                name,
+                description=description,
+                theme=theme,
+                created_at=data.iso(data.BASE_EPOCH - 86400 * rng.randrange(30, 400)),
+                follower_count=rng.randrange(5, 500),
+            )
             for _ in range(loose // 2):
                 self.add_generated_pin(board_id, None)
             for section_name in sections:
@@ -153,9 +170,14 @@ class Store:
             for _ in range(loose - loose // 2):
                 self.add_generated_pin(board_id, None)
         name, description, theme, count = data.BIG_BOARD
-        self.add_board(name, description=description, theme=theme, lazy_count=count,
-                       created_at=data.iso(data.BASE_EPOCH - 86400 * rng.randrange(400, 800)),
-                       follower_count=rng.randrange(5, 500))
+        self.add_board(
+            name,
+            description=description,
+            theme=theme,
+            lazy_count=count,
+            created_at=data.iso(data.BASE_EPOCH - 86400 * rng.randrange(400, 800)),
+            follower_count=rng.randrange(5, 500),
+        )
 
     def create_pin(self, fields: dict) -> dict:
         """POST /pins after validation: raise 404 for an unknown board or foreign section."""
@@ -171,11 +193,17 @@ class Store:
             seq = self._take_seq()
             pin_id = str(self._pin_id_base + seq)
             pin = data.make_pin(
-                pin_id=pin_id, board_id=board.id, section_id=section.id if section else None,
-                created_at=data.iso(time.time()), title=fields.get("title"),
-                description=fields.get("description"), link=fields.get("link"),
-                alt_text=fields.get("alt_text"), dominant_color=fields.get("dominant_color"),
-                image_hash=hashlib.md5(f"{pin_id}:{fields['media_source']['url']}".encode()).hexdigest())
+                pin_id=pin_id,
+                board_id=board.id,
+                section_id=section.id if section else None,
+                created_at=data.iso(time.time()),
+                title=fields.get("title"),
+                description=fields.get("description"),
+                link=fields.get("link"),
+                alt_text=fields.get("alt_text"),
+                dominant_color=fields.get("dominant_color"),
+                image_hash=hashlib.md5(f"{pin_id}:{fields['media_source']['url']}".encode()).hexdigest(),
+            )
             self._store_pin(board, section, seq, pin)
             return pin
 
@@ -192,8 +220,7 @@ class Store:
         pin = self._pins.get(seq)
         if pin is not None:
             return pin
-        return data.generated_pin(self.seed, board.theme, str(self._pin_id_base + seq),
-                                  board.id, None, seq)
+        return data.generated_pin(self.seed, board.theme, str(self._pin_id_base + seq), board.id, None, seq)
 
     def get_pin(self, pin_id: str) -> dict | None:
         """A copy of the pin, stored or generated; None if there is no such pin."""
@@ -232,14 +259,18 @@ class Store:
         return seqs[:limit]
 
     def _board_json(self, board: BoardRec) -> dict:
-        thumbnails = [self._pin(seq, board)["media"]["images"]["150x150"]["url"]
-                      for seq in self._newest_seqs(board, 4)]
+        thumbnails = [self._pin(seq, board)["media"]["images"]["150x150"]["url"] for seq in self._newest_seqs(board, 4)]
         return data.make_board(
-            board_id=board.id, name=board.name, description=board.description,
-            privacy=board.privacy, created_at=board.created_at,
+            board_id=board.id,
+            name=board.name,
+            description=board.description,
+            privacy=board.privacy,
+            created_at=board.created_at,
             pins_modified_at=board.pins_modified_at,
             pin_count=board.lazy_count + len(board.pin_seqs),
-            follower_count=board.follower_count, thumbnails=thumbnails)
+            follower_count=board.follower_count,
+            thumbnails=thumbnails,
+        )
 
     def account(self) -> dict:
         with self._lock:
@@ -260,8 +291,7 @@ class Store:
         try:
             raw = base64.urlsafe_b64decode(bookmark + "=" * (-len(bookmark) % 4)).decode()
             got_listing, seq, sig = raw.rsplit("|", 2)
-            want = hmac.new(self._bookmark_key, f"{got_listing}|{seq}".encode(),
-                            "sha256").hexdigest()[:12]
+            want = hmac.new(self._bookmark_key, f"{got_listing}|{seq}".encode(), "sha256").hexdigest()[:12]
             if got_listing == listing and hmac.compare_digest(sig, want) and seq.isdigit():
                 return int(seq)
         except ValueError:  # bad base64, bad utf-8, too few fields
@@ -280,8 +310,7 @@ class Store:
             after = self._after_seq(listing, bookmark)
             wanted = {"ALL": None, "PUBLIC_AND_SECRET": {"PUBLIC", "SECRET"}}.get(privacy, {privacy})
             boards = [self._boards[b] for b in self._board_order]
-            boards = [b for b in boards if (after is None or b.seq > after)
-                      and (wanted is None or b.privacy in wanted)]
+            boards = [b for b in boards if (after is None or b.seq > after) and (wanted is None or b.privacy in wanted)]
             page, more = boards[:page_size], len(boards) > page_size
             items = [self._board_json(b) for b in page]
             return self._page(items, self._bookmark(listing, page[-1].seq) if more else None)
@@ -299,8 +328,7 @@ class Store:
             items = [{"id": s.id, "name": s.name} for s in page]
             return self._page(items, self._bookmark(listing, page[-1].seq) if more else None)
 
-    def list_pins(self, board_id: str, section_id: str | None, bookmark: str | None,
-                  page_size: int) -> dict:
+    def list_pins(self, board_id: str, section_id: str | None, bookmark: str | None, page_size: int) -> dict:
         """Newest first: stored pins (descending), then the lazy block (descending)."""
         with self._lock:
             board = self._boards.get(board_id)
@@ -318,7 +346,7 @@ class Store:
             after = self._after_seq(listing, bookmark)
             # Stored pins strictly older than the bookmark, newest first.
             end = len(stored) if after is None else bisect.bisect_left(stored, after)
-            seqs = stored[max(0, end - page_size):end][::-1]
+            seqs = stored[max(0, end - page_size) : end][::-1]
             stored_left = end - len(seqs)
             # Then the lazy block, all older than any stored pin of the board.
             top = lazy_base + lazy_count if after is None else min(lazy_base + lazy_count, after)

@@ -1,0 +1,125 @@
+"""What ``--help`` says about each command: a one-line summary (in the command
+list), a one-paragraph description, an example and the exit codes. Text, kept
+apart from the parser's structure in :mod:`.parser`."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .output import PROG
+
+TOKEN_ENV = "PINTEREST_ACCESS_TOKEN"
+BASE_URL_ENV = "PINTEREST_BASE_URL"
+WIDTH = 78  # columns of a description paragraph
+
+EXITS_ACTION = (
+    "exit codes: 0 the action succeeded; 1 it failed (the JSON says why); 2 a usage error (one line on stderr)"
+)
+EXITS_PRINT = "exit codes: 0 printed; 2 a usage error (one line on stderr)"
+EXITS_SERVE = "exit codes: 0 stopped (Ctrl-C, SIGTERM, or the client closed stdin); 2 a usage error"
+
+
+SANDBOX_DESCRIPTION = (
+    "Serve the embedded Pinterest sandbox until interrupted. Its first output line is JSON with base_url, "
+    "access_token and the OAuth app it knows (app id {app_id}, app secret {app_secret}) for `auth login`; with "
+    "--env, shell export lines instead; with --background, it serves in a process of its own and the command "
+    "ends once it is ready. It listens on loopback unless --public is given."
+)
+
+
+class CommandHelp(NamedTuple):
+    summary: str
+    description: str
+    example: str
+    exits: str
+
+
+COMMANDS: dict[str, CommandHelp] = {
+    "actions": CommandHelp(
+        "list the actions as JSON",
+        "Print the plugin's actions (name, title, description) as a JSON list.",
+        f"{PROG} actions",
+        EXITS_PRINT,
+    ),
+    "describe": CommandHelp(
+        "an action's manifest entry with its input and output schemas",
+        "Print one action's manifest entry as JSON: its input and output JSON Schemas, scopes and examples.",
+        f"{PROG} describe create_pin",
+        EXITS_PRINT,
+    ),
+    "run": CommandHelp(
+        f"run one action (token from ${TOKEN_ENV} or --credentials)",
+        f"Run one action through the reference host and print its output as JSON. The token comes from "
+        f"${TOKEN_ENV}, or the credentials from --credentials (OAuth tokens are refreshed and written back). "
+        "When the server is not Pinterest's API, one line on stderr names it.",
+        f"{PROG} run list_boards --input '{{\"page_size\": 5}}'\n{PROG} run list_pins --input @inputs.json --progress",
+        EXITS_ACTION,
+    ),
+    "check": CommandHelp(
+        'test the credentials ("test connection"): names the account',
+        "Make one cheap authenticated call and print whether the credentials work, with the account's name.",
+        f"{PROG} check --credentials pinterest.json",
+        EXITS_ACTION,
+    ),
+    "options": CommandHelp(
+        "a picker's choices for one input field of an action",
+        "Print the choices a workflow builder offers for one input field (the boards for board_id, a "
+        "board's sections for board_section_id), as label/value pairs with a bookmark for more.",
+        f'{PROG} options create_pin board_section_id --input \'{{"board_id": "397233545249"}}\'',
+        EXITS_ACTION,
+    ),
+    "tools": CommandHelp(
+        "the actions as tool definitions for AI agents",
+        "Print the actions as tool definitions: MCP's tool list, or OpenAI Chat Completions functions "
+        "named pinterest_<action>.",
+        f"{PROG} tools --format openai",
+        EXITS_PRINT,
+    ),
+    "mcp": CommandHelp(
+        "serve the actions as an MCP server over stdio (pip install 'modulex-pinterest[mcp]')",
+        "Serve the four actions as MCP tools over standard input and output until the client closes it. "
+        "A client that sends a progressToken gets progress notifications for pages and waits. Logs and "
+        "warnings go to stderr.",
+        f"{PROG} mcp --credentials pinterest.json",
+        EXITS_SERVE,
+    ),
+    "auth login": CommandHelp(
+        "authorize the app in a browser; store the tokens",
+        "Print the app's authorization URL, wait for the browser's redirect on a loopback port, have the "
+        "plugin exchange the code, and store the credentials. The folder and the port are checked first. "
+        "Against the sandbox (a loopback --base-url) its page approves at once; its app id and secret are "
+        "on the first line of `modulex-pinterest sandbox`.",
+        f'printf %s "$PINTEREST_APP_SECRET" > app-secret.txt\n'
+        f'{PROG} auth login --app-id "$PINTEREST_APP_ID" --app-secret-file app-secret.txt '
+        "--credentials pinterest.json",
+        "exit codes: 0 stored; 1 the login failed (not authorized in time, the exchange or the store failed); "
+        "2 a usage error (one line on stderr)",
+    ),
+    "auth refresh": CommandHelp(
+        "refresh stored OAuth tokens now (e.g. on a schedule)",
+        "Refresh the stored grant now, under the same lease and compare-and-swap as every worker, so it "
+        "never races them; run it daily from cron, say.",
+        f"{PROG} auth refresh --credentials pinterest.json",
+        EXITS_ACTION,
+    ),
+    "auth import": CommandHelp(
+        "copy a credentials file into a store (a file or Redis)",
+        "Copy a credentials JSON file into a store, e.g. to share one grant between machines in Redis.",
+        f"{PROG} auth import pinterest.json --credentials 'redis://10.0.0.5:6379/0?key=pinterest:acme'",
+        "exit codes: 0 copied; 2 a usage error (one line on stderr)",
+    ),
+    "sandbox": CommandHelp(
+        "serve the embedded Pinterest sandbox until interrupted",
+        SANDBOX_DESCRIPTION.format(app_id="...", app_secret="..."),
+        f'eval "$({PROG} sandbox --env --background)"\n{PROG} run list_boards\nkill "$PINTEREST_SANDBOX_PID"',
+        "exit codes: 0 stopped (Ctrl-C or SIGTERM), or ready in the background; 2 a usage error "
+        "(a busy port, an unknown host: one line on stderr)",
+    ),
+    "demo": CommandHelp(
+        "run a sample workflow against the embedded sandbox",
+        "Start the embedded sandbox on a free loopback port and run a workflow through the reference "
+        "host: list boards, list a board's sections, create a pin, list the section's pins.",
+        f"{PROG} demo",
+        "exit codes: 0 the workflow ran to its end; 1 a node failed",
+    ),
+}
