@@ -60,7 +60,7 @@ def test_env_var_pointing_at_missing_file_skips_with_reason(monkeypatch, tmp_pat
 
 def test_missing_default_path_is_named_in_skip_reason(monkeypatch):
     monkeypatch.delenv(openapi_contract.SPEC_ENV, raising=False)
-    default = pathlib.Path(__file__).resolve().parents[2] / "shared" / "pinterest-api" / "openapi.json"
+    default = (pathlib.Path(__file__).resolve().parents[2] / "shared" / "pinterest-api" / "openapi.json").resolve()
     reason = openapi_contract.missing_spec_reason()
     assert openapi_contract.SPEC_ENV in reason and str(default) in reason
     # Without the variable, the spec is looked for there and nowhere else.
