@@ -1097,3 +1097,19 @@ def test_sandbox_imports_nothing_from_the_plugin():
                 assert node.level == 1 or not (node.module or "").startswith("modulex_pinterest"), source.name
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("modulex_pinterest") for a in node.names), source.name
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"client_id": "999", "redirect_uri": CALLBACK}, "No app with the id &#x27;999&#x27; is registered"),
+        ({"redirect_uri": CALLBACK}, "No app with the id None is registered"),
+        ({"client_id": "1500000", "redirect_uri": "javascript:x"}, "redirect_uri is missing or is not an http(s) URL"),
+    ],
+)
+def test_the_consent_page_explains_what_is_wrong_to_the_person_at_the_browser(params, says):
+    with Sandbox() as box:
+        page = requests.get(f"{box.root_url}/oauth/", allow_redirects=False, params=dict(params, response_type="code"))
+    assert page.status_code == 400
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert says in page.text

@@ -13,6 +13,7 @@ does, and carries ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -36,6 +37,13 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def consent_error(text: str) -> Response:
+    """The consent page's own error, for the person at the browser: a short HTML page,
+    as Pinterest's web page shows one (not the API's JSON)."""
+    body = f"<!doctype html><title>Cannot authorize</title><h1>Cannot authorize</h1><p>{html.escape(text)}</p>"
+    return Response(400, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
 
 @dataclass
@@ -242,9 +250,15 @@ class Api:
         """The consent page, auto-approved: redirect back with a fresh code and the state."""
         client_id, redirect_uri = req.arg("client_id"), req.arg("redirect_uri")
         if not client_id or not self.auth.app_exists(client_id):
-            raise bad_request("Invalid client_id: no app with this id is registered.")
+            return consent_error(
+                f"No app with the id {client_id!r} is registered in this sandbox, so it cannot be "
+                "authorized. Use the app id the sandbox printed when it started "
+                "(modulex-pinterest sandbox --help names it)."
+            )
         if not is_http_url(redirect_uri):
-            raise bad_request("Invalid redirect_uri: an http(s) URL is required.")
+            return consent_error(
+                "The redirect_uri is missing or is not an http(s) URL, so there is nowhere to send the answer."
+            )
         answer: dict[str, str] = {}
         scopes = parse_scopes(req.arg("scope") or "")
         if req.arg("response_type") != "code":
