@@ -528,7 +528,7 @@ def test_sandbox_in_the_background_returns_once_it_listens(tmp_path):
 
 
 def test_a_public_sandbox_warns_and_serves_a_fresh_token_not_the_demo_one(tmp_path):
-    from modulex_pinterest.sandbox import DEMO_TOKEN
+    from modulex_pinterest.sandbox import DEMO_APP_SECRET, DEMO_TOKEN
 
     result = cli("sandbox", "--host", "0.0.0.0", "--public", "--background", cwd=tmp_path, timeout=30)
     first = strict_json(result.stdout)
@@ -536,6 +536,14 @@ def test_a_public_sandbox_warns_and_serves_a_fresh_token_not_the_demo_one(tmp_pa
         assert result.returncode == 0 and first["base_url"].startswith("http://127.0.0.1:")
         assert result.stderr.count("\n") == 1 and "warning: the sandbox listens on 0.0.0.0:" in result.stderr
         assert first["access_token"] != DEMO_TOKEN and len(first["access_token"]) >= 32
+        assert first["app_secret"] != DEMO_APP_SECRET and len(first["app_secret"]) >= 24
+        demo_app_token = requests.post(
+            first["base_url"] + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(first["app_id"], DEMO_APP_SECRET),
+            timeout=10,
+        )
+        assert demo_app_token.status_code == 401  # the well-known secret authorizes nothing here
         checks = {
             token: cli("check", "--base-url", first["base_url"], token=token, cwd=tmp_path)
             for token in (first["access_token"], DEMO_TOKEN)

@@ -157,9 +157,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         raise UsageError(
             "--background needs os.fork, which this platform lacks; run the sandbox in a terminal of its own"
         )
-    sandbox = Sandbox(host=args.host, port=args.port, access_token_ttl=args.token_lifetime, rate_limit=args.rate_limit)
+    # The demo token and app secret are in every checkout: a sandbox others can reach gets fresh ones.
+    app_secret = secrets.token_urlsafe(24) if public else None
+    sandbox = Sandbox(
+        host=args.host,
+        port=args.port,
+        access_token_ttl=args.token_lifetime,
+        rate_limit=args.rate_limit,
+        app_secret=app_secret,
+    )
     token = sandbox.access_token
-    if public:  # the demo token is in every checkout: a sandbox others can reach serves a fresh one
+    if public:
         token = secrets.token_urlsafe(32)
         sandbox.add_access_token(token)
         sandbox.expire_access_token(DEMO_TOKEN)
@@ -171,8 +179,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         port = sandbox.port
     if public:
         say(
-            f"warning: the sandbox listens on {args.host}:{port}, where other machines can reach it; its token "
-            "is fresh, but its demo OAuth app's secret is public, so anyone who reaches it can authorize"
+            f"warning: the sandbox listens on {args.host}:{port}, where other machines can reach it (its token "
+            "and app secret are fresh ones, not the demo's)"
         )
     info: dict[str, object] = {
         "base_url": base_url(args.host, port),

@@ -57,7 +57,8 @@ class Sandbox:
     hold its decoded body with the headers as sent. Faults are never compressed.
 
     ``app_id``/``app_secret``/``access_token`` are class attributes (also
-    ``demo_app()``), readable before any sandbox exists.
+    ``demo_app()``), readable before any sandbox exists; ``app_secret=``
+    gives one sandbox's app a secret of its own.
     """
 
     access_token = DEMO_TOKEN
@@ -73,6 +74,7 @@ class Sandbox:
         refresh_token_ttl: int = 5184000,
         faults: list[dict] | None = None,
         rate_limit: float | None = None,
+        app_secret: str | None = None,
     ) -> None:
         self.host, self.port, self.seed = host, port, seed
         self.rate_limit = rate_limit
@@ -80,7 +82,9 @@ class Sandbox:
         self.store = Store(seed)
         self.store.load_demo()
         self.auth = auth.Auth(access_token_ttl, refresh_token_ttl)
-        self.auth.register_app(DEMO_APP_ID, DEMO_APP_SECRET)
+        if app_secret is not None:  # a sandbox others can reach: its app's secret is not the public demo one
+            self.app_secret = app_secret
+        self.auth.register_app(DEMO_APP_ID, self.app_secret)
         self.auth.add_access_token(DEMO_TOKEN, auth.DEFAULT_SCOPES, expires_in=None, app_id=DEMO_APP_ID)
         self._api = Api(self.store, self.auth, limiter)
         self._faults = FaultQueue()
