@@ -19,14 +19,23 @@ MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
 
 
+HOW_TO_RUN = (
+    "install the package (pip install '.[test]', not editable) and run plain `pytest` from the checkout, "
+    "not `python -m pytest`, so the tests use the installed package"
+)
+
+
 def test_tests_import_the_installed_package_not_the_checkout():
     site_packages = Path(sysconfig.get_paths()["purelib"]).resolve()
-    assert Path(modulex_pinterest.__file__).resolve().is_relative_to(site_packages)
+    imported = Path(modulex_pinterest.__file__).resolve()
+    assert imported.is_relative_to(site_packages), f"the tests imported {imported}: {HOW_TO_RUN}"
 
 
 def test_manifest_and_schemas_are_read_from_package_data():
     root = Path(str(manifest.data_root())).resolve()
-    assert root == Path(modulex_pinterest.__file__).resolve().parent / "data"
+    assert root == Path(modulex_pinterest.__file__).resolve().parent / "data", (
+        f"plugin.yaml and schemas/ were read from {root}, not the package data: {HOW_TO_RUN}"
+    )
     for action in manifest.raw_manifest()["actions"]:
         assert (root / action["input_schema"]).is_file()
         assert (root / action["output_schema"]).is_file()
