@@ -13,7 +13,7 @@ hand-written schema walker here.
 
 What is checked
 ---------------
-* The request's method and path must be one of the seven operations the plugin
+* The request's method and path must be one of the operations the plugin
   uses (:data:`IN_SCOPE`); anything else is a :class:`ContractError`.
 * Request: path, query and header parameters (types, patterns, minimum/maximum,
   enums, required), undeclared query parameters (strict by default), and the
@@ -36,6 +36,9 @@ What is not checked
   are ASCII digits without a trailing newline (``re.search`` semantics accept
   ``"12\\n"``), fields the spec does not mark required (e.g. ``board_id`` and
   ``media_source`` on ``POST /pins``), rate-limit headers.
+* The sandbox's upload endpoint (``/media-uploads``, standing in for the S3
+  bucket of ``POST /media``'s ``upload_url``): it is not in the spec, and the
+  ``sandbox`` fixture checks only exchanges under ``/v5/``.
 * The spec itself is not validated (it is the provider's; that would cost
   seconds for nothing).
 """
@@ -64,6 +67,9 @@ IN_SCOPE: dict[tuple[str, str], str] = {
     ("GET", "/boards/{board_id}/sections/{section_id}/pins"): "board_sections/list_pins",
     ("GET", "/user_account"): "user_account/get",
     ("POST", "/oauth/token"): "oauth/token",
+    ("POST", "/media"): "media/create",
+    ("GET", "/media"): "media/list",
+    ("GET", "/media/{media_id}"): "media/get",
 }
 IN_SCOPE_IDS = frozenset(IN_SCOPE.values())
 

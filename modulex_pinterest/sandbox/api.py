@@ -3,7 +3,10 @@
 Each endpoint follows its operation in Pinterest's OpenAPI description
 (``boards/list``, ``board_sections/list``, ``boards/list_pins``,
 ``board_sections/list_pins``, ``pins/create``, ``user_account/get``,
-``oauth/token``) plus the browser-facing authorization page ``GET /oauth/``.
+``oauth/token``, ``media/create``, ``media/list``, ``media/get``) plus the
+browser-facing authorization page ``GET /oauth/``. ``POST /pins`` takes every
+``media_source`` type (``sources.py``); media uploads live in ``media.py``, and
+their upload endpoint, outside ``/v5``, in ``upload.py``.
 Order of checks: route (404), method (405), bearer token and scopes (401),
 rate limit (429, only with ``rate_limit`` set), parameters and body
 (400/413/415), then existence (404). A 401 spends no rate-limit budget (the
@@ -20,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import TypeGuard
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
+from . import sources
 from .auth import KNOWN_SCOPES, Auth, parse_scopes
 from .errors import ApiError, bad_request
+from .media import UPLOAD_PATH, MediaStore
 from .ratelimit import RateLimiter
 from .store import PRIVACY_FILTERS, Store
 
@@ -30,6 +35,7 @@ PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 25, 250
 # PinCreate's string fields and their maxLength in the spec.
 PIN_TEXT_LIMITS = {"title": 100, "description": 800, "alt_text": 500, "link": 2048, "dominant_color": None}
 INTEGER = re.compile(r"[+-]?[0-9]+")
+HOST = re.compile(r"(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Request:
     headers: dict[str, str]  # keys lower-cased
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # path parameters
+    app_id: str | None = None  # the bearer token's app, once checked
 
     def arg(self, name: str) -> str | None:
         values = parse_qs(self.query, keep_blank_values=True).get(name)
@@ -103,32 +110,29 @@ def bookmark(req: Request) -> str | None:
     return req.arg("bookmark") or None
 
 
-def validate_pin_create(req: Request) -> dict:
-    """PinCreate, plus what Pinterest enforces beyond the schema (board_id, media_source)."""
+def json_body(req: Request, what: str) -> dict:
+    """The request's JSON object body: 415 unless application/json, 400 unless an object."""
     content_type = req.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != JSON:
-        raise ApiError(415, 1, "Unsupported Content-Type: send the Pin as application/json.")
+        raise ApiError(415, 1, f"Unsupported Content-Type: send the {what} as application/json.")
     try:
         body = json.loads(req.body)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("Invalid request: the body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise bad_request("Invalid request: the body must be a JSON object.")
+    return body
+
+
+def validate_pin_create(req: Request) -> dict:
+    """PinCreate, plus what Pinterest enforces beyond the schema (board_id, media_source)."""
+    body = json_body(req, "Pin")
     if body.get("board_id") is None:
         raise bad_request("Invalid request: 'board_id' is required.")
     for name in ("board_id", "board_section_id"):
         if body.get(name) is not None and not is_digits(body[name]):
             raise bad_request(f"Invalid request: '{name}' must be a string of digits.")
-    source = body.get("media_source")
-    if not isinstance(source, dict):
-        raise bad_request("Invalid request: 'media_source' is required and must be an object.")
-    if source.get("source_type") != "image_url":
-        raise bad_request(
-            "Invalid request: 'media_source.source_type' must be 'image_url' "
-            "(the only media source the sandbox accepts)."
-        )
-    if not is_http_url(source.get("url")):
-        raise bad_request("Invalid request: 'media_source.url' must be an http(s) URL.")
+    sources.check(body.get("media_source"))
     for name, limit in PIN_TEXT_LIMITS.items():
         value = body.get(name)
         if value is None:
@@ -143,8 +147,12 @@ def validate_pin_create(req: Request) -> dict:
 
 
 class Api:
-    def __init__(self, store: Store, auth: Auth, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self, store: Store, auth: Auth, limiter: RateLimiter | None = None, media: MediaStore | None = None
+    ) -> None:
         self.store = store
+        self.media = media if media is not None else MediaStore()
+        self.upload_host = "127.0.0.1"  # host:port of upload_url when a request has no usable Host
         self.auth = auth
         self.limiter = limiter
         # (path pattern, method, required scopes or None for no bearer auth, handler)
@@ -155,6 +163,9 @@ class Api:
             ("/v5/boards/{board_id}/sections/{section_id}/pins", "GET", ("boards:read", "pins:read"), self.list_pins),
             ("/v5/pins", "POST", ("boards:read", "boards:write", "pins:read", "pins:write"), self.create_pin),
             ("/v5/user_account", "GET", ("user_accounts:read",), self.user_account),
+            ("/v5/media", "POST", ("pins:read", "pins:write"), self.create_media),
+            ("/v5/media", "GET", ("pins:read",), self.list_media),
+            ("/v5/media/{media_id}", "GET", ("pins:read",), self.get_media),
             ("/v5/oauth/token", "POST", None, self.token),
             ("/oauth", "GET", None, self.authorize),
         ]
@@ -190,6 +201,7 @@ class Api:
             limit_headers: dict[str, str] = {}
             if scopes is not None:
                 grant = self.auth.check_bearer(req.headers.get("authorization"), scopes)
+                req.app_id = grant.app_id
                 if self.limiter is not None:
                     limit_headers = self.limiter.charge(grant.app_id)
             try:
@@ -227,7 +239,29 @@ class Api:
         )
 
     def create_pin(self, req: Request) -> Response:
-        return json_response(201, self.store.create_pin(validate_pin_create(req)))
+        body = validate_pin_create(req)
+        source = body["media_source"]
+        size = 0
+        if source["source_type"] == "video_id":
+            size = self.media.for_pin(source["media_id"], req.app_id).size or 0
+        pin = self.store.create_pin(body, lambda pin_id: sources.pin_media(source, pin_id, size))
+        return json_response(201, pin)
+
+    def create_media(self, req: Request) -> Response:
+        body = json_body(req, "media upload")
+        if body.get("media_type") != "video":
+            raise bad_request("Invalid request: 'media_type' must be 'video'.")
+        host = req.headers.get("host", "")
+        if not HOST.fullmatch(host):
+            host = self.upload_host
+        return json_response(201, self.media.register(req.app_id or "", f"http://{host}{UPLOAD_PATH}"))
+
+    def list_media(self, req: Request) -> Response:
+        size = page_size(req)
+        return json_response(200, self.media.list(req.app_id, bookmark(req), size))
+
+    def get_media(self, req: Request) -> Response:
+        return json_response(200, self.media.get(req.params["media_id"], req.app_id))
 
     def user_account(self, req: Request) -> Response:
         return json_response(200, self.store.account())

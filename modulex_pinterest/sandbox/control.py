@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from . import auth
 from .api import Api
 from .faults import Fault, FaultBody, FaultQueue
+from .media import UPLOAD_PATH, MediaStore
 from .ratelimit import RateLimiter
 from .server import Exchange, RequestLog, SandboxServer
 from .store import Store
@@ -56,6 +57,15 @@ class Sandbox:
     ``Accept-Encoding`` accepts gzip (``Content-Encoding: gzip``); ``exchanges``
     hold its decoded body with the headers as sent. Faults are never compressed.
 
+    Media uploads (``POST /v5/media``, ``GET /v5/media``, ``GET /v5/media/{id}``):
+    the ``upload_url`` is ``upload_url`` here (``/media-uploads`` on this server,
+    standing in for S3) and takes an S3 presigned POST (see ``upload.py``);
+    ``media_processing_seconds`` is how long an uploaded media stays
+    ``processing`` before ``succeeded`` (or ``failed``: bytes not MP4/MOV, or a
+    ``processing_failed`` fault). ``media(media_id)`` tells what was received;
+    ``finish_media_processing`` ends a processing at once. Video pins need the
+    caller's app's ``succeeded`` media.
+
     ``app_id``/``app_secret``/``access_token`` are class attributes (also
     ``demo_app()``), readable before any sandbox exists; ``app_secret=``
     gives one sandbox's app a secret of its own.
@@ -75,6 +85,7 @@ class Sandbox:
         faults: list[dict] | None = None,
         rate_limit: float | None = None,
         app_secret: str | None = None,
+        media_processing_seconds: float = 0.2,
     ) -> None:
         self.host, self.port, self.seed = host, port, seed
         self.rate_limit = rate_limit
@@ -86,7 +97,8 @@ class Sandbox:
             self.app_secret = app_secret
         self.auth.register_app(DEMO_APP_ID, self.app_secret)
         self.auth.add_access_token(DEMO_TOKEN, auth.DEFAULT_SCOPES, expires_in=None, app_id=DEMO_APP_ID)
-        self._api = Api(self.store, self.auth, limiter)
+        self.media_store = MediaStore(media_processing_seconds)
+        self._api = Api(self.store, self.auth, limiter, self.media_store)
         self._faults = FaultQueue()
         for spec in faults or []:
             self._faults.add(Fault(**spec))
@@ -103,6 +115,7 @@ class Sandbox:
                 (self.host, self.port), self._api, self._faults, self._request_log, self._stopping
             )
             self.port = self._server.server_address[1]
+            self._api.upload_host = f"{self.host}:{self.port}"
         return self._server
 
     def start(self) -> Sandbox:
@@ -141,6 +154,11 @@ class Sandbox:
     def base_url(self) -> str:
         return self.root_url + "/v5"
 
+    @property
+    def upload_url(self) -> str:
+        """Where media bytes are POSTed (what ``POST /v5/media`` answers as ``upload_url``)."""
+        return self.root_url + UPLOAD_PATH
+
     # ----- request log ----------------------------------------------------
 
     @property
@@ -164,6 +182,7 @@ class Sandbox:
         delay: float = 0.0,
         method: str | None = None,
         path_prefix: str | None = None,
+        after_bytes: int | None = None,
     ) -> None:
         """Answer the next ``count`` matching requests with a fault instead of normally.
 
@@ -176,8 +195,16 @@ class Sandbox:
         of the body, close), ``truncated_json`` (200 with half a JSON document),
         ``non_json`` (200 with an HTML page), ``hang`` (no answer until stop()
         or ``delay`` s, at most 60, then close). Only ``delay`` changes state.
+
+        Upload kinds, matching only uploads to ``upload_url``: ``upload_error``
+        (read ``after_bytes`` of the body, default half, answer 500 S3
+        ``InternalError`` and close), ``upload_drop`` (read ``after_bytes``, close
+        without answering): both leave the media as it was; ``processing_failed``
+        (the upload succeeds, processing ends ``failed``), ``processing_slow``
+        (the upload succeeds, processing lasts ``delay`` s). The other kinds hit
+        uploads too, answered before the body is read.
         """
-        self._faults.add(Fault(kind, count, status, headers, body, delay, method, path_prefix))
+        self._faults.add(Fault(kind, count, status, headers, body, delay, method, path_prefix, after_bytes))
 
     # ----- state helpers --------------------------------------------------
 
@@ -227,3 +254,14 @@ class Sandbox:
 
     def pin_count(self, board_id: str, section_id: str | None = None) -> int:
         return self.store.pin_count(board_id, section_id)
+
+    def media(self, media_id: str) -> dict | None:
+        """A media upload as the sandbox sees it (None if unknown): ``media_id``,
+        ``media_type``, ``status``, ``app_id``, ``size`` and ``detected_type`` of
+        the last whole upload, ``uploads`` (how many), ``fail_reason`` and the
+        form's ``field_names`` in order."""
+        return self.media_store.info(media_id)
+
+    def finish_media_processing(self, media_id: str) -> None:
+        """End an uploaded media's processing now: its final status shows at once."""
+        self.media_store.finish_processing(media_id)

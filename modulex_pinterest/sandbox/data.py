@@ -141,8 +141,8 @@ def _portrait_heights(image_hash: str) -> tuple[int, int]:
     return int(600 * ratio), int(1200 * ratio)
 
 
-def pin_media(image_hash: str) -> dict:
-    """PinMediaWithImage with the four ImageSize renditions Pinterest serves."""
+def image_sizes(image_hash: str) -> dict:
+    """ImageSize: the four renditions Pinterest serves of an image."""
     path = _image_path(image_hash)
     h600, h1200 = _portrait_heights(image_hash)
 
@@ -150,14 +150,23 @@ def pin_media(image_hash: str) -> dict:
         return {"width": width, "height": height, "url": f"https://i.pinimg.com/{name}/{path}"}
 
     return {
-        "media_type": "image",
-        "images": {
-            "150x150": rendition("150x150", 150, 150),
-            "400x300": rendition("400x300", 400, 300),
-            "600x": rendition("600x", 600, h600),
-            "1200x": rendition("1200x", 1200, h1200),
-        },
+        "150x150": rendition("150x150", 150, 150),
+        "400x300": rendition("400x300", 400, 300),
+        "600x": rendition("600x", 600, h600),
+        "1200x": rendition("1200x", 1200, h1200),
     }
+
+
+def pin_media(image_hash: str) -> dict:
+    """PinMediaWithImage."""
+    return {"media_type": "image", "images": image_sizes(image_hash)}
+
+
+def thumbnail(pin: dict) -> str | None:
+    """The 150x150 rendition of a pin's (first) image, whatever its media type."""
+    media = pin.get("media") or {}
+    images = media.get("images") or ((media.get("items") or [{}])[0].get("images"))
+    return images["150x150"]["url"] if images else None
 
 
 def make_pin(
@@ -171,9 +180,12 @@ def make_pin(
     link: str | None,
     alt_text: str | None,
     dominant_color: str | None,
-    image_hash: str,
+    image_hash: str = "",
+    media: dict | None = None,
+    creative_type: str = "REGULAR",
 ) -> dict:
-    """A Pin as GET /boards/{id}/pins and POST /pins return it."""
+    """A Pin as GET /boards/{id}/pins and POST /pins return it: ``media`` (and its
+    ``creative_type``) when given, else an image pin's media from ``image_hash``."""
     pin: dict[str, Any] = {
         "id": pin_id,
         "created_at": created_at,
@@ -189,8 +201,8 @@ def make_pin(
     pin.update(
         {
             "board_owner": {"username": USERNAME},
-            "media": pin_media(image_hash),
-            "creative_type": "REGULAR",
+            "media": media if media is not None else pin_media(image_hash),
+            "creative_type": creative_type,
             "is_owner": True,
             "is_standard": True,
             "has_been_promoted": False,

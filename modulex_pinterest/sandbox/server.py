@@ -3,7 +3,8 @@
 ``SandboxServer`` is a ``ThreadingHTTPServer`` (HTTP/1.1, keep-alive, one
 thread per connection) that ``control.Sandbox`` runs in a daemon thread. Each
 request is read whole, then either answered by the first matching injected
-fault or handed to ``api.Api``. Every request and what was sent back is
+fault or handed to ``api.Api``; uploads to ``/media-uploads`` are streamed
+instead (``upload.py``), their bytes never held. Every request and what was sent back is
 recorded as an ``Exchange`` so tests can check what a client really put on the
 wire. Responses are written in one ``write`` with a Content-Length, so the
 server never stalls a keep-alive client.
@@ -34,10 +35,12 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from . import upload
 from .api import Api, Request, dumps, json_response
 from .encoding import accepts_gzip, encode
 from .errors import CODE_RATE_LIMIT, RATE_LIMITED, ApiError
-from .faults import MAX_HANG, Fault, FaultQueue
+from .faults import MAX_HANG, UPLOAD_KINDS, Fault, FaultQueue
+from .media import UPLOAD_PATH, UploadError
 
 log = logging.getLogger("modulex_pinterest.sandbox")
 
@@ -238,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._meta = (self.command, path, query, headers)
         self._arrival = self.server.request_log.next_arrival()
         self._body = b""
+        if path == UPLOAD_PATH:
+            return self._serve_upload()
         if not self._read_body():
             return
         fault = self.server.faults.take(self.command, path)
@@ -256,6 +261,31 @@ class _Handler(BaseHTTPRequestHandler):
         gzip_ok = accepts_gzip(self.headers.get_all("Accept-Encoding") or [])
         headers, wire = encode(resp.headers, resp.body, gzip_ok)
         self._send(resp.status, headers, resp.body, fault.kind if fault else None, wire)
+
+    def _serve_upload(self) -> None:
+        """The upload endpoint: the body is streamed by ``upload.receive``, never kept."""
+        fault = self.server.faults.take(self.command, UPLOAD_PATH, upload=True)
+        kind = fault.kind if fault else None
+        if fault is not None and kind not in UPLOAD_KINDS and kind != "delay":
+            self.close_connection = True  # the body is left unread
+            return self._apply_fault(fault)
+        if fault is not None and kind == "delay" and self.server.stopping.wait(min(fault.delay, MAX_HANG)):
+            self.close_connection = True
+            return self._record(None, {}, b"", kind)
+        if self.command != "POST":
+            refusal = UploadError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+            out = upload.error(refusal, close=True)
+        else:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            after, delay = (fault.after_bytes, fault.delay) if fault else (None, 0.0)
+            out = upload.receive(self.rfile, headers, self.server.api.media, kind, after, delay)
+        if out.close or out.status is None:
+            self.close_connection = True
+        if out.status is None:
+            return self._record(None, {}, b"", kind)
+        self._send(out.status, out.headers, out.body, kind)
+        if out.linger is not None:
+            out.linger()
 
     def _read_body(self) -> bool:
         """Read the request's body into ``_body``; False when it was refused (the error is sent)."""
@@ -294,7 +324,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _head(self, status: int, headers: dict[str, str], length: int) -> bytes:
         lines = [f"HTTP/1.1 {status} {_reason(status)}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
-        lines.append(f"Content-Length: {length}")
+        if status != 204:  # RFC 9110 8.6: no Content-Length on a 204
+            lines.append(f"Content-Length: {length}")
         if self.close_connection:
             lines.append("Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -308,7 +339,8 @@ class _Handler(BaseHTTPRequestHandler):
         wire = body if wire is None else wire
         head_only = self.command == "HEAD"
         # Record first: a client that has its answer must find it in the log.
-        self._record(status, {**headers, "Content-Length": str(len(wire))}, b"" if head_only else body, fault)
+        sent = headers if status == 204 else {**headers, "Content-Length": str(len(wire))}
+        self._record(status, sent, b"" if head_only else body, fault)
         self._write(self._head(status, headers, len(wire)) + (b"" if head_only else wire))
 
     def _write(self, data_: bytes) -> None:

@@ -26,6 +26,7 @@ import hmac
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import data
@@ -179,8 +180,9 @@ class Store:
             follower_count=rng.randrange(5, 500),
         )
 
-    def create_pin(self, fields: dict) -> dict:
-        """POST /pins after validation: raise 404 for an unknown board or foreign section."""
+    def create_pin(self, fields: dict, build_media: Callable[[str], tuple[dict, str]] | None = None) -> dict:
+        """POST /pins after validation: raise 404 for an unknown board or foreign section.
+        ``build_media(pin_id)`` gives the pin's media and creative type (default: an image URL's)."""
         with self._lock:
             board = self._boards.get(fields["board_id"])
             if board is None:
@@ -192,6 +194,7 @@ class Store:
                     raise section_not_found()
             seq = self._take_seq()
             pin_id = str(self._pin_id_base + seq)
+            media, creative_type = build_media(pin_id) if build_media else (None, "REGULAR")
             pin = data.make_pin(
                 pin_id=pin_id,
                 board_id=board.id,
@@ -202,7 +205,9 @@ class Store:
                 link=fields.get("link"),
                 alt_text=fields.get("alt_text"),
                 dominant_color=fields.get("dominant_color"),
-                image_hash=hashlib.md5(f"{pin_id}:{fields['media_source']['url']}".encode()).hexdigest(),
+                image_hash=hashlib.md5(f"{pin_id}:{fields['media_source'].get('url')}".encode()).hexdigest(),
+                media=media,
+                creative_type=creative_type,
             )
             self._store_pin(board, section, seq, pin)
             return pin
@@ -259,7 +264,8 @@ class Store:
         return seqs[:limit]
 
     def _board_json(self, board: BoardRec) -> dict:
-        thumbnails = [self._pin(seq, board)["media"]["images"]["150x150"]["url"] for seq in self._newest_seqs(board, 4)]
+        pins = [self._pin(seq, board) for seq in self._newest_seqs(board, 4)]
+        thumbnails = [url for url in map(data.thumbnail, pins) if url]
         return data.make_board(
             board_id=board.id,
             name=board.name,
