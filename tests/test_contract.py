@@ -12,6 +12,7 @@ import http.server
 import json
 import pathlib
 import threading
+import time
 import types
 from urllib.parse import urlsplit
 
@@ -631,10 +632,11 @@ def test_every_request_in_the_manifest_names_the_specs_rate_limit_category(contr
 
     raw = manifest.raw_manifest()
     requests_ = [raw["credential_check"]["request"]] + [action["request"] for action in raw["actions"]]
+    requests_ += [call for action in raw["actions"] for call in action.get("media_requests", {}).values()]
     checked = 0
     for request in requests_:
         for template in filter(None, (request["path"], request.get("section_path"))):
-            path = template.replace("{board_id}", "1").replace("{board_section_id}", "2")
+            path = template.replace("{board_id}", "1").replace("{board_section_id}", "2").replace("{media_id}", "3")
             op_id = contract.operation_id(request["method"], "/v5" + path)
             spec_path = next(
                 p
@@ -645,4 +647,86 @@ def test_every_request_in_the_manifest_names_the_specs_rate_limit_category(contr
             operation = contract.spec_dict["paths"][spec_path][request["method"].lower()]
             assert request["rate_limit_category"] == operation["x-ratelimit-category"], (template, op_id)
             checked += 1
-    assert checked == 6
+    assert checked == 11  # 6, the media actions' three POST /pins, and POST /media, GET /media/{media_id}
+
+
+# ----- media uploads and every media_source type (issue 14) --------------------
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 1000
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+JPEG_B64 = (
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5"
+    "PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q=="
+)
+
+
+def test_media_operations_are_in_scope(contract):
+    assert contract.operation_id("POST", "/v5/media") == "media/create"
+    assert contract.operation_id("GET", "/v5/media?page_size=2") == "media/list"
+    assert contract.operation_id("GET", "/v5/media/12345") == "media/get"
+    contract.check_request("POST", "/v5/media", None, BEARER, {"media_type": "video"})
+    with pytest.raises(ContractError):
+        contract.check_request("POST", "/v5/media", None, BEARER, {"media_type": "image"})
+    with pytest.raises(ContractError, match="not an operation"):
+        contract.check_request("POST", "/media-uploads", None, {}, b"")  # S3's, not the API's
+
+
+def _uploaded_video(sb, web):
+    """A media of the demo app, uploaded and succeeded; the exchanges so far are forgotten."""
+    info = call(web, sb, "POST", "/media", json={"media_type": "video"}).json()
+    response = web.post(info["upload_url"], data=info["upload_parameters"], files={"file": ("v.mp4", MP4)}, timeout=15)
+    assert response.status_code == 204
+    deadline = time.monotonic() + 5
+    while call(web, sb, "GET", f"/media/{info['media_id']}").json()["status"] != "succeeded":
+        assert time.monotonic() < deadline, "media processing did not end within 5 s"
+        time.sleep(0.01)  # a poll interval, bounded by the deadline
+    assert urlsplit(info["upload_url"]).path == "/media-uploads"  # outside /v5: the fixture skips it
+    reset(sb, web)
+    return info
+
+
+def test_sandbox_media_flow_matches_the_spec(contract, sb, web):
+    info = call(web, sb, "POST", "/media", json={"media_type": "video"}).json()
+    assert set(info["upload_parameters"]) >= {"key", "policy", "x-amz-signature", "Content-Type"}
+    call(web, sb, "GET", f"/media/{info['media_id']}")
+    page = call(web, sb, "GET", "/media", params={"page_size": 1}).json()
+    call(web, sb, "GET", "/media", params={"page_size": 1, "bookmark": page["bookmark"]})
+    call(web, sb, "GET", "/media/1")
+    call(web, sb, "POST", "/media", json={"media_type": "video"}, token=False)
+    call(web, sb, "GET", "/media", params={"bookmark": "not-one"})
+    check_recorded(contract, sb, [201, 200, 200, 200, 404, 401, 400])
+
+
+def test_sandbox_media_sources_match_the_spec(contract, sb, web):
+    video = _uploaded_video(sb, web)
+    board_id = call(web, sb, "GET", "/boards").json()["items"][0]["id"]
+    registered = call(web, sb, "POST", "/media", json={"media_type": "video"}).json()["media_id"]
+    png = {"content_type": "image/png", "data": PNG_B64}
+    jpeg = {"content_type": "image/jpeg", "data": JPEG_B64}
+    urls = [{"url": f"https://www.example.com/{i}.jpg", "title": f"{i}"} for i in range(3)]
+    sources = [
+        ({"source_type": "image_base64", **png}, 201),
+        ({"source_type": "image_base64", **jpeg}, 201),
+        ({"source_type": "multiple_image_urls", "items": urls, "index": 1}, 201),
+        ({"source_type": "multiple_image_base64", "items": [png, {**jpeg, "link": "https://e.com/x"}]}, 201),
+        ({"source_type": "video_id", "media_id": video["media_id"], "cover_image_url": "https://e.com/c.jpg"}, 201),
+        ({"source_type": "video_id", "media_id": video["media_id"], "cover_image_key_frame_time": 1}, 201),
+        (
+            {
+                "source_type": "video_id",
+                "media_id": video["media_id"],
+                "cover_image_data": JPEG_B64,
+                "cover_image_content_type": "image/jpeg",
+            },
+            201,
+        ),
+        ({"source_type": "image_base64", "content_type": "image/png", "data": JPEG_B64}, 400),
+        ({"source_type": "video_id", "media_id": registered}, 400),
+        ({"source_type": "video_id", "media_id": "1"}, 400),
+    ]
+    for source, status in sources:
+        response = call(web, sb, "POST", "/pins", json={"board_id": board_id, "media_source": source})
+        assert response.status_code == status, (source["source_type"], response.text)
+    call(web, sb, "GET", f"/boards/{board_id}/pins")
+    call(web, sb, "GET", "/boards")
+    check_recorded(contract, sb, [200, 201] + [status for _, status in sources] + [200, 200])

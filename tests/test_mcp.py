@@ -23,7 +23,15 @@ from mcp.client.stdio import stdio_client
 from modulex_pinterest.sandbox import Sandbox
 from test_cli import CLI
 
-ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
+ACTIONS = [
+    "list_boards",
+    "get_board_sections",
+    "create_pin",
+    "list_pins",
+    "create_pin_from_file",
+    "create_carousel_pin",
+    "create_video_pin",
+]
 
 
 def wire(model):
@@ -137,7 +145,7 @@ def test_the_tools_are_the_four_actions_with_the_manifests_schemas(mcp, host):
         assert tool["inputSchema"] == {k: v for k, v in entry["input_schema"].items() if k != "$schema"}
         assert tool["outputSchema"] == {k: v for k, v in entry["output_schema"].items() if k != "$schema"}
         assert tool["title"] == entry["title"]
-        assert tool["annotations"]["readOnlyHint"] is (entry["name"] != "create_pin")
+        assert tool["annotations"]["readOnlyHint"] is (entry["request"]["method"] == "GET")
 
 
 def test_list_boards_answers_structured_content_and_the_same_json_as_text(mcp, mcp_sandbox):

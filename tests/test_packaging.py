@@ -13,10 +13,19 @@ import yaml
 import modulex_pinterest
 from modulex_pinterest import contract
 from modulex_pinterest.host import Host, HostError
-from modulex_pinterest.plugin import actions, manifest
+from modulex_pinterest.plugin import manifest, media
 
 MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000_1d9c0e84d1cb038b.txt"
-ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
+ACTIONS = [
+    "list_boards",
+    "get_board_sections",
+    "create_pin",
+    "list_pins",
+    "create_pin_from_file",
+    "create_carousel_pin",
+    "create_video_pin",
+]
+ORIGINAL_ACTIONS = ACTIONS[:4]  # the product page's four
 
 
 HOW_TO_RUN = (
@@ -109,6 +118,7 @@ KNOWN_KEYWORDS = {
     "maxLength",
     "format",
     "minItems",
+    "maxItems",
     "uniqueItems",
     "enum",
     "const",
@@ -148,7 +158,7 @@ def test_every_schema_is_valid_and_uses_only_known_keywords(name):
 
 
 def test_each_declared_action_has_a_handler_and_each_handler_a_declaration():
-    assert set(manifest.actions_by_name()) == set(actions.HANDLERS) == set(ACTIONS)
+    assert set(manifest.actions_by_name()) == set(media.HANDLERS) == set(ACTIONS)
 
 
 PAGED_DEFAULTS = {"page_size": 25, "fetch_all": False, "max_items": 1000}
@@ -157,6 +167,9 @@ INPUT_DEFAULTS = {
     "get_board_sections": PAGED_DEFAULTS,
     "list_pins": PAGED_DEFAULTS,
     "create_pin": {"dry_run": False},
+    "create_pin_from_file": {"dry_run": False},
+    "create_carousel_pin": {"dry_run": False},
+    "create_video_pin": {"dry_run": False},
 }
 
 
@@ -185,6 +198,8 @@ def test_output_schemas_are_exactly_the_product_pages(host):
     page = _page_output_schemas()
     assert len(page) == 4
     for action in host.manifest("pinterest")["actions"]:
+        if action["name"] not in ORIGINAL_ACTIONS:
+            continue  # the media actions (issue 14) are not on the product page
         ours = {k: v for k, v in action["output_schema"].items() if k != "$schema"}
         assert ours == page[ours["title"]], action["name"]
 

@@ -115,6 +115,27 @@ class PinterestClient:
     def __repr__(self) -> str:
         return f"PinterestClient(base_url={self._settings.base_url!r}, auth=[redacted])"
 
+    @property
+    def session(self) -> requests.Session:
+        """The shared session, for a media upload to Pinterest's storage (sent without the token)."""
+        return self._session
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def deadline(self) -> float:
+        """The action's deadline (``time.monotonic()``), fixed at the first ask when none was given."""
+        if self._deadline is None:
+            self._deadline = self._clock() + self._settings.deadline
+        return self._deadline
+
+    def now(self) -> float:
+        return self._clock()
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
+
     def report(self, event: str, **details: Any) -> None:
         """Tell the host's ``progress`` (if someone is watching) how the call is going; never fails the call."""
         if self._progress is None:

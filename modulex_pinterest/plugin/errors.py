@@ -68,6 +68,10 @@ class ApiError(Exception):
         self.oauth_error = oauth_error  # the OAuth "error" field of a token endpoint's answer, e.g. "invalid_grant"
         # A whole-list fetch that failed after some pages: what it fetched, and the bookmark of the page that failed.
         self.partial: tuple[list[dict[str, Any]], str | None] | None = None
+        # A media action's step that failed before the pin was sent ("uploading the video"): no pin can exist.
+        self.step: str | None = None
+        # Output fields a failed media action still returns (the media_id a later run resumes with).
+        self.extra: dict[str, Any] | None = None
 
     @property
     def in_transit(self) -> bool:

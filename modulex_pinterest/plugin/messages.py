@@ -105,6 +105,13 @@ def _not_found(context: Mapping[str, Any]) -> str:
     return "Not found"
 
 
+def _creates_pin(context: Mapping[str, Any]) -> bool:
+    """The action ends in ``POST /pins`` (create_pin and the media actions), by its manifest entry."""
+    entry = manifest.actions_by_name().get(str(context.get("action")))
+    request = (entry or {}).get("request") or {}
+    return request.get("method") == "POST" and request.get("path") == "/pins"
+
+
 def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
     """A one-paragraph message for ``error`` in an action's ``context``.
 
@@ -133,11 +140,18 @@ def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iter
         )
     elif status == 403:
         text = f"Permission denied: the account may not do this on that board{note}"
+    elif status == 404 and error.step and context.get("media_id"):
+        text = f"Media upload {context['media_id']} not found{note}"
     elif status == 404:
         text = f"{_not_found(context)}{note}"
     elif status == 400 and context.get("action") == "create_pin":
         text = (
             f"Pinterest rejected the pin{note}. Check that media_url is a publicly reachable image URL "
+            f"and that board_id (and board_section_id) are correct"
+        )
+    elif status == 400 and _creates_pin(context) and error.step is None:
+        text = (
+            f"Pinterest rejected the pin{note}. Check the media (type, size, a public URL) "
             f"and that board_id (and board_section_id) are correct"
         )
     elif status == 400:
@@ -148,7 +162,9 @@ def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iter
         text = f"Pinterest server error{note}"
     else:
         text = f"Unexpected response from Pinterest{note}"
-    if context.get("action") == "create_pin" and error.may_have_acted:
+    if error.step:
+        text = f"While {error.step}: {text}; no pin was created"
+    elif _creates_pin(context) and error.may_have_acted:
         text += (
             "; the pin may or may not have been created: check the board before retrying, "
             "since resending could create a duplicate"

@@ -16,10 +16,10 @@ import requests
 
 from ..contract import Credentials, PluginHost
 from . import manifest
-from .actions import HANDLERS
 from .client import JsonObject, PinterestClient, new_session
 from .credentials import Connection
 from .errors import ApiError, CredentialError, InputError, RefreshError
+from .media import HANDLERS
 from .messages import MAX_DETAIL, MAX_ERROR_LENGTH, api_error_message, clip, plural
 from .redaction import install_log_filter, redact, secrets_of
 from .settings import Settings
@@ -32,7 +32,9 @@ def _failed_fetch(action: str, message: str, error: ApiError) -> JsonObject:
     """A failed output; for a whole-list fetch that failed on a later page, with
     the items fetched before it, their count, and the bookmark to resume from."""
     if error.partial is None:
-        return manifest.failed_output(action, message)
+        output = manifest.failed_output(action, message)
+        output.update(error.extra or {})
+        return output
     items, resume = error.partial
     fetched = plural(len(items), "item")
     message = f"{message}. Returned the {fetched} fetched before that page; its bookmark resumes there"

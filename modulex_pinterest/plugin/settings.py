@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,6 +75,10 @@ class Settings:
             f"{self.base_url}/oauth/token" if settings.get("base_url") else token_url
         )
         self.token_url = check_base_url(str(chosen)) if chosen else None
+        # Local files the media actions may read: only under these directories (none: every path refused).
+        self.file_roots = _file_roots(settings.get("file_roots"))
+        # URLs the plugin itself downloads (video_url) may reach loopback/private addresses only when set.
+        self.allow_private_network = _flag(settings.get("allow_private_network"), "allow_private_network")
 
     def __repr__(self) -> str:
         return f"Settings(base_url={self.base_url!r}, timeout={self.timeout!r}, deadline={self.deadline:g})"
@@ -85,6 +90,31 @@ def _positive_float(value: Any, default: float | None, name: str, unit: str = "n
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise ValueError(f"setting '{name}' must be a positive {unit}")
     return float(value)
+
+
+def _flag(value: Any, name: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValueError(f"setting '{name}' must be true or false")
+    return value
+
+
+def _file_roots(value: Any) -> tuple[Path, ...]:
+    """``file_roots``: a list of directories, each resolved (symlinks, ``..``) once, here."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValueError("setting 'file_roots' must be a list of directory paths")
+    roots = []
+    for item in value:
+        if "\x00" in item:
+            raise ValueError("setting 'file_roots' holds a path with a NUL character")
+        root = Path(item).resolve()
+        if not root.is_dir():
+            raise ValueError(f"setting 'file_roots': {item[:80]!r} is not a directory")
+        roots.append(root)
+    return tuple(roots)
 
 
 def _non_negative_int(value: Any, default: int, name: str) -> int:

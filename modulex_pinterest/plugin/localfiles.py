@@ -1,0 +1,145 @@
+"""Local files and inline data for the media actions: where they may come from, and what they hold.
+
+Local files are a privilege of the host: a path is read only when it lies,
+once resolved (symlinks and ``..`` followed), under one of the host's
+``file_roots`` (none by default, so every path is refused). Content is checked
+by its first bytes, not its name: JPEG or PNG for images, an ISO media file
+(MP4, MOV: ``ftyp`` at offset 4) for video; and against the limits stated in
+plugin.yaml's ``media_limits``. Every refusal is an :class:`~.errors.InputError`
+naming the field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import stat
+from pathlib import Path
+from typing import IO, Any
+
+from . import manifest
+from .errors import InputError
+from .messages import shown
+
+SNIFF_BYTES = 12
+IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+QUICKTIME_BRAND = b"qt  "
+
+
+def limits(kind: str) -> dict[str, Any]:
+    """``media_limits.<kind>`` of plugin.yaml (image, carousel, video)."""
+    found: dict[str, Any] = manifest.raw_manifest()["media_limits"][kind]
+    return found
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB"
+
+
+def image_type(head: bytes) -> str | None:
+    """``image/jpeg`` or ``image/png`` by the magic bytes, else None."""
+    for content_type, magic in IMAGE_MAGIC.items():
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def video_type(head: bytes) -> str | None:
+    """``video/quicktime`` or ``video/mp4`` for an ISO base media file (``ftyp`` at offset 4), else None."""
+    if len(head) < SNIFF_BYTES or head[4:8] != b"ftyp":
+        return None
+    return "video/quicktime" if head[8:12] == QUICKTIME_BRAND else "video/mp4"
+
+
+def check_image(field: str, head: bytes, size: int) -> str:
+    """The image's content type, after checking its type and size; an InputError naming ``field`` otherwise."""
+    image = limits("image")
+    content_type = image_type(head)
+    if content_type is None or content_type not in image["content_types"]:
+        raise InputError(f"Invalid input: '{field}' is not a JPEG or PNG image (checked by its first bytes)")
+    if size > image["max_bytes"]:
+        raise InputError(
+            f"Invalid input: '{field}' is {megabytes(size)}, over Pinterest's {megabytes(image['max_bytes'])} "
+            "limit for an image"
+        )
+    return content_type
+
+
+def check_video(field: str, head: bytes, size: int | None) -> str:
+    """The video's content type, after checking its type and (when known) size."""
+    video = limits("video")
+    content_type = video_type(head)
+    if content_type is None:
+        raise InputError(f"Invalid input: '{field}' is not an MP4 or MOV video (no 'ftyp' box at its start)")
+    if size is not None and size > video["max_bytes"]:
+        raise InputError(
+            f"Invalid input: '{field}' is {megabytes(size)}, over Pinterest's {megabytes(video['max_bytes'])} "
+            "limit for a video"
+        )
+    return content_type
+
+
+def allowed_path(field: str, value: str, roots: tuple[Path, ...]) -> Path:
+    """``value`` resolved (symlinks, ``..``; relative to the current directory), if under one of ``roots``."""
+    if not roots:
+        raise InputError(
+            f"Invalid input: '{field}': this host allows no local files (its 'file_roots' setting lists no directory)"
+        )
+    if "\x00" in value:
+        raise InputError(f"Invalid input: '{field}' holds a NUL character")
+    try:
+        resolved = Path(value).resolve(strict=True)
+    except FileNotFoundError:
+        raise InputError(f"Invalid input: '{field}': no such file {shown(value)}") from None
+    except (OSError, RuntimeError):  # a symlink loop, a name too long, no permission on a parent
+        raise InputError(f"Invalid input: '{field}': {shown(value)} cannot be resolved") from None
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise InputError(
+            f"Invalid input: '{field}' {shown(value)} is outside the directories this host allows (file_roots)"
+        )
+    return resolved
+
+
+def open_allowed(field: str, value: str, roots: tuple[Path, ...]) -> tuple[IO[bytes], int]:
+    """The file at ``value`` open for reading, and its size: a regular file under ``roots``.
+
+    The resolved path is opened without following a final symlink, and what
+    was opened must be a regular file (not a FIFO or device that never ends).
+    """
+    path = allowed_path(field, value, roots)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise InputError(f"Invalid input: '{field}' {shown(value)} cannot be opened ({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise InputError(f"Invalid input: '{field}' {shown(value)} is not a regular file")
+    return os.fdopen(fd, "rb"), info.st_size
+
+
+def read_image_file(field: str, value: str, roots: tuple[Path, ...]) -> tuple[str, str]:
+    """(content type, base64 data) of a local image, checked before it is read whole."""
+    handle, size = open_allowed(field, value, roots)
+    with handle:
+        head = handle.read(SNIFF_BYTES)
+        content_type = check_image(field, head, size)
+        data = head + handle.read(size)  # at most the limit: the size was checked
+    if len(data) > limits("image")["max_bytes"]:
+        raise InputError(f"Invalid input: '{field}' grew past the image limit while it was read")
+    return content_type, base64.b64encode(data).decode("ascii")
+
+
+def check_image_base64(field: str, data: str, content_type: str | None) -> tuple[str, str]:
+    """(content type, data) of inline base64 image data, decoded to check its type, size and declared type."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"Invalid input: '{field}' is not valid base64") from None
+    actual = check_image(field, raw[:SNIFF_BYTES], len(raw))
+    if content_type is not None and content_type != actual:
+        raise InputError(
+            f"Invalid input: 'content_type' says {content_type} but '{field}' holds {actual} (by its first bytes)"
+        )
+    return actual, data

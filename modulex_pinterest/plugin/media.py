@@ -1,0 +1,279 @@
+"""The media actions: a pin from a local file or base64 data, a carousel, a video pin.
+
+Each builds a ``POST /pins`` body with the matching ``media_source``
+(``image_base64``, ``multiple_image_urls`` / ``multiple_image_base64``,
+``video_id``) and creates the pin by create_pin's rules: resent only when
+Pinterest certainly did not act on it, and a failure after it may have
+arrived says the pin may exist. A video is first uploaded (:mod:`.upload`);
+a failure there is marked with its step (no pin can exist), and a failure
+after the upload carries the ``media_id`` so a later run resumes from it.
+
+``HANDLERS`` here is every action's handler: the four of :mod:`.actions` and these.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import requests
+
+from . import manifest, upload
+from .actions import HANDLERS as BASIC_HANDLERS
+from .actions import PIN_BODY_FIELDS, PIN_OUTPUT_FIELDS, Handler, Inputs, _bad_response, _dry_run, _request
+from .client import JsonObject, PinterestClient, path_for
+from .errors import ApiError, InputError
+from .localfiles import (
+    SNIFF_BYTES,
+    check_image_base64,
+    check_video,
+    limits,
+    open_allowed,
+    read_image_file,
+)
+from .messages import MAX_ERROR_LENGTH, clip
+from .netguard import PrivateAddressError, download_session
+
+CAROUSEL_ITEM_FIELDS = ("title", "description", "link")
+
+
+def _one_of(inputs: Inputs, names: tuple[str, ...]) -> str:
+    """The one of ``names`` given in ``inputs``: an InputError for none or several."""
+    given = [name for name in names if name in inputs]
+    if len(given) > 1:
+        raise InputError(f"Invalid input: give only one of {', '.join(repr(n) for n in names)}, not {given}")
+    if not given:
+        raise InputError(f"Invalid input: one of {', '.join(repr(n) for n in names)} is required")
+    return given[0]
+
+
+def _create(client: PinterestClient, action: str, inputs: Inputs, media_source: JsonObject) -> JsonObject:
+    """``POST /pins`` (or, with ``dry_run``, its check); create_pin's output."""
+    body = {name: inputs[name] for name in PIN_BODY_FIELDS if name in inputs}
+    body["media_source"] = media_source
+    request = _request(action)
+    path = path_for(request["path"], {})
+    if inputs.get("dry_run"):
+        return _dry_run(client, inputs, request["method"], path, _shortened(body))
+    pin = client.post(path, body, category=request["rate_limit_category"])
+    if not isinstance(pin.get("id"), str) or not pin["id"]:
+        raise _bad_response("the created pin has no 'id'", 201)
+    output: JsonObject = {"success": True, "error": None, "pin": pin}
+    for name in PIN_OUTPUT_FIELDS:
+        value = pin.get(name)
+        output[name] = value if isinstance(value, str) else None
+    return output
+
+
+def _shortened(body: JsonObject) -> JsonObject:
+    """A dry run's body with base64 data replaced by its size (the output stays small)."""
+    source = dict(body["media_source"])
+    for key in ("data", "cover_image_data"):
+        if key in source:
+            source[key] = f"<{len(source[key])} base64 characters>"
+    if "items" in source:
+        source["items"] = [
+            dict(item, data=f"<{len(item['data'])} base64 characters>") if "data" in item else item
+            for item in source["items"]
+        ]
+    return dict(body, media_source=source)
+
+
+def create_pin_from_file(client: PinterestClient, inputs: Inputs) -> JsonObject:
+    field = _one_of(inputs, ("file_path", "image_base64"))
+    if field == "file_path":
+        if "content_type" in inputs:
+            raise InputError("Invalid input: 'content_type' goes with 'image_base64'; a file's type is read from it")
+        content_type, data = read_image_file("file_path", inputs["file_path"], client.settings.file_roots)
+    else:
+        if "content_type" not in inputs:
+            raise InputError("Invalid input: 'content_type' is required with 'image_base64'")
+        content_type, data = check_image_base64("image_base64", inputs["image_base64"], inputs["content_type"])
+    source = {"source_type": "image_base64", "content_type": content_type, "data": data}
+    return _create(client, "create_pin_from_file", inputs, source)
+
+
+def _carousel_items(inputs: Inputs, roots: Any) -> tuple[str, list[JsonObject]]:
+    """(source_type, items) of a carousel: all URLs, or all local files as base64 (Pinterest takes one kind)."""
+    field = _one_of(inputs, ("image_urls", "items"))
+    given = inputs[field]
+    carousel = limits("carousel")
+    if not carousel["min_items"] <= len(given) <= carousel["max_items"]:
+        raise InputError(
+            f"Invalid input: '{field}' must hold {carousel['min_items']} to {carousel['max_items']} images "
+            f"(got {len(given)})"
+        )
+    if field == "image_urls":
+        return "multiple_image_urls", [{"url": url} for url in given]
+    kinds = {"url" if "url" in item else "file_path" for item in given}
+    if len(kinds) > 1 or any(("url" in item) == ("file_path" in item) for item in given):
+        raise InputError(
+            "Invalid input: each of 'items' needs exactly one of 'url' or 'file_path', and all the same one "
+            "(Pinterest takes a carousel of URLs or of uploaded images, not both)"
+        )
+    items = []
+    for index, item in enumerate(given):
+        extra = {name: item[name] for name in CAROUSEL_ITEM_FIELDS if item.get(name)}
+        if "url" in item:
+            items.append({"url": item["url"], **extra})
+            continue
+        content_type, data = read_image_file(f"items.{index}.file_path", item["file_path"], roots)
+        items.append({"content_type": content_type, "data": data, **extra})
+    return ("multiple_image_urls" if kinds == {"url"} else "multiple_image_base64"), items
+
+
+def create_carousel_pin(client: PinterestClient, inputs: Inputs) -> JsonObject:
+    source_type, items = _carousel_items(inputs, client.settings.file_roots)
+    return _create(client, "create_carousel_pin", inputs, {"source_type": source_type, "items": items})
+
+
+def _cover(inputs: Inputs, roots: Any) -> JsonObject:
+    """The cover fields of a ``video_id`` media source: exactly one cover is required."""
+    field = _one_of(inputs, ("cover_image_url", "cover_image_path", "cover_key_frame_time"))
+    if field == "cover_image_url":
+        return {"cover_image_url": inputs["cover_image_url"]}
+    if field == "cover_key_frame_time":
+        return {"cover_image_key_frame_time": inputs["cover_key_frame_time"]}
+    content_type, data = read_image_file("cover_image_path", inputs["cover_image_path"], roots)
+    return {"cover_image_content_type": content_type, "cover_image_data": data}
+
+
+def _open_video(client: PinterestClient, inputs: Inputs, field: str) -> tuple[upload.Source, str, Any]:
+    """(source, content type, what to close) for ``video_path`` or ``video_url``, checked before any upload."""
+    if field == "video_path":
+        handle, size = open_allowed("video_path", inputs["video_path"], client.settings.file_roots)
+        head = handle.read(SNIFF_BYTES)
+        try:
+            content_type = check_video("video_path", head, size)
+        except InputError:
+            handle.close()
+            raise
+        return upload.Source(handle, size, head), content_type, handle
+    return _open_download(client, inputs["video_url"])
+
+
+def _open_download(client: PinterestClient, url: str) -> tuple[upload.Source, str, Any]:
+    """Start downloading ``video_url`` (a non-public address refused at connect time, see :mod:`.netguard`)."""
+    settings = client.settings
+    session = download_session(settings.allow_private_network)
+    try:
+        response = session.get(url, stream=True, timeout=settings.timeout)
+    except PrivateAddressError as exc:
+        session.close()
+        raise InputError(
+            f"Invalid input: 'video_url' was refused: {exc.host} resolves to {exc.address}, {exc.why}; "
+            "the plugin downloads only from public addresses unless the host sets allow_private_network"
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        session.close()
+        raise InputError(f"Invalid input: 'video_url' could not be downloaded ({type(exc).__name__})") from None
+    length = response.headers.get("Content-Length", "")
+    if response.status_code != 200 or not length.isdigit():
+        response.close()
+        session.close()
+        why = f"HTTP {response.status_code}" if response.status_code != 200 else "no Content-Length"
+        raise InputError(f"Invalid input: 'video_url' cannot be streamed to Pinterest ({why})")
+    head = _read_head(response.raw)
+    try:
+        content_type = check_video("video_url", head, int(length))
+    except InputError:
+        response.close()
+        session.close()
+        raise
+    return upload.Source(response.raw, int(length), head), content_type, _Closer(response, session)
+
+
+def _read_head(raw: IO[bytes] | Any) -> bytes:
+    head = b""
+    try:
+        while len(head) < SNIFF_BYTES and (piece := raw.read(SNIFF_BYTES - len(head))):
+            head += piece
+    except Exception:  # noqa: BLE001 - any failure here means no usable video
+        raise InputError("Invalid input: 'video_url' broke off before its first bytes arrived") from None
+    return head
+
+
+class _Closer:
+    def __init__(self, *things: Any) -> None:
+        self._things = things
+
+    def close(self) -> None:
+        for thing in self._things:
+            thing.close()
+
+
+def _upload_video(client: PinterestClient, inputs: Inputs, field: str) -> str:
+    """Register, upload and return the media_id; every failure marked with its step (no pin exists)."""
+    source, content_type, closer = _open_video(client, inputs, field)
+    requests_ = manifest.action("create_video_pin")["media_requests"]
+    step = "registering the video upload"
+    try:
+        media_id, url, fields = upload.register(client, requests_["register"])
+        step = "uploading the video"
+        try:
+            upload.send_upload(client, url, fields, source, content_type)
+        except ApiError as error:
+            error.extra = {"media_id": media_id, "media_status": "registered"}
+            raise
+    except ApiError as error:
+        error.step = step
+        raise
+    finally:
+        closer.close()
+    return media_id
+
+
+def _pending(inputs: Inputs, media_id: str, status: str) -> JsonObject:
+    """The output of a run whose video is still processing, or failed to process."""
+    if status == "failed":
+        message = f"Pinterest could not process the video (media {media_id} failed); no pin was created"
+    else:
+        message = (
+            f"The video (media {media_id}) was still {status} at the action's deadline; no pin was created yet. "
+            f"Run create_video_pin again with media_id {media_id} (and no video_path or video_url) to finish"
+        )
+    output = manifest.failed_output("create_video_pin", clip(message, MAX_ERROR_LENGTH))
+    output.update({"media_id": media_id, "media_status": status})
+    for name in ("title", "description", "link", "board_id", "board_section_id"):
+        output[name] = inputs.get(name)
+    return output
+
+
+def create_video_pin(client: PinterestClient, inputs: Inputs) -> JsonObject:
+    field = _one_of(inputs, ("video_path", "video_url", "media_id"))
+    cover = _cover(inputs, client.settings.file_roots)
+    if inputs.get("dry_run"):
+        if field == "video_path":  # checked like a real run; a video_url is not fetched on a dry run
+            _open_video(client, inputs, field)[2].close()
+        placeholder = inputs.get("media_id", "<the uploaded video's media_id>")
+        return _create(
+            client, "create_video_pin", inputs, {"source_type": "video_id", "media_id": placeholder, **cover}
+        )
+    if field != "media_id":
+        # Kept in the inputs: a rerun of this work (after an OAuth refresh) resumes from it instead of re-uploading.
+        inputs["media_id"] = _upload_video(client, inputs, field)
+        inputs.pop(field)
+    media_id = inputs["media_id"]
+    status_request = manifest.action("create_video_pin")["media_requests"]["status"]
+    try:
+        status = upload.wait_for_processing(client, status_request, media_id)
+    except ApiError as error:
+        error.step = "checking the video's processing"
+        error.extra = {"media_id": media_id}
+        raise
+    if status != "succeeded":
+        return _pending(inputs, media_id, status)
+    try:
+        output = _create(client, "create_video_pin", inputs, {"source_type": "video_id", "media_id": media_id, **cover})
+    except ApiError as error:
+        error.extra = {"media_id": media_id, "media_status": status}
+        raise
+    output.update({"media_id": media_id, "media_status": status})
+    return output
+
+
+HANDLERS: dict[str, Handler] = {
+    **BASIC_HANDLERS,
+    "create_pin_from_file": create_pin_from_file,
+    "create_carousel_pin": create_carousel_pin,
+    "create_video_pin": create_video_pin,
+}
