@@ -22,6 +22,15 @@ Requests are matched on method, path and the *sorted* query parameters, so
 Anything not precomputed gets a 404 and is counted; ``GET /__stats`` returns
 the hit and miss counts, and the benchmark refuses a run with misses.
 
+Video uploads (row 9): ``POST /media`` answers the sandbox's own registration
+(its signed ``upload_parameters``) with ``upload_url`` pointing here, at the
+sandbox's upload path. A ``POST`` there is a sink: its Content-Length bytes are
+counted and dropped as they arrive (no buffering, no parsing), a multipart
+body's last bytes checked for its closing delimiter (a plain body, the
+benchmark's strictest floor, is only counted), and it answers 204 as S3 does.
+The signature is not verified (the sandbox's tests do that): this measures
+the clients, and the plugin and the floor upload to this same sink.
+
 The first line on stdout is JSON: base_url, access_token and the fixture ids.
 The server exits when its standard input closes (the benchmark ended or died),
 or after ``--max-seconds``.
@@ -114,6 +123,9 @@ def precompute(large_board_pins=LARGE_BOARD_PINS):
                 break
         assert pins == large_board_pins, pins
         pin, _ = fetch("POST", "/pins", None, dict(CREATE_BODY, board_id=large_board))
+        # Served by serve() once the port is known, with upload_url pointing at this server's sink.
+        registered, _ = fetch("POST", "/media", None, {"media_type": "video"})
+        del responses[_key("POST", prefix + "/media")]
         conn.close()
         info = {
             "access_token": sandbox.access_token,
@@ -126,6 +138,8 @@ def precompute(large_board_pins=LARGE_BOARD_PINS):
             "created_pin_id": pin["id"],
             "create_body": CREATE_BODY,
             "prefix": prefix,
+            "media_register": registered,
+            "upload_path": urlsplit(registered["upload_url"]).path,
         }
     return responses, info
 
@@ -134,9 +148,14 @@ class Stats:
     hits = 0
     misses = 0
     miss_samples = []
+    uploads = 0
+    upload_bytes = 0
 
 
-def make_protocol(responses, token):
+UPLOAD_TAIL = 128  # last bytes of an upload kept, to check its closing delimiter
+
+
+def make_protocol(responses, token, upload_path):
     expected_auth = b"Bearer " + token.encode()
     not_found = _response(404, "Not Found", b'{"code":404,"message":"Not precomputed."}')
     unauthorized = _response(401, "Unauthorized", b'{"code":2,"message":"Authentication failed."}')
@@ -146,18 +165,30 @@ def make_protocol(responses, token):
         def connection_made(self, transport):
             self.transport = transport
             self.buffer = b""
+            self.upload_left = 0  # body bytes of an upload still to drop
+            self.upload_size, self.upload_tail, self.upload_end = 0, b"", b""
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def data_received(self, data):
+            if self.upload_left:
+                take = min(len(data), self.upload_left)
+                self.upload_left -= take
+                self.upload_tail = (self.upload_tail + data[max(0, take - UPLOAD_TAIL) : take])[-UPLOAD_TAIL:]
+                if self.upload_left:
+                    return
+                self.transport.write(self.upload_answer())
+                data = data[take:]
+                if not data:
+                    return
             self.buffer += data
             while True:
                 end = self.buffer.find(b"\r\n\r\n")
                 if end < 0:
                     return
                 lines = self.buffer[:end].split(b"\r\n")
-                length, auth = 0, None
+                length, auth, content_type = 0, None, b""
                 for line in lines[1:]:
                     name, _, value = line.partition(b":")
                     name = name.strip().lower()
@@ -165,17 +196,44 @@ def make_protocol(responses, token):
                         length = int(value)
                     elif name == b"authorization":
                         auth = value.strip()
+                    elif name == b"content-type":
+                        content_type = value.strip()
+                method, target, _ = lines[0].decode("latin-1").split(" ", 2)
+                if method == "POST" and target == upload_path and length > 0:
+                    # Dropped as it arrives: an upload is never buffered whole.
+                    boundary = content_type.partition(b"boundary=")[2].strip(b'"')
+                    self.upload_left, self.upload_size, self.upload_tail = length, length, b""
+                    self.upload_end = b"\r\n--" + boundary + b"--\r\n" if boundary else b""
+                    rest, self.buffer = self.buffer[end + 4 :], b""
+                    if rest:
+                        self.data_received(rest)
+                    return
                 total = end + 4 + length
                 if len(self.buffer) < total:
                     return
                 self.buffer = self.buffer[total:]
-                method, target, _ = lines[0].decode("latin-1").split(" ", 2)
                 self.transport.write(self.answer(method, target, auth))
+
+        def upload_answer(self):
+            if not self.upload_tail.endswith(self.upload_end):
+                Stats.misses += 1
+                Stats.miss_samples.append(f"an upload of {self.upload_size} bytes without its closing delimiter")
+                return _response(400, "Bad Request", b'{"code":400,"message":"Malformed upload."}')
+            Stats.hits += 1
+            Stats.uploads += 1
+            Stats.upload_bytes += self.upload_size
+            return b"HTTP/1.1 204 No Content\r\nx-amz-request-id: BENCHMARKSINK\r\n\r\n"
 
         def answer(self, method, target, auth):
             if target == "/__stats":
                 body = json.dumps(
-                    {"hits": Stats.hits, "misses": Stats.misses, "miss_samples": Stats.miss_samples[:5]}
+                    {
+                        "hits": Stats.hits,
+                        "misses": Stats.misses,
+                        "miss_samples": Stats.miss_samples[:5],
+                        "uploads": Stats.uploads,
+                        "upload_bytes": Stats.upload_bytes,
+                    }
                 ).encode()
                 return _response(200, "OK", body)
             if auth != expected_auth:
@@ -207,8 +265,12 @@ def _watch_stdin(loop, stop):
 
 async def serve(responses, info, host, port, max_seconds, watch_stdin):
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(make_protocol(responses, info["access_token"]), host, port, reuse_address=True)
+    protocol = make_protocol(responses, info["access_token"], info["upload_path"])
+    server = await loop.create_server(protocol, host, port, reuse_address=True)
     bound = server.sockets[0].getsockname()
+    upload_url = f"http://{host}:{bound[1]}{info['upload_path']}"
+    registered = dict(info.pop("media_register"), upload_url=upload_url)
+    responses[_key("POST", info["prefix"] + "/media")] = _response(201, "Created", json.dumps(registered).encode())
     info = dict(info, base_url=f"http://{host}:{bound[1]}{info['prefix']}", pid=os.getpid(), responses=len(responses))
     print(json.dumps(info), flush=True)
     stop = asyncio.Event()
