@@ -62,6 +62,7 @@ def test_the_readme_runs_as_written(tmp_path):
     blocks = readme_blocks()
     assert len(blocks) >= 3, "the README lost its <!-- tested --> blocks"
     assert any("sandbox --env" in block for block in blocks) and any("auth login" in block for block in blocks)
+    assert any("create_video_pin" in block for block in blocks)
     pids = tmp_path / "sandbox.pids"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
     env["PATH"] = SCRIPTS + os.pathsep + env.get("PATH", "")
@@ -102,3 +103,7 @@ def test_the_readme_runs_as_written(tmp_path):
     assert "modulex-pinterest: using http://127.0.0.1:" in errors  # the sandbox's address was exported and named
     assert '"success": true' in stdout.split("@@ block 3")[-1]  # a run with the stored OAuth credentials
     assert (work / "pinterest.json").is_file()
+    media = stdout.split("@@ block 4")[-1]  # the media block: a PNG, a carousel, a video, a refusal
+    assert media.count('"success": true') == 3 and "refused: exit 1" in media
+    assert "modulex-pinterest: uploading: 1.0 of 1.0 MB (100%)" in errors
+    assert "modulex-pinterest: processing media " in errors

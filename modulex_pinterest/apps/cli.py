@@ -12,7 +12,6 @@ command in :mod:`.serve`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -20,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
-from .help import BASE_URL_ENV, TOKEN_ENV
+from .flags import read_input
+from .flags import settings as settings_from
+from .help import TOKEN_ENV
 from .output import (
     Failed,
     OutputError,
@@ -28,10 +29,9 @@ from .output import (
     configure_streams,
     error_line,
     print_json,
+    progress_printer,
     reader_gone,
-    refuse_constant,
     say,
-    show_progress,
 )
 from .parser import build_parser
 from .serve import cmd_sandbox, is_loopback_host
@@ -48,57 +48,8 @@ PLUGIN = "pinterest"
 AUTOLOAD_ENV = "MODULEX_DISABLE_PLUGIN_AUTOLOAD"
 NO_CREDENTIALS = f"no credentials: set {TOKEN_ENV} or pass --credentials FILE"
 SETTINGS_ERROR = "Invalid settings:"  # how the plugin words a setting it refuses: a flag's mistake here
-BOM = "\ufeff"
 
 __all__ = ["OutputError", "UsageError", "build_parser", "main"]
-
-
-def _read_input(text: str | None) -> Any:
-    """``--input`` as JSON text, ``@file.json`` or ``-`` for standard input; a leading UTF-8 BOM is ignored."""
-    if text is None:
-        return {}
-    try:
-        if text == "-":
-            text = sys.stdin.read()
-        elif text.startswith("@"):
-            with open(text[1:], encoding="utf-8") as handle:
-                text = handle.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read input: {exc.strerror}: {exc.filename}") from None
-    except UnicodeDecodeError:
-        raise UsageError("cannot read input: it is not UTF-8 text") from None
-    try:
-        return json.loads(text.removeprefix(BOM), parse_constant=refuse_constant)
-    except ValueError as exc:
-        raise UsageError(f"input is not valid JSON: {exc}") from None
-    except RecursionError:  # the decoder recurses once per level of nesting
-        raise UsageError("input is not usable: it is nested too deeply") from None
-
-
-def _base_url(args: argparse.Namespace) -> str | None:
-    """``--base-url``, else ``$PINTEREST_BASE_URL``, else ``None`` (Pinterest's). An empty one is a
-    usage error: falling back to Pinterest's API would send a token meant for the sandbox to production."""
-    given = getattr(args, "base_url", None)
-    where = "--base-url"
-    if given is None:
-        given, where = os.environ.get(BASE_URL_ENV), f"${BASE_URL_ENV}"
-    if given is not None and not given.strip():
-        raise UsageError(
-            f"{where} is empty: give the API's URL (the sandbox's, say), or leave it unset for Pinterest's"
-        )
-    return given
-
-
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The host settings given on the command line (or in the environment); unset ones are left to the plugin."""
-    settings: dict[str, Any] = {}
-    base_url = _base_url(args)
-    if base_url is not None:
-        settings["base_url"] = base_url
-    for name in ("timeout", "deadline", "max_retries", "rate_limit"):
-        if getattr(args, name, None) is not None:
-            settings[name] = getattr(args, name)
-    return settings
 
 
 def _refuse_invalid_settings(output: dict[str, Any]) -> None:
@@ -111,7 +62,7 @@ def _refuse_invalid_settings(output: dict[str, Any]) -> None:
 def _checked_settings(args: argparse.Namespace, host: Host) -> dict[str, Any]:
     """The settings, checked by the plugin's own rules before anything is sent: a credential
     check without credentials validates the settings, then stops before any request."""
-    settings = _settings(args)
+    settings = settings_from(args)
     if settings:
         try:
             _refuse_invalid_settings(host.check(PLUGIN, {}, settings))
@@ -196,11 +147,11 @@ def _progress(args: argparse.Namespace) -> Progress | None:
             wanted = sys.stderr.isatty()
         except (AttributeError, ValueError):  # no stream, or a closed one
             wanted = False
-    return show_progress if wanted else None
+    return progress_printer() if wanted else None
 
 
 def cmd_run(args: argparse.Namespace, host: Host) -> int:
-    inputs = _read_input(args.input)
+    inputs = read_input(args.input)
     host.action(PLUGIN, args.action)  # an unknown action is the first mistake named
     credentials, settings = _prepare(args, host)
     return _finish(
@@ -214,7 +165,7 @@ def cmd_check(args: argparse.Namespace, host: Host) -> int:
 
 
 def cmd_options(args: argparse.Namespace, host: Host) -> int:
-    inputs = _read_input(args.input)
+    inputs = read_input(args.input)
     host.action(PLUGIN, args.action)
     credentials, settings = _prepare(args, host)
     return _finish(

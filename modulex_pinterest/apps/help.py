@@ -51,8 +51,12 @@ COMMANDS: dict[str, CommandHelp] = {
         f"run one action (token from ${TOKEN_ENV} or --credentials)",
         f"Run one action through the reference host and print its output as JSON. The token comes from "
         f"${TOKEN_ENV}, or the credentials from --credentials (OAuth tokens are refreshed and written back). "
-        "When the server is not Pinterest's API, one line on stderr names it.",
-        f"{PROG} run list_boards --input '{{\"page_size\": 5}}'\n{PROG} run list_pins --input @inputs.json --progress",
+        "When the server is not Pinterest's API, one line on stderr names it. The media actions may read "
+        "local files under the current directory and each --allow-path DIR only, and download a video_url "
+        "from a non-public address only with --allow-private-network.",
+        f"{PROG} run list_boards --input '{{\"page_size\": 5}}'\n{PROG} run list_pins --input @inputs.json --progress\n"
+        f'{PROG} run create_pin_from_file --input \'{{"board_id": "397233545249", "title": "A chart", '
+        f'"file_path": "chart.png"}}\'',
         EXITS_ACTION,
     ),
     "check": CommandHelp(
@@ -77,10 +81,12 @@ COMMANDS: dict[str, CommandHelp] = {
     ),
     "mcp": CommandHelp(
         "serve the actions as an MCP server over stdio (pip install 'modulex-pinterest[mcp]')",
-        "Serve the four actions as MCP tools over standard input and output until the client closes it. "
-        "A client that sends a progressToken gets progress notifications for pages and waits. Logs and "
-        "warnings go to stderr.",
-        f"{PROG} mcp --credentials pinterest.json",
+        "Serve the actions as MCP tools over standard input and output until the client closes it. "
+        "A client that sends a progressToken gets progress notifications for pages, waits, uploads (with a "
+        "total) and video processing. The tools may read local files only under each --allow-path DIR "
+        "(none by default, not even the current directory: a client may start the server anywhere). Logs "
+        "and warnings go to stderr.",
+        f"{PROG} mcp --credentials pinterest.json --allow-path ~/Pictures",
         EXITS_SERVE,
     ),
     "auth login": CommandHelp(

@@ -10,8 +10,9 @@ structured content plus the same JSON as text. When the action answers
 error text as its text content (the structured output is still attached).
 When the client sends a ``progressToken`` (in the request's ``_meta``), each
 progress event of the plugin (a page fetched, a wait) becomes an MCP progress
-notification: ``progress`` counts the notifications, ``message`` says what
-happened (``page 3: 750 items so far``).
+notification: ``progress`` counts the notifications (during an upload it counts
+bytes, with a ``total``), ``message`` says what happened (``page 3: 750 items
+so far``, ``uploading: 12.5 of 64.0 MB (19%)``, ``processing media 123: processing``).
 
 Works with the ``mcp`` 2.x API (handlers passed to ``Server(...)``) and the
 1.x one (decorators; 1.22 or newer, older releases do not import with current
@@ -30,7 +31,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ..contract import Credentials, CredentialStore, Progress
 from .agent_tools import action_for_tool, tool_definitions
-from .output import progress_text
+from .output import UploadThrottle, progress_text
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,8 @@ ListTools = Callable[[], Awaitable[list[Any]]]
 CallTool = Callable[..., Awaitable[Any]]
 """The server's tools/call handler: tool name, arguments and (optional) a :data:`SendProgress`
 to an ``mcp.types.CallToolResult``."""
-SendProgress = Callable[[float, str], Awaitable[None]]
-"""Sends one progress notification for the request being answered: (progress, message)."""
+SendProgress = Callable[[float, "float | None", str], Awaitable[None]]
+"""Sends one progress notification for the request being answered: (progress, total or None, message)."""
 
 
 def _import_mcp() -> _Mcp:
@@ -127,24 +128,36 @@ def progress_sender(session: Any, meta: Any, request_id: Any) -> SendProgress | 
     if token is None:
         return None
     if hasattr(session, "report_progress"):  # mcp 2.x: a session scoped to this request knows its token
-        return lambda progress, message: session.report_progress(progress, None, message)
+        return lambda progress, total, message: session.report_progress(progress, total, message)
     related = None if request_id is None else str(request_id)
-    return lambda progress, message: session.send_progress_notification(
-        token, progress, None, message, related_request_id=related
+    return lambda progress, total, message: session.send_progress_notification(
+        token, progress, total, message, related_request_id=related
     )
 
 
 def _reporter(anyio: Any, send: SendProgress) -> Progress:
     """The host's ``progress`` callback, run in the worker thread: each event the
-    plugin reports becomes one notification, sent from the event loop."""
-    sent = 0
+    plugin reports becomes one notification, sent from the event loop (upload events
+    thinned as on the command line). ``progress`` only grows: it counts the
+    notifications, except during an upload, where it is the bytes sent (after what
+    was counted before) and ``total`` is where the upload ends."""
+    last = 0.0
+    base: float | None = None  # the progress before the upload's bytes
+    throttle = UploadThrottle()
 
     def report(event: dict[str, Any]) -> None:
-        nonlocal sent
+        nonlocal last, base
         text = progress_text(event)
-        if text is not None:
-            sent += 1
-            anyio.from_thread.run(send, float(sent), text)
+        if text is None or not throttle.wanted(event):
+            return
+        total = None
+        if event.get("event") == "upload" and isinstance(event.get("total"), int) and event["total"] > 0:
+            base = last if base is None else base
+            progress, total = base + float(event.get("bytes") or 0), base + float(event["total"])
+        else:
+            base, progress = None, last + 1
+        last = progress
+        anyio.from_thread.run(send, progress, total, text)
 
     return report
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import textwrap
 from typing import TYPE_CHECKING, NoReturn
 
@@ -24,6 +25,14 @@ if TYPE_CHECKING:
 CREDENTIALS_HELP = (
     "a credentials JSON file, or redis://HOST:PORT/DB?key=KEY (pip install "
     "'modulex-pinterest[redis]'); kept current as OAuth tokens rotate, shared safely by many processes"
+)
+ALLOW_PATH_CWD = (
+    "also let the media actions read local files under DIR (file_path, video_path, cover_image_path); "
+    "the current directory is always allowed"
+)
+ALLOW_PATH_ONLY = (
+    "let the tools read local files under DIR (file_path, video_path, cover_image_path); default: none, "
+    "every local path is refused (not even the current directory: a client may start the server anywhere)"
 )
 
 
@@ -137,12 +146,39 @@ def _with_connection(parser: argparse.ArgumentParser, auth: bool = False) -> arg
     return parser
 
 
+def directory(text: str) -> str:
+    """``--allow-path``: an existing directory."""
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"not a directory: {text!r}")
+    return text
+
+
+def _with_media(parser: argparse.ArgumentParser, cwd: bool) -> argparse.ArgumentParser:
+    """Add what the media actions may read: local files (``file_roots``; with ``cwd``, the
+    current directory too) and downloads from non-public addresses (``allow_private_network``)."""
+    parser.set_defaults(allow_cwd=cwd)
+    parser.add_argument(
+        "--allow-path",
+        action="append",
+        type=directory,
+        metavar="DIR",
+        help=(ALLOW_PATH_CWD if cwd else ALLOW_PATH_ONLY) + "; repeatable",
+    )
+    parser.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        help="let video_url be downloaded from loopback, private or link-local addresses (a local server, "
+        "the sandbox); default: refused. Image URLs only passed on to Pinterest are never fetched",
+    )
+    return parser
+
+
 def _add_action_commands(sub: Subcommands) -> None:
     """``actions``, ``describe``, ``run``, ``check``, ``options``: what a workflow node does."""
     _command(sub, "actions")
     p = _command(sub, "describe")
     p.add_argument("action", help="an action's name (see `actions`)")
-    p = _with_connection(_command(sub, "run"))
+    p = _with_media(_with_connection(_command(sub, "run")), cwd=True)
     p.add_argument("action", help="an action's name (see `actions`)")
     p.add_argument(
         "--input",
@@ -153,7 +189,8 @@ def _add_action_commands(sub: Subcommands) -> None:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="report pages, items and waits on stderr, one line each (default: when stderr is a terminal)",
+        help="report pages, waits, upload and video processing on stderr, one line each (default: when "
+        "stderr is a terminal)",
     )
     _with_connection(_command(sub, "check"))
     p = _with_connection(_command(sub, "options"))
@@ -167,7 +204,7 @@ def _add_agent_commands(sub: Subcommands) -> None:
     """``tools``, ``mcp``: the actions offered to AI agents."""
     p = _command(sub, "tools")
     p.add_argument("--format", choices=["mcp", "openai"], default="mcp", help="the definitions' dialect")
-    _with_connection(_command(sub, "mcp"))
+    _with_media(_with_connection(_command(sub, "mcp")), cwd=False)
 
 
 def _add_auth_commands(sub: Subcommands) -> None:
