@@ -32,8 +32,8 @@ from .watchdog import deadline_for_this_thread
 
 READ_PIECE = 1024 * 1024  # bytes the encoder asks the source for at most, per read
 REPORT_EVERY = 0.02  # of the total: an upload event at each 2 % (and at the end)
-POLL_FIRST = 1.0  # seconds before the second status check, growing by POLL_GROWTH up to POLL_MAX
-POLL_GROWTH = 1.5
+POLL_FIRST = 0.25  # seconds before the second status check, growing by POLL_GROWTH up to POLL_MAX
+POLL_GROWTH = 2.0
 POLL_MAX = 10.0
 CREATE_RESERVE = 2.0  # seconds kept for the create step: a poll that would leave less stops waiting
 DONE_STATUSES = ("succeeded", "failed")
