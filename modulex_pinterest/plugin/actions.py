@@ -156,12 +156,24 @@ PIN_OUTPUT_FIELDS = ("id", "title", "description", "link", "board_id", "board_se
 
 
 def create_pin(client: PinterestClient, inputs: Inputs) -> JsonObject:
+    return post_pin(client, "create_pin", inputs, {"source_type": "image_url", "url": inputs["media_url"]})
+
+
+def post_pin(
+    client: PinterestClient,
+    action: str,
+    inputs: Inputs,
+    media_source: JsonObject,
+    shown: Callable[[JsonObject], JsonObject] = lambda body: body,
+) -> JsonObject:
+    """``POST /pins`` with ``media_source`` (or, with ``dry_run``, its check): the output of every
+    create action. ``shown`` is what a dry run says would be sent (long base64 shortened, say)."""
     body = {name: inputs[name] for name in PIN_BODY_FIELDS if name in inputs}
-    body["media_source"] = {"source_type": "image_url", "url": inputs["media_url"]}
-    request = _request("create_pin")
+    body["media_source"] = media_source
+    request = _request(action)
     path = path_for(request["path"], {})
     if inputs.get("dry_run"):
-        return _dry_run(client, inputs, request["method"], path, body)
+        return _dry_run(client, inputs, request["method"], path, shown(body))
     pin = client.post(path, body, category=request["rate_limit_category"])
     if not isinstance(pin.get("id"), str) or not pin["id"]:
         raise _bad_response("the created pin has no 'id'", 201)

@@ -19,8 +19,8 @@ import requests
 
 from . import manifest, upload
 from .actions import HANDLERS as BASIC_HANDLERS
-from .actions import PIN_BODY_FIELDS, PIN_OUTPUT_FIELDS, Handler, Inputs, _bad_response, _dry_run, _request
-from .client import JsonObject, PinterestClient, path_for
+from .actions import Handler, Inputs, post_pin
+from .client import JsonObject, PinterestClient
 from .errors import ApiError, InputError
 from .localfiles import (
     SNIFF_BYTES,
@@ -47,21 +47,7 @@ def _one_of(inputs: Inputs, names: tuple[str, ...]) -> str:
 
 
 def _create(client: PinterestClient, action: str, inputs: Inputs, media_source: JsonObject) -> JsonObject:
-    """``POST /pins`` (or, with ``dry_run``, its check); create_pin's output."""
-    body = {name: inputs[name] for name in PIN_BODY_FIELDS if name in inputs}
-    body["media_source"] = media_source
-    request = _request(action)
-    path = path_for(request["path"], {})
-    if inputs.get("dry_run"):
-        return _dry_run(client, inputs, request["method"], path, _shortened(body))
-    pin = client.post(path, body, category=request["rate_limit_category"])
-    if not isinstance(pin.get("id"), str) or not pin["id"]:
-        raise _bad_response("the created pin has no 'id'", 201)
-    output: JsonObject = {"success": True, "error": None, "pin": pin}
-    for name in PIN_OUTPUT_FIELDS:
-        value = pin.get(name)
-        output[name] = value if isinstance(value, str) else None
-    return output
+    return post_pin(client, action, inputs, media_source, _shortened)
 
 
 def _shortened(body: JsonObject) -> JsonObject:
