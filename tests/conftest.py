@@ -17,6 +17,16 @@ from scripted_server import ScriptedServer
 
 PLUGIN = "pinterest"
 TOKEN = "pina_TEST-token-5ec7e7-do-not-leak"
+# Every action the plugin offers, in the manifest's order: the four of the product page, then the media ones.
+ACTIONS = [
+    "list_boards",
+    "get_board_sections",
+    "create_pin",
+    "list_pins",
+    "create_pin_from_file",
+    "create_carousel_pin",
+    "create_video_pin",
+]
 
 
 def pytest_configure(config):

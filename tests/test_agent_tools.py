@@ -7,18 +7,10 @@ import sys
 
 import pytest
 
+from conftest import ACTIONS
 from modulex_pinterest.apps.agent_tools import action_for_tool, tool_definitions
 from test_cli import cli
 
-ACTIONS = [
-    "list_boards",
-    "get_board_sections",
-    "create_pin",
-    "list_pins",
-    "create_pin_from_file",
-    "create_carousel_pin",
-    "create_video_pin",
-]
 OPENAI_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 

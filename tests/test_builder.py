@@ -7,18 +7,9 @@ from urllib.parse import parse_qs
 import jsonschema
 import pytest
 
+from conftest import ACTIONS
 from scripted_server import Reply
 from test_cli import cli
-
-ACTIONS = [
-    "list_boards",
-    "get_board_sections",
-    "create_pin",
-    "list_pins",
-    "create_pin_from_file",
-    "create_carousel_pin",
-    "create_video_pin",
-]
 
 
 @pytest.mark.parametrize("action", ACTIONS)

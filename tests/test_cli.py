@@ -16,6 +16,7 @@ import pytest
 import requests
 
 import modulex_pinterest
+from conftest import ACTIONS
 from modulex_pinterest import contract
 from modulex_pinterest.apps.cli import main
 from modulex_pinterest.host import Host
@@ -45,15 +46,7 @@ def test_actions_lists_the_four_actions(tmp_path):
     result = cli("actions", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     names = [a["name"] for a in strict_json(result.stdout)]
-    assert names == [
-        "list_boards",
-        "get_board_sections",
-        "create_pin",
-        "list_pins",
-        "create_pin_from_file",
-        "create_carousel_pin",
-        "create_video_pin",
-    ]
+    assert names == ACTIONS
 
 
 def test_describe_returns_the_schemas(tmp_path, host):

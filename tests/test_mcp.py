@@ -20,18 +20,9 @@ from anyio.from_thread import start_blocking_portal
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from conftest import ACTIONS
 from modulex_pinterest.sandbox import Sandbox
 from test_cli import CLI
-
-ACTIONS = [
-    "list_boards",
-    "get_board_sections",
-    "create_pin",
-    "list_pins",
-    "create_pin_from_file",
-    "create_carousel_pin",
-    "create_video_pin",
-]
 
 
 def wire(model):

@@ -11,20 +11,12 @@ import pytest
 import yaml
 
 import modulex_pinterest
+from conftest import ACTIONS
 from modulex_pinterest import contract
 from modulex_pinterest.host import Host, HostError
 from modulex_pinterest.plugin import manifest, media
 
 MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000_1d9c0e84d1cb038b.txt"
-ACTIONS = [
-    "list_boards",
-    "get_board_sections",
-    "create_pin",
-    "list_pins",
-    "create_pin_from_file",
-    "create_carousel_pin",
-    "create_video_pin",
-]
 ORIGINAL_ACTIONS = ACTIONS[:4]  # the product page's four
 
 
