@@ -23,7 +23,7 @@ import secrets
 import shlex
 import signal
 import sys
-import time
+import threading
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
@@ -64,14 +64,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 
+SIGNAL_CHECK = 0.25  # seconds between the main thread's looks at pending signals
+
+
 def _serve_until_stopped(sandbox: Sandbox) -> None:
+    """Serve until Ctrl-C or SIGTERM. The main thread wakes every ``SIGNAL_CHECK`` seconds
+    rather than in ``signal.pause()``: the kernel may hand the signal to one of the server's
+    threads, and then ``pause()`` would never return (Python runs handlers on the main thread)."""
     signal.signal(signal.SIGTERM, _interrupt)
+    idle = threading.Event()
     try:
         while True:
-            if hasattr(signal, "pause"):
-                signal.pause()
-            else:  # Windows: no signal.pause; Ctrl-C interrupts a sleep
-                time.sleep(3600)
+            idle.wait(SIGNAL_CHECK)
     except KeyboardInterrupt:
         pass
     finally:
