@@ -1,4 +1,4 @@
-"""The ModuleX host contract, version 2, as a host publishes it.
+"""The ModuleX host contract, version 3, as a host publishes it.
 
 No ModuleX host package is public, so this plugin carries the contract it is
 built against: the pluggy project name, the entry-point group, the hooks, and
@@ -15,6 +15,12 @@ which a plugin broadcast rotated credentials) with ``host``, an object that
 serves one plugin and one set of credentials. A host still written to version
 1 fails when it registers a version 2 plugin (pluggy names the ``host``
 argument it does not know), not in the middle of a run.
+
+Version 3 is version 2 plus polling triggers: the manifest's ``triggers`` and
+the hook :func:`modulex_poll_trigger`. Nothing of version 2 changed, so a
+version 3 host also serves version 2 plugins (they have no triggers); a
+version 2 host fails when it registers a version 3 plugin (pluggy names the
+``modulex_poll_trigger`` hook it has no spec for).
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ import pluggy
 
 PROJECT_NAME = "modulex"
 ENTRY_POINT_GROUP = "modulex.plugins"
-CONTRACT_VERSION = 2
+CONTRACT_VERSION = 3
+SUPPORTED_CONTRACT_VERSIONS = (2, 3)
+"""The versions a version 3 host serves: 3 is 2 plus triggers."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -110,7 +118,7 @@ class PluginHost(Protocol):
     It may also carry ``progress`` (a :data:`Progress`): where a person
     watching this call sees progress (a terminal, an MCP client). It is
     optional, not part of the protocol: a plugin reads it with
-    ``getattr(host, "progress", None)``, so a version 2 host without it works.
+    ``getattr(host, "progress", None)``, so a host without it works.
     """
 
     contract_version: int
@@ -124,14 +132,19 @@ class PluginHost(Protocol):
 
 @hookspec
 def modulex_plugin_manifest() -> dict[str, Any]:  # type: ignore[empty-body]
-    """Describe the plugin: its id, contract version, credential modes and actions.
+    """Describe the plugin: its id, contract version, credential modes, actions and triggers.
 
     Every plugin contributes one manifest; the host receives a list.
 
     :returns: the manifest loaded from the plugin's ``plugin.yaml``, with
         ``version`` set, ``contract_version`` (the version of this contract it
         needs) and each action's ``input_schema`` and ``output_schema``
-        inlined as JSON Schema (draft 2020-12) objects.
+        inlined as JSON Schema (draft 2020-12) objects. From version 3, an
+        optional ``triggers`` list: each with ``name``, ``title``,
+        ``description``, ``input_schema``, ``event_schema`` (one event),
+        ``output_schema`` (a poll's answer), ``poll_interval_seconds`` (the
+        recommended interval), ``scopes``, ``request`` (the list it reads) and
+        builder metadata (``ui``, as for actions), the schemas inlined.
     """
 
 
@@ -271,6 +284,47 @@ def modulex_exchange_authorization_code(
         "expires_at": int | None}``: on success the complete credentials, for
         the host to put in its credential store and nowhere else (they hold
         secrets); or ``None`` when ``plugin`` is not this plugin's id.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modulex_poll_trigger(
+    plugin: str,
+    trigger: str,
+    inputs: dict[str, Any],
+    credentials: Credentials,
+    settings: dict[str, Any],
+    state: dict[str, Any] | None,
+    host: PluginHost,
+) -> dict[str, Any] | None:
+    """Poll one trigger once: what is new since the previous poll (contract version 3).
+
+    The host calls it every ``poll_interval_seconds`` or so (the manifest's
+    recommendation) for each trigger node, stores the ``state`` a successful
+    poll returns (a small JSON object, a few KB at most, opaque to the host)
+    and passes it back on the next poll of the same node.
+
+    :param plugin: the id of the plugin that should answer.
+    :param trigger: the trigger's name, as in the manifest's ``triggers``.
+    :param inputs: the node's inputs, validated by the plugin against the
+        trigger's input schema.
+    :param credentials: as for :func:`modulex_execute_action`.
+    :param settings: as for :func:`modulex_execute_action`.
+    :param state: ``None`` on the first poll, which primes the state and
+        reports no events (unless the trigger's inputs ask for the existing
+        items); afterwards the ``state`` of the last successful poll. A state
+        from another trigger, or for other inputs (another board), is refused
+        with an error.
+    :param host: as for :func:`modulex_execute_action`.
+    :returns: ``{"success": bool, "error": str | None, "events": [...],
+        "state": dict | None}``, valid against the trigger's ``output_schema``,
+        each event against its ``event_schema``; events are the new items,
+        each reported once, oldest first. A failed poll (on any page) returns
+        no events and the state it was given: the host keeps its own and
+        stores only a successful poll's state, so nothing is lost or repeated.
+        ``None`` when ``plugin`` is not this plugin's id.
 
     Stops at first non-None result.
     """

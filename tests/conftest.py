@@ -17,7 +17,8 @@ from scripted_server import ScriptedServer
 
 PLUGIN = "pinterest"
 TOKEN = "pina_TEST-token-5ec7e7-do-not-leak"
-# Every action the plugin offers, in the manifest's order: the four of the product page, then the media ones.
+# Every action the plugin offers, in the manifest's order: the four of the product page, the media ones,
+# then the management ones.
 ACTIONS = [
     "list_boards",
     "get_board_sections",
@@ -26,6 +27,14 @@ ACTIONS = [
     "create_pin_from_file",
     "create_carousel_pin",
     "create_video_pin",
+    "create_board",
+    "update_board",
+    "delete_board",
+    "create_board_section",
+    "get_pin",
+    "update_pin",
+    "delete_pin",
+    "save_pin",
 ]
 
 

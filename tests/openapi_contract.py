@@ -70,6 +70,14 @@ IN_SCOPE: dict[tuple[str, str], str] = {
     ("POST", "/media"): "media/create",
     ("GET", "/media"): "media/list",
     ("GET", "/media/{media_id}"): "media/get",
+    ("POST", "/boards"): "boards/create",
+    ("PATCH", "/boards/{board_id}"): "boards/update",
+    ("DELETE", "/boards/{board_id}"): "boards/delete",
+    ("POST", "/boards/{board_id}/sections"): "board_sections/create",
+    ("GET", "/pins/{pin_id}"): "pins/get",
+    ("PATCH", "/pins/{pin_id}"): "pins/update",
+    ("DELETE", "/pins/{pin_id}"): "pins/delete",
+    ("POST", "/pins/{pin_id}/save"): "pins/save",
 }
 IN_SCOPE_IDS = frozenset(IN_SCOPE.values())
 

@@ -47,7 +47,8 @@ def test_mcp_tools(tmp_path, host):
             assert field in tool["description"] and source in tool["description"], (tool["name"], field)
         annotations = tool["annotations"]
         assert annotations["readOnlyHint"] is (entry["request"]["method"] == "GET")
-        assert annotations["destructiveHint"] is False and annotations["openWorldHint"] is True
+        assert annotations["destructiveHint"] is (entry["request"]["method"] == "DELETE")
+        assert annotations["openWorldHint"] is True
     assert id_sources(manifest["actions"][2]) == {"board_id": "list_boards", "board_section_id": "get_board_sections"}
 
 
@@ -81,7 +82,7 @@ def test_definitions_leave_the_manifest_alone_and_reject_unknown_formats(host):
     assert json.dumps(manifest, sort_keys=True) == before
     assert action_for_tool(manifest, "list_pins", "mcp") == "list_pins"
     assert action_for_tool(manifest, "list_pins", "openai") is None
-    assert action_for_tool(manifest, "pinterest_delete_board", "openai") is None
+    assert action_for_tool(manifest, "pinterest_archive_board", "openai") is None
     with pytest.raises(ValueError, match="unknown tool format"):
         tool_definitions(manifest, "anthropic")
 

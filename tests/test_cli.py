@@ -57,8 +57,8 @@ def test_describe_returns_the_schemas(tmp_path, host):
 
 
 def test_describe_unknown_action_is_a_usage_error(tmp_path):
-    result = cli("describe", "delete_board", cwd=tmp_path)
-    assert result.returncode == 2 and "no action 'delete_board'" in result.stderr
+    result = cli("describe", "archive_board", cwd=tmp_path)
+    assert result.returncode == 2 and "no action 'archive_board'" in result.stderr
 
 
 def test_run_against_the_sandbox_with_inline_file_and_stdin_input(tmp_path, sandbox):

@@ -87,9 +87,24 @@ def test_operation_ids(contract):
     assert contract.operation_id("GET", "/v5/no/such/thing") is None
 
 
+def test_management_operations_are_in_scope_and_checked(contract):
+    """Issue 15's operations: found by id, and their bodies held to the spec (test_sandbox_manage.py
+    checks every exchange of the sandbox's implementation)."""
+    assert contract.operation_id("POST", "/v5/pins/4/save") == "pins/save"
+    assert contract.operation_id("PATCH", "/v5/pins/4") == "pins/update"
+    contract.check_request("POST", "/v5/boards", None, JSON | BEARER, {"name": "x", "privacy": "SECRET"})
+    with pytest.raises(ContractError, match="is not one of"):
+        contract.check_request("PATCH", "/v5/boards/1", None, JSON | BEARER, {"privacy": "PROTECTED"})
+    with pytest.raises(ContractError, match="is too long"):
+        contract.check_request("PATCH", "/v5/pins/4", None, JSON | BEARER, {"title": "x" * 101})
+    contract.check_response("DELETE", "/v5/pins/4", None, BEARER, None, 204, {}, b"")
+    with pytest.raises(ContractError, match="'name' is a required property"):
+        contract.check_response("POST", "/v5/boards/1/sections", None, BEARER, {"name": "s"}, 201, JSON, {"id": "2"})
+
+
 @pytest.mark.parametrize(
     "method, path",
-    [("GET", "/v5/pins/1"), ("DELETE", "/v5/boards/1"), ("GET", "/v5/nothing"), ("GET", "/boards")],
+    [("GET", "/v5/pins/1/analytics"), ("DELETE", "/v5/boards/1/sections/2"), ("GET", "/v5/nope"), ("GET", "/boards")],
 )
 def test_unknown_or_unused_path_is_rejected(contract, method, path):
     with pytest.raises(ContractError, match="not an operation the plugin uses"):
@@ -637,6 +652,7 @@ def test_every_request_in_the_manifest_names_the_specs_rate_limit_category(contr
     for request in requests_:
         for template in filter(None, (request["path"], request.get("section_path"))):
             path = template.replace("{board_id}", "1").replace("{board_section_id}", "2").replace("{media_id}", "3")
+            path = path.replace("{pin_id}", "4")
             op_id = contract.operation_id(request["method"], "/v5" + path)
             spec_path = next(
                 p
@@ -647,7 +663,8 @@ def test_every_request_in_the_manifest_names_the_specs_rate_limit_category(contr
             operation = contract.spec_dict["paths"][spec_path][request["method"].lower()]
             assert request["rate_limit_category"] == operation["x-ratelimit-category"], (template, op_id)
             checked += 1
-    assert checked == 11  # 6, the media actions' three POST /pins, and POST /media, GET /media/{media_id}
+    # 6, the media actions' three POST /pins, POST /media, GET /media/{media_id}, and the eight management actions
+    assert checked == 19
 
 
 # ----- media uploads and every media_source type (issue 14) --------------------

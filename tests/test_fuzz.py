@@ -18,7 +18,7 @@ from scripted_server import Reply
 
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
 FUZZ = settings(
-    max_examples=60,
+    max_examples=40,
     derandomize=True,
     deadline=None,
     database=None,
@@ -83,7 +83,7 @@ def test_valid_inputs_send_requests_that_pinterest_would_accept(host, server, co
             assert out["error"].startswith("Invalid input") and server.requests == []
 
     check()
-    assert len(sent) >= 50, "inputs valid by the schema and its formats should reach the server"
+    assert len(sent) >= 36, "inputs valid by the schema and its formats should reach the server"
 
 
 @pytest.mark.parametrize("action", ACTIONS)

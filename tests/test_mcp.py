@@ -210,8 +210,8 @@ def test_a_client_that_asks_for_progress_gets_a_notification_per_page(mcp, wait_
 
 
 def test_an_unknown_tool_is_an_error_naming_the_tools_there_are(mcp, mcp_sandbox, sent):
-    unknown = mcp.call_tool("delete_board", {"board_id": mcp_sandbox.boards[0]["id"]})
-    assert unknown["isError"] is True and "delete_board" in text_of(unknown)
+    unknown = mcp.call_tool("archive_board", {"board_id": mcp_sandbox.boards[0]["id"]})
+    assert unknown["isError"] is True and "archive_board" in text_of(unknown)
     assert "list_boards" in text_of(unknown)
     assert sent() == []
 

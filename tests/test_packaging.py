@@ -14,7 +14,7 @@ import modulex_pinterest
 from conftest import ACTIONS
 from modulex_pinterest import contract
 from modulex_pinterest.host import Host, HostError
-from modulex_pinterest.plugin import manifest, media
+from modulex_pinterest.plugin import manage, manifest
 
 MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000_1d9c0e84d1cb038b.txt"
 ORIGINAL_ACTIONS = ACTIONS[:4]  # the product page's four
@@ -150,7 +150,7 @@ def test_every_schema_is_valid_and_uses_only_known_keywords(name):
 
 
 def test_each_declared_action_has_a_handler_and_each_handler_a_declaration():
-    assert set(manifest.actions_by_name()) == set(media.HANDLERS) == set(ACTIONS)
+    assert set(manifest.actions_by_name()) == set(manage.HANDLERS) == set(ACTIONS)
 
 
 PAGED_DEFAULTS = {"page_size": 25, "fetch_all": False, "max_items": 1000}
@@ -162,6 +162,7 @@ INPUT_DEFAULTS = {
     "create_pin_from_file": {"dry_run": False},
     "create_carousel_pin": {"dry_run": False},
     "create_video_pin": {"dry_run": False},
+    **{name: {} for name in ACTIONS[7:]},  # the management actions: nothing defaulted
 }
 
 
@@ -222,7 +223,7 @@ def test_every_hook_is_documented_in_the_readme_with_its_signature():
         pytest.skip("no checkout beside the tests")
     text = readme.read_text()
     hooks = [f for name, f in vars(contract).items() if name.startswith("modulex_") and callable(f)]
-    assert len(hooks) == 6
+    assert len(hooks) == 7
     for hook in hooks:
         assert hook.__doc__, hook.__name__
         signature = f"{hook.__name__}({', '.join(inspect.signature(hook).parameters)})"

@@ -236,6 +236,6 @@ def test_a_plugin_needing_another_contract_version_is_refused_by_name():
             return {"id": "old", "contract_version": 1, "actions": []}
 
     host = Host(plugins=[Old()])
-    with pytest.raises(HostError, match="needs host contract version 1; this host speaks version 2"):
+    with pytest.raises(HostError, match="needs host contract version 1; this host speaks versions 2 and 3"):
         host.manifest("old")
-    assert host.manifest("pinterest")["contract_version"] == 2
+    assert host.manifest("pinterest")["contract_version"] == 3

@@ -134,14 +134,15 @@ class ToolAnnotations(TypedDict):
 
 
 def _annotations(entry: ActionEntry) -> ToolAnnotations:
-    """MCP behaviour hints: reads are read-only and idempotent; nothing here deletes."""
+    """MCP behaviour hints from the action's request method: reads (GET) are read-only,
+    deletes (DELETE) destructive; GET, PATCH (fields set to values) and DELETE are idempotent."""
     method = ((entry.get("request") or {}).get("method") or "").upper()
     read_only = method in ("GET", "HEAD")
     return {
         "title": entry["title"],
         "readOnlyHint": read_only,
-        "destructiveHint": False,
-        "idempotentHint": read_only,
+        "destructiveHint": method == "DELETE",
+        "idempotentHint": method in ("GET", "HEAD", "PATCH", "DELETE"),
         "openWorldHint": True,
     }
 

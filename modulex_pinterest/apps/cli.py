@@ -135,7 +135,9 @@ def cmd_actions(args: argparse.Namespace, host: Host) -> int:
 
 
 def cmd_describe(args: argparse.Namespace, host: Host) -> int:
-    print_json(host.action(PLUGIN, args.action))
+    """An action's manifest entry, or a trigger's (with its event schema)."""
+    triggers = {entry["name"] for entry in host.manifest(PLUGIN).get("triggers", [])}
+    print_json(host.trigger(PLUGIN, args.action) if args.action in triggers else host.action(PLUGIN, args.action))
     return 0
 
 
@@ -173,6 +175,27 @@ def cmd_options(args: argparse.Namespace, host: Host) -> int:
             PLUGIN, args.action, args.field, inputs, credentials, settings, bookmark=args.bookmark, store=args.store
         )
     )
+
+
+def cmd_poll(args: argparse.Namespace, host: Host) -> int:
+    """Poll a trigger once with the state in ``--state``; print the answer, then store its state
+    (only on success, atomically): a state not stored means the same events next time, never lost."""
+    from .statefile import read_state, write_state
+
+    inputs = read_input(args.input)
+    host.trigger(PLUGIN, args.trigger)
+    state = read_state(args.state)
+    credentials, settings = _prepare(args, host)
+    output = host.poll(PLUGIN, args.trigger, inputs, credentials, settings, state, store=args.store)
+    code = _finish(output)
+    if code == 0:
+        try:
+            write_state(args.state, output["state"])
+        except OSError as exc:
+            raise Failed(
+                f"cannot store the state in {args.state} ({exc.strerror}): the next poll repeats these events"
+            ) from None
+    return code
 
 
 def _read_secret(path: str) -> str:
@@ -288,6 +311,7 @@ COMMANDS: dict[str, Command] = {
     "run": cmd_run,
     "check": cmd_check,
     "options": cmd_options,
+    "poll": cmd_poll,
     "tools": cmd_tools,
     "mcp": cmd_mcp,
     "demo": cmd_demo,

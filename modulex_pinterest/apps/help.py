@@ -72,6 +72,17 @@ COMMANDS: dict[str, CommandHelp] = {
         f'{PROG} options create_pin board_section_id --input \'{{"board_id": "397233545249"}}\'',
         EXITS_ACTION,
     ),
+    "poll": CommandHelp(
+        "poll a trigger once, keeping its state in a file",
+        "Poll one trigger (new_pin, new_board) through the reference host and print its answer as JSON: the "
+        "events since the last poll, oldest first, and the new state. The state is read from --state when the "
+        "file exists (else this is the first poll: it primes and reports nothing unless emit_existing is "
+        "set), and replaced there atomically, readable by its owner only, after a successful poll alone: a "
+        "failed poll keeps the old state, so nothing is lost or reported twice. Run it on a schedule.",
+        f'{PROG} poll new_pin --input \'{{"board_id": "397233545249"}}\' --state new-pins.json',
+        "exit codes: 0 polled (the state is stored); 1 the poll failed (the JSON says why; the state is kept) "
+        "or the state could not be stored; 2 a usage error (one line on stderr)",
+    ),
     "tools": CommandHelp(
         "the actions as tool definitions for AI agents",
         "Print the actions as tool definitions: MCP's tool list, or OpenAI Chat Completions functions "

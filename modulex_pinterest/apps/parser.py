@@ -174,10 +174,10 @@ def _with_media(parser: argparse.ArgumentParser, cwd: bool) -> argparse.Argument
 
 
 def _add_action_commands(sub: Subcommands) -> None:
-    """``actions``, ``describe``, ``run``, ``check``, ``options``: what a workflow node does."""
+    """``actions``, ``describe``, ``run``, ``check``, ``options``, ``poll``: what a workflow node does."""
     _command(sub, "actions")
     p = _command(sub, "describe")
-    p.add_argument("action", help="an action's name (see `actions`)")
+    p.add_argument("action", help="an action's name (see `actions`), or a trigger's (new_pin, new_board)")
     p = _with_media(_with_connection(_command(sub, "run")), cwd=True)
     p.add_argument("action", help="an action's name (see `actions`)")
     p.add_argument(
@@ -198,6 +198,16 @@ def _add_action_commands(sub: Subcommands) -> None:
     p.add_argument("field", help="one of its input fields that has a picker")
     p.add_argument("--input", metavar="JSON|@FILE|-", help="the values chosen so far (default: {})")
     p.add_argument("--bookmark", help="the bookmark of the previous answer, for the next page of choices")
+    p = _with_connection(_command(sub, "poll"))
+    p.add_argument("trigger", help="a trigger's name: new_pin, new_board")
+    p.add_argument("--input", metavar="JSON|@FILE|-", help="the trigger's inputs (default: {})")
+    p.add_argument(
+        "--state",
+        required=True,
+        metavar="FILE",
+        help="the trigger's state: read if it exists (else the first poll, which primes), replaced after "
+        "a successful poll",
+    )
 
 
 def _add_agent_commands(sub: Subcommands) -> None:

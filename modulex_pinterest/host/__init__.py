@@ -1,8 +1,9 @@
 """A small reference host: what a ModuleX engine does to use plugins.
 
-It builds the PluginManager with the published hookspecs (contract version 2),
-discovers plugins through the ``modulex.plugins`` entry points, and offers
-manifest, run, check, options and refresh. Each call goes to the one plugin
+It builds the PluginManager with the published hookspecs (contract version 3;
+it serves plugins needing version 2 or 3), discovers plugins through the
+``modulex.plugins`` entry points, and offers manifest, run, check, options,
+refresh and poll (triggers). Each call goes to the one plugin
 that owns it (``pm.subset_hook_caller``), with a :class:`HostServices` made for
 that call: the credential store of that connection and the host's rate
 budget. The CLI and the tests go through it, so discovery is exercised for
@@ -25,7 +26,14 @@ from typing import Any
 import pluggy
 
 from .. import contract
-from ..contract import CONTRACT_VERSION, Credentials, CredentialStore, Progress, RateBudget
+from ..contract import (
+    CONTRACT_VERSION,
+    SUPPORTED_CONTRACT_VERSIONS,
+    Credentials,
+    CredentialStore,
+    Progress,
+    RateBudget,
+)
 from .budget import LocalRateBudget
 from .errors import StoreError
 from .stores import CredentialsFile, MemoryStore, open_store
@@ -104,10 +112,11 @@ class Host:
             for impl in self.pm.hook.modulex_plugin_manifest.get_hookimpls():
                 manifest: dict[str, Any] = impl.function()  # type: ignore[assignment]  # pluggy types impls as object
                 needed = manifest.get("contract_version")
-                if needed != CONTRACT_VERSION:
+                if needed not in SUPPORTED_CONTRACT_VERSIONS:
+                    spoken = " and ".join(map(str, SUPPORTED_CONTRACT_VERSIONS))
                     self._refused[manifest["id"]] = (
                         f"plugin {manifest['id']!r} needs host contract version {needed}; "
-                        f"this host speaks version {CONTRACT_VERSION}"
+                        f"this host speaks versions {spoken}"
                     )
                     continue
                 manifests[manifest["id"]] = manifest
@@ -135,6 +144,16 @@ class Host:
                 return entry
         names = ", ".join(entry["name"] for entry in self.manifest(plugin)["actions"])
         raise HostError(f"plugin {plugin!r} has no action {action!r} (actions: {names})")
+
+    def trigger(self, plugin: str, trigger: str) -> dict[str, Any]:
+        """One trigger's manifest entry (a version 2 plugin has none); its :class:`HostError`
+        lists the triggers there are."""
+        entries = self.manifest(plugin).get("triggers", [])
+        for entry in entries:
+            if entry["name"] == trigger:
+                return entry
+        names = ", ".join(entry["name"] for entry in entries) or "none"
+        raise HostError(f"plugin {plugin!r} has no trigger {trigger!r} (triggers: {names})")
 
     def _call(
         self,
@@ -216,7 +235,9 @@ class Host:
         *,
         store: CredentialStore | None = None,
     ) -> dict[str, Any]:
-        self.action(plugin, action)
+        """A picker's choices for one field of an action's form, or of a trigger's (``action``: its name)."""
+        if action not in {entry["name"] for entry in self.manifest(plugin).get("triggers", [])}:
+            self.action(plugin, action)
         return self._call(
             "modulex_action_options",
             plugin,
@@ -248,4 +269,31 @@ class Host:
             code=code,
             redirect_uri=redirect_uri,
             settings=settings or {},
+        )
+
+    def poll(
+        self,
+        plugin: str,
+        trigger: str,
+        inputs: Any,
+        credentials: Credentials | None = None,
+        settings: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+        *,
+        store: CredentialStore | None = None,
+    ) -> dict[str, Any]:
+        """Poll one trigger once: ``{"success", "error", "events", "state"}``. ``state``: ``None`` the
+        first time, then the ``state`` of the last successful poll; store the answer's ``state`` only
+        when ``success`` is true (a failed poll's is the one passed in)."""
+        self.trigger(plugin, trigger)
+        return self._call(
+            "modulex_poll_trigger",
+            plugin,
+            f"trigger {trigger!r}",
+            credentials,
+            store,
+            trigger=trigger,
+            inputs=inputs,
+            settings=settings or {},
+            state=state,
         )

@@ -152,6 +152,14 @@ class PinterestClient:
     def post(self, path: str, body: JsonObject, *, category: str | None = None) -> JsonObject:
         return self._call("POST", path, {"json": body}, idempotent=False, category=category)
 
+    def patch(self, path: str, body: JsonObject, *, category: str | None = None) -> JsonObject:
+        """Sets the fields in ``body`` to values: sending it twice changes nothing more, so it may be resent."""
+        return self._call("PATCH", path, {"json": body}, idempotent=True, category=category)
+
+    def delete(self, path: str, *, category: str | None = None) -> JsonObject:
+        """Never resent once it may have arrived: a second DELETE of what the first removed answers 404."""
+        return self._call("DELETE", path, {}, idempotent=False, category=category)
+
     def post_form(self, url: str, data: Mapping[str, str]) -> JsonObject:
         """A form POST to an absolute URL (the OAuth token endpoint); never resent once it may have arrived."""
         return self._call("POST", url, {"data": data}, idempotent=False, category=None)
@@ -317,6 +325,8 @@ class PinterestClient:
                 data, parsed = parse_json(raw), True
             except (ValueError, RecursionError):
                 pass
+        if status == 204 and not raw:  # No Content: a DELETE's answer
+            return {}
         if 200 <= status < 300:
             if not parsed:
                 kind = "empty" if not raw else "not JSON"

@@ -123,6 +123,31 @@ class PinterestPlugin:
         )
 
     @hookimpl
+    def modulex_poll_trigger(
+        self,
+        plugin: str,
+        trigger: str,
+        inputs: Any,
+        credentials: Credentials,
+        settings: dict[str, Any],
+        state: Any,
+        host: PluginHost,
+    ) -> JsonObject | None:
+        if plugin != manifest.plugin_id():
+            return None
+        return self._answer(
+            f"trigger {str(trigger)[:MAX_SHOWN_NAME]!r}",
+            credentials,
+            lambda service: service.poll(trigger, inputs, credentials, settings, state, host),
+            lambda error: {
+                "success": False,
+                "error": error,
+                "events": [],
+                "state": state if isinstance(state, dict) else None,
+            },
+        )
+
+    @hookimpl
     def modulex_refresh_credentials(
         self, plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost
     ) -> JsonObject | None:

@@ -60,6 +60,9 @@ def _manifest() -> Entry:
     for action in manifest["actions"]:
         action["input_schema"] = load_schema(action["input_schema"])
         action["output_schema"] = load_schema(action["output_schema"])
+    for trigger in manifest.get("triggers", []):
+        for key in ("input_schema", "event_schema", "output_schema"):
+            trigger[key] = load_schema(trigger[key])
     return manifest
 
 
@@ -81,6 +84,17 @@ def actions_by_name() -> dict[str, Entry]:
 def action(name: str) -> Entry:
     """One action's entry of plugin.yaml; a KeyError for a name it does not declare."""
     return actions_by_name()[name]
+
+
+@functools.cache
+def triggers_by_name() -> dict[str, Entry]:
+    """Trigger entries of plugin.yaml by name (schema paths, not inlined)."""
+    return {trigger["name"]: trigger for trigger in raw_manifest().get("triggers", [])}
+
+
+def trigger(name: str) -> Entry:
+    """One trigger's entry of plugin.yaml; a KeyError for a name it does not declare."""
+    return triggers_by_name()[name]
 
 
 def credential_mode(mode: str) -> Entry | None:

@@ -8,7 +8,7 @@ arrived says the pin may exist. A video is first uploaded (:mod:`.upload`);
 a failure there is marked with its step (no pin can exist), and a failure
 after the upload carries the ``media_id`` so a later run resumes from it.
 
-``HANDLERS`` here is every action's handler: the four of :mod:`.actions` and these.
+``HANDLERS`` here is the four of :mod:`.actions` and these; :mod:`.manage` adds the rest.
 """
 
 from __future__ import annotations

@@ -98,6 +98,13 @@ def _auth_reason(error: ApiError, scopes: Iterable[str]) -> str:
 def _not_found(context: Mapping[str, Any]) -> str:
     board_id = context.get("board_id")
     section_id = context.get("board_section_id")
+    pin_id = context.get("pin_id")
+    if pin_id and board_id:
+        if section_id:
+            return f"Pin {pin_id}, board {board_id} or its section {section_id} not found"
+        return f"Pin {pin_id} or board {board_id} not found"
+    if pin_id:
+        return f"Pin {pin_id} not found"
     if board_id and section_id:
         return f"Board {board_id} or its section {section_id} not found"
     if board_id:
@@ -115,8 +122,8 @@ def _creates_pin(context: Mapping[str, Any]) -> bool:
 def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
     """A one-paragraph message for ``error`` in an action's ``context``.
 
-    ``context`` holds ``action``, ``scopes`` and the checked inputs (board_id,
-    board_section_id) so a 404 can say what was not found.
+    ``context`` holds ``action``, ``scopes`` and the checked inputs (pin_id,
+    board_id, board_section_id) so a 404 can say what was not found.
     """
     status = error.status
     note = _status_note(error)

@@ -15,11 +15,11 @@ from typing import Any
 import requests
 
 from ..contract import Credentials, PluginHost
-from . import manifest
+from . import manifest, triggers
 from .client import JsonObject, PinterestClient, new_session
 from .credentials import Connection
 from .errors import ApiError, CredentialError, InputError, RefreshError
-from .media import HANDLERS
+from .manage import HANDLERS
 from .messages import MAX_DETAIL, MAX_ERROR_LENGTH, api_error_message, clip, plural
 from .redaction import install_log_filter, redact, secrets_of
 from .settings import Settings
@@ -128,7 +128,7 @@ class Service:
         def fail(error: str) -> JsonObject:
             return {"success": False, "error": error, "options": [], "bookmark": None}
 
-        entry = manifest.actions_by_name().get(action)
+        entry = manifest.actions_by_name().get(action) or manifest.triggers_by_name().get(action)
         declared = ((entry or {}).get("ui") or {}).get("options", {}).get(field)
         if declared is None:
             return fail(f"{action!r} has no options for {field!r}"[:MAX_DETAIL])
@@ -150,6 +150,31 @@ class Service:
             if isinstance(item.get("id"), str)
         ]
         return {"success": True, "error": None, "options": options, "bookmark": output["bookmark"]}
+
+    def poll(
+        self, trigger: str, inputs: Any, credentials: Any, settings: Any, state: Any, host: PluginHost | None
+    ) -> JsonObject:
+        """One poll of a trigger (:mod:`.triggers`): the events since ``state`` and the next state,
+        or a failure with no events and ``state`` unchanged."""
+        secrets = secrets_of(credentials)
+        connection = None
+        try:
+            checked = triggers.check_trigger_inputs(trigger, inputs)
+            mark = triggers.read_state(trigger, checked, state)
+            connection = self.connection(credentials, settings, host)
+            events, new_state = connection.run(lambda client: triggers.POLLERS[trigger](client, checked, mark))
+        except (InputError, CredentialError, RefreshError, triggers.PollError) as exc:
+            return triggers.failed(redact(str(exc), secrets), state)
+        except ApiError as error:
+            context = dict(checked, action=trigger, scopes=manifest.trigger(trigger)["scopes"])
+            more = connection.secrets() if connection is not None else ()
+            return triggers.failed(api_error_message(error, context, secrets + more), state)
+        output: JsonObject = {"success": True, "error": None, "events": events, "state": new_state}
+        problem = triggers.output_problem(trigger, output)
+        if problem:
+            log.error("output of trigger %r broke its schema: %s", trigger, problem)
+            return triggers.failed("Internal error: the output did not match the trigger's schemas", state)
+        return output
 
     def refresh(self, credentials: Any, settings: Any, host: PluginHost | None) -> JsonObject:
         def fail(error: str) -> JsonObject:

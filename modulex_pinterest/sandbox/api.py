@@ -3,7 +3,8 @@
 Each endpoint follows its operation in Pinterest's OpenAPI description
 (``boards/list``, ``board_sections/list``, ``boards/list_pins``,
 ``board_sections/list_pins``, ``pins/create``, ``user_account/get``,
-``oauth/token``, ``media/create``, ``media/list``, ``media/get``) plus the
+``oauth/token``, ``media/create``, ``media/list``, ``media/get``; the
+board and pin management operations are in ``manage.py``) plus the
 browser-facing authorization page ``GET /oauth/``. ``POST /pins`` takes every
 ``media_source`` type (``sources.py``); media uploads live in ``media.py``, and
 their upload endpoint, outside ``/v5``, in ``upload.py``.
@@ -17,32 +18,32 @@ does, and carries ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
 from __future__ import annotations
 
 import html
-import json
 import re
-from dataclasses import dataclass, field
-from typing import TypeGuard
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from . import sources
+from . import manage, sources
 from .auth import KNOWN_SCOPES, Auth, parse_scopes
 from .errors import ApiError, bad_request
 from .media import UPLOAD_PATH, MediaStore
 from .ratelimit import RateLimiter
 from .store import PRIVACY_FILTERS, Store
+from .wire import (
+    Request,
+    Response,
+    Route,
+    check_pin_text,
+    dumps,
+    error_response,
+    is_digits,
+    is_http_url,
+    json_body,
+    json_response,
+)
 
-JSON = "application/json"
+__all__ = ["Api", "Request", "Response", "dumps", "json_response"]  # server.py takes these from here
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 25, 250
-# PinCreate's string fields and their maxLength in the spec.
-PIN_TEXT_LIMITS = {"title": 100, "description": 800, "alt_text": 500, "link": 2048, "dominant_color": None}
 INTEGER = re.compile(r"[+-]?[0-9]+")
 HOST = re.compile(r"(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def consent_error(text: str) -> Response:
@@ -50,48 +51,6 @@ def consent_error(text: str) -> Response:
     as Pinterest's web page shows one (not the API's JSON)."""
     body = f"<!doctype html><title>Cannot authorize</title><h1>Cannot authorize</h1><p>{html.escape(text)}</p>"
     return Response(400, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]  # keys lower-cased
-    body: bytes
-    params: dict[str, str] = field(default_factory=dict)  # path parameters
-    app_id: str | None = None  # the bearer token's app, once checked
-
-    def arg(self, name: str) -> str | None:
-        values = parse_qs(self.query, keep_blank_values=True).get(name)
-        return values[0] if values else None
-
-
-def dumps(obj: object) -> bytes:
-    """Every JSON body the sandbox sends: compact, UTF-8."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def json_response(status: int, obj: object) -> Response:
-    return Response(status, dumps(obj), {"Content-Type": JSON})
-
-
-def error_response(err: ApiError) -> Response:
-    resp = json_response(err.status, err.body())
-    resp.headers.update(err.headers)
-    return resp
-
-
-def is_digits(value: object) -> bool:
-    """IDs are ASCII digits only: no sign, no newline, no other scripts' digits."""
-    return isinstance(value, str) and value.isascii() and value.isdigit()
-
-
-def is_http_url(value: object) -> TypeGuard[str]:
-    if not isinstance(value, str) or any(c.isspace() for c in value):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def page_size(req: Request) -> int:
@@ -110,20 +69,6 @@ def bookmark(req: Request) -> str | None:
     return req.arg("bookmark") or None
 
 
-def json_body(req: Request, what: str) -> dict:
-    """The request's JSON object body: 415 unless application/json, 400 unless an object."""
-    content_type = req.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != JSON:
-        raise ApiError(415, 1, f"Unsupported Content-Type: send the {what} as application/json.")
-    try:
-        body = json.loads(req.body)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("Invalid request: the body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise bad_request("Invalid request: the body must be a JSON object.")
-    return body
-
-
 def validate_pin_create(req: Request) -> dict:
     """PinCreate, plus what Pinterest enforces beyond the schema (board_id, media_source)."""
     body = json_body(req, "Pin")
@@ -133,16 +78,7 @@ def validate_pin_create(req: Request) -> dict:
         if body.get(name) is not None and not is_digits(body[name]):
             raise bad_request(f"Invalid request: '{name}' must be a string of digits.")
     sources.check(body.get("media_source"))
-    for name, limit in PIN_TEXT_LIMITS.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise bad_request(f"Invalid request: '{name}' must be a string.")
-        if limit is not None and len(value) > limit:
-            raise bad_request(f"Invalid request: '{name}' is too long ({len(value)} characters, at most {limit}).")
-    if body.get("link") is not None and not is_http_url(body["link"]):
-        raise bad_request("Invalid request: 'link' must be an http(s) URL.")
+    check_pin_text(body)
     return body
 
 
@@ -156,7 +92,7 @@ class Api:
         self.auth = auth
         self.limiter = limiter
         # (path pattern, method, required scopes or None for no bearer auth, handler)
-        self.routes = [
+        self.routes: list[Route] = [
             ("/v5/boards", "GET", ("boards:read",), self.list_boards),
             ("/v5/boards/{board_id}/sections", "GET", ("boards:read",), self.list_sections),
             ("/v5/boards/{board_id}/pins", "GET", ("boards:read", "pins:read"), self.list_pins),
@@ -169,6 +105,7 @@ class Api:
             ("/v5/oauth/token", "POST", None, self.token),
             ("/oauth", "GET", None, self.authorize),
         ]
+        self.routes += manage.Manage(store).routes()
 
     @staticmethod
     def _match(pattern: str, path: str) -> dict[str, str] | None:

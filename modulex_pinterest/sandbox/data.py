@@ -249,6 +249,7 @@ def make_board(
     pin_count: int,
     follower_count: int,
     thumbnails: list[str],
+    is_ads_only: bool = False,
 ) -> dict:
     """A Board (BoardBase plus privacy); media comes from its newest pins."""
     media: dict = {"pin_thumbnail_urls": thumbnails}
@@ -265,7 +266,7 @@ def make_board(
         "pin_count": pin_count,
         "follower_count": follower_count,
         "collaborator_count": 0,
-        "is_ads_only": False,
+        "is_ads_only": is_ads_only,
         "media": media,
     }
 

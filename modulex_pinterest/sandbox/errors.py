@@ -3,7 +3,7 @@
 Pinterest answers errors with a JSON body ``{"code": int, "message": str}``
 (``components/schemas/Error``). The ``code`` is Pinterest's own number, not the
 HTTP status: 1 invalid parameters, 2 authentication failed, 3 missing scope,
-8 rate limited, 40 board not found, 2031 section not found. The spec's
+8 rate limited, 40 board not found, 50 pin not found, 2031 section not found. The spec's
 per-operation examples sometimes use the HTTP status as the code instead; the
 sandbox uses Pinterest's numbers because that is what the shared error table
 in the spec (and the real API) uses.
@@ -23,12 +23,14 @@ RATE_LIMITED = (
 )
 BOARD_NOT_FOUND = "Board not found."
 SECTION_NOT_FOUND = "Sorry! We couldn't find this board section."
+PIN_NOT_FOUND = "Pin not found."
 
 CODE_INVALID = 1
 CODE_AUTH = 2
 CODE_SCOPE = 3
 CODE_RATE_LIMIT = 8
 CODE_BOARD_NOT_FOUND = 40
+CODE_PIN_NOT_FOUND = 50
 CODE_SECTION_NOT_FOUND = 2031
 
 
@@ -63,3 +65,7 @@ def board_not_found() -> ApiError:
 
 def section_not_found() -> ApiError:
     return ApiError(404, CODE_SECTION_NOT_FOUND, SECTION_NOT_FOUND)
+
+
+def pin_not_found() -> ApiError:
+    return ApiError(404, CODE_PIN_NOT_FOUND, PIN_NOT_FOUND)

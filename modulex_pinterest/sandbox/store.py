@@ -11,9 +11,17 @@ A large board reserves a block of sequences for pins it does not store: pin i
 of that block is built by ``data.generated_pin`` when listed, so a
 100,000-pin board costs a few integers until someone reads it.
 
+Boards, sections and pins are created, changed and deleted by the methods of
+``mutations.Mutations``. A deleted item is simply gone from its lists; since a
+bookmark holds a sequence, not an offset, deleting or creating items between
+two pages neither repeats nor skips the items not yet served. A pin moved to
+another board keeps its sequence (and id), so it is listed there by creation
+time. A deleted or moved pin of a lazy block is remembered in its board's
+``lazy_removed``; a changed one is stored, and the stored copy wins.
+
 All methods take the store's lock: the HTTP server calls them from many threads.
-A stored pin is never changed after it is created, so the pages and pins handed
-out can share it and be serialized outside the lock.
+A stored pin is never changed in place (a change stores a new dict), so the
+pages and pins handed out can share it and be serialized outside the lock.
 """
 
 from __future__ import annotations
@@ -22,46 +30,23 @@ import base64
 import bisect
 import copy
 import hashlib
+import heapq
 import hmac
+import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 
 from . import data
 from .errors import bad_request, board_not_found, section_not_found
+from .mutations import Mutations
+from .records import BoardRec, SectionRec
 
 PRIVACY_FILTERS = {"ALL", "PUBLIC", "PROTECTED", "SECRET", "PUBLIC_AND_SECRET"}
 
 
-@dataclass
-class BoardRec:
-    id: str
-    seq: int
-    name: str
-    description: str
-    theme: str
-    privacy: str
-    created_at: str
-    pins_modified_at: str
-    follower_count: int
-    lazy_base: int = 0
-    lazy_count: int = 0
-    pin_seqs: list[int] = field(default_factory=list)  # stored pins, ascending
-    section_ids: list[str] = field(default_factory=list)
-
-
-@dataclass
-class SectionRec:
-    id: str
-    seq: int
-    board_id: str
-    name: str
-    pin_seqs: list[int] = field(default_factory=list)
-
-
-class Store:
+class Store(Mutations):
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         self._lock = threading.RLock()
@@ -237,14 +222,13 @@ class Store:
             if pin is not None:
                 return copy.deepcopy(pin)
             board = self._lazy_board_of(seq)
-            return self._pin(seq, board) if board else None
+            return self._pin(seq, board) if board and seq not in board.lazy_removed else None
 
     def pin_count(self, board_id: str, section_id: str | None = None) -> int:
         with self._lock:
             if section_id is not None:
                 return len(self._sections[section_id].pin_seqs)
-            board = self._boards[board_id]
-            return board.lazy_count + len(board.pin_seqs)
+            return self._boards[board_id].pin_count()
 
     def boards(self) -> list[dict]:
         """Every board as GET /boards serves it, in listing order."""
@@ -257,11 +241,21 @@ class Store:
             sections = [self._sections[s] for s in self._boards[board_id].section_ids]
             return [{"id": s.id, "name": s.name, "board_id": s.board_id} for s in sections]
 
+    @staticmethod
+    def _seqs_before(stored: list[int], lazy: BoardRec | None, before: int | None) -> Iterator[int]:
+        """Pin sequences below ``before`` (all without it), newest first: the stored
+        ones merged with ``lazy``'s block, minus what was removed from the block."""
+        end = len(stored) if before is None else bisect.bisect_left(stored, before)
+        newest_stored = (stored[i] for i in range(end - 1, -1, -1))
+        if lazy is None or not lazy.lazy_count:
+            return newest_stored
+        top = lazy.lazy_base + lazy.lazy_count
+        top = top if before is None else min(top, before)
+        block = (seq for seq in range(top - 1, lazy.lazy_base - 1, -1) if seq not in lazy.lazy_removed)
+        return heapq.merge(newest_stored, block, reverse=True)
+
     def _newest_seqs(self, board: BoardRec, limit: int) -> list[int]:
-        seqs = board.pin_seqs[-limit:][::-1]
-        top = board.lazy_base + board.lazy_count
-        seqs += list(range(top - 1, max(board.lazy_base, top - (limit - len(seqs))) - 1, -1))
-        return seqs[:limit]
+        return list(itertools.islice(self._seqs_before(board.pin_seqs, board, None), limit))
 
     def _board_json(self, board: BoardRec) -> dict:
         pins = [self._pin(seq, board) for seq in self._newest_seqs(board, 4)]
@@ -273,14 +267,15 @@ class Store:
             privacy=board.privacy,
             created_at=board.created_at,
             pins_modified_at=board.pins_modified_at,
-            pin_count=board.lazy_count + len(board.pin_seqs),
+            pin_count=board.pin_count(),
             follower_count=board.follower_count,
             thumbnails=thumbnails,
+            is_ads_only=board.is_ads_only,
         )
 
     def account(self) -> dict:
         with self._lock:
-            pins = sum(b.lazy_count + len(b.pin_seqs) for b in self._boards.values())
+            pins = sum(b.pin_count() for b in self._boards.values())
             return data.make_account(self.seed, len(self._boards), pins)
 
     # ----- bookmarks ------------------------------------------------------
@@ -335,30 +330,22 @@ class Store:
             return self._page(items, self._bookmark(listing, page[-1].seq) if more else None)
 
     def list_pins(self, board_id: str, section_id: str | None, bookmark: str | None, page_size: int) -> dict:
-        """Newest first: stored pins (descending), then the lazy block (descending)."""
+        """Newest first: stored pins and the lazy block merged by sequence, descending."""
         with self._lock:
             board = self._boards.get(board_id)
             if board is None:
                 raise board_not_found()
+            lazy: BoardRec | None = board
             if section_id is None:
-                stored, lazy_base, lazy_count = board.pin_seqs, board.lazy_base, board.lazy_count
-                listing = f"pins:{board_id}"
+                stored, listing = board.pin_seqs, f"pins:{board_id}"
             else:
                 section = self._sections.get(section_id)
                 if section is None or section.board_id != board_id:
                     raise section_not_found()
-                stored, lazy_base, lazy_count = section.pin_seqs, 0, 0
-                listing = f"pins:{board_id}:{section_id}"
+                stored, lazy, listing = section.pin_seqs, None, f"pins:{board_id}:{section_id}"
             after = self._after_seq(listing, bookmark)
-            # Stored pins strictly older than the bookmark, newest first.
-            end = len(stored) if after is None else bisect.bisect_left(stored, after)
-            seqs = stored[max(0, end - page_size) : end][::-1]
-            stored_left = end - len(seqs)
-            # Then the lazy block, all older than any stored pin of the board.
-            top = lazy_base + lazy_count if after is None else min(lazy_base + lazy_count, after)
-            lazy_left = max(0, top - lazy_base)
-            take = min(page_size - len(seqs), lazy_left)
-            seqs += range(top - 1, top - 1 - take, -1)
-            more = stored_left + lazy_left - take > 0
+            seqs = list(itertools.islice(self._seqs_before(stored, lazy, after), page_size + 1))
+            more = len(seqs) > page_size
+            seqs = seqs[:page_size]
             items = [self._pin(seq, board) for seq in seqs]
             return self._page(items, self._bookmark(listing, seqs[-1]) if more else None)

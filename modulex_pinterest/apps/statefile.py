@@ -1,0 +1,61 @@
+"""The ``poll`` command's ``--state FILE``: a trigger's state between polls.
+
+Read when present (absent: the first poll, which primes); written only after a
+successful poll, atomically (a temporary file in the same directory, flushed to
+disk, then renamed over the old one) and readable by its owner alone (0600):
+a poll interrupted at any point leaves the previous state or the new one,
+never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+from .output import UsageError, refuse_constant
+
+MAX_STATE_BYTES = 64 * 1024  # a trigger's state is a few KB; a bigger file is not one
+
+
+def read_state(path: str) -> dict[str, Any] | None:
+    """The state stored at ``path``; ``None`` when there is no such file (the first poll)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_STATE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read the state file {path}: {exc.strerror}") from None
+    if len(data) > MAX_STATE_BYTES:
+        raise UsageError(f"the state file {path} is larger than {MAX_STATE_BYTES} bytes: it is not a trigger's state")
+    try:
+        state = json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise UsageError(f"the state file {path} is not JSON: delete it to prime the trigger again") from None
+    if not isinstance(state, dict):
+        raise UsageError(f"the state file {path} does not hold a JSON object: delete it to prime the trigger again")
+    return state
+
+
+def write_state(path: str, state: dict[str, Any]) -> None:
+    """Replace the state at ``path`` atomically, with mode 0600."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write the state file {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            json.dump(state, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

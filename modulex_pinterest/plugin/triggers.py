@@ -1,0 +1,264 @@
+"""Polling triggers: ``new_pin`` and ``new_board`` (``triggers`` in plugin.yaml).
+
+Pinterest API v5 has no webhooks for pins or boards, so a trigger is a poll
+that keeps a small state between polls, which the host stores and hands back:
+
+``{"v": 1, "trigger", "board_id", "board_section_id", "created_at", "ids"}``
+
+``created_at`` is the high-water mark (the newest ``created_at`` reported or
+primed, as ISO 8601 UTC; ``None`` when the list was empty) and ``ids`` the ids
+already seen at exactly that timestamp (Pinterest's timestamps have whole
+seconds, so several items can share one), at most :data:`MAX_SEEN` of them.
+An item is new when it is newer than the mark, or at the mark and not in
+``ids``. Ids alone would need every id ever seen; a timestamp alone would
+repeat or lose items created in the same second.
+
+What this guarantees, poll after poll: each new item is reported once, oldest
+first. A deleted item changes nothing (the mark is a time, not an item). An
+item created during a poll is newer than or as new as anything the poll read,
+so the next poll reports it. A poll that fails (on any page) returns no events
+and the state it was given: nothing lost, nothing repeated.
+
+Pins are listed newest first, so ``new_pin`` stops after the first page whose
+last pin is older than the mark: what follows is known. GET /boards documents
+no order (the sandbox lists oldest first), so ``new_board`` reads the whole
+list (at most :data:`MAX_PAGES` pages of 250 boards).
+
+Limits, stated: more than :data:`MAX_SEEN` items created within one second
+cannot all be remembered (the extra ones could be reported again); a board
+reordered by hand can put an old pin last on a page and end the walk early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from . import actions, manifest
+from .client import JsonObject, PinterestClient, path_for
+from .errors import ApiError, ErrorKind, InputError
+from .messages import MAX_DETAIL, shown
+from .validation import PAGE_SIZE_MAX, schema_error_message, schema_errors
+
+STATE_VERSION = 1
+MAX_SEEN = 100  # ids kept at the high-water mark: ~2 KB of state
+MAX_PAGES = 40  # pages one poll reads at most; past it the poll fails and the state stays
+EXISTING_BOARDS = PAGE_SIZE_MAX  # with emit_existing, new_board's first poll reports at most the newest 250
+PIN_FIELDS = ("id", "title", "description", "link", "board_id", "board_section_id", "created_at")
+BOARD_FIELDS = ("id", "name", "description", "privacy", "created_at")
+
+
+class PollError(Exception):
+    """A poll that cannot go on (too many pages, a state it cannot use): its message is the output's error."""
+
+
+@dataclass(frozen=True)
+class Row:
+    at: datetime
+    id: str
+    item: JsonObject
+
+
+@dataclass(frozen=True)
+class Mark:
+    at: datetime | None
+    ids: frozenset[str]
+
+
+def _bad(detail: str) -> ApiError:
+    return ApiError(ErrorKind.BAD_RESPONSE, detail, status=200, sent=True)
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def time_text(at: datetime) -> str:
+    return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _row(item: JsonObject) -> Row:
+    at = parse_time(item.get("created_at"))
+    if at is None or not isinstance(item.get("id"), str) or not item["id"]:
+        raise _bad("an item has no 'id' or no 'created_at' date-time")
+    return Row(at, item["id"], item)
+
+
+def check_trigger_inputs(name: str, inputs: Any) -> dict[str, Any]:
+    """``inputs`` against the trigger's input schema, defaults applied, empty strings dropped."""
+    entry = manifest.triggers_by_name().get(name)
+    if entry is None:
+        offered = ", ".join(sorted(manifest.triggers_by_name())) or "none"
+        raise InputError(f"Unknown trigger {shown(name)}; this plugin offers: {offered}")
+    if not isinstance(inputs, dict):
+        raise InputError(f"Invalid input: inputs must be a JSON object, not {type(inputs).__name__}")
+    errors = schema_errors(entry["input_schema"], inputs)
+    if errors:
+        raise InputError("Invalid input: " + schema_error_message(errors[0]))
+    checked = {}
+    for field, prop in manifest.load_schema(entry["input_schema"])["properties"].items():
+        value = inputs.get(field, prop.get("default"))
+        if value is not None and value != "":
+            checked[field] = value
+    return checked
+
+
+def _scope(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What a state belongs to: the trigger, and for new_pin the board and section."""
+    if name == "new_board":
+        return {"trigger": name}
+    return {"trigger": name, "board_id": inputs["board_id"], "board_section_id": inputs.get("board_section_id")}
+
+
+def _describe(scope: dict[str, Any]) -> str:
+    if "board_id" not in scope:
+        return f"trigger {scope.get('trigger')!r}"
+    section = scope.get("board_section_id")
+    where = f"board {scope.get('board_id')}" + (f" section {section}" if section else "")
+    return f"trigger {scope.get('trigger')!r} on {where}"
+
+
+def read_state(name: str, inputs: dict[str, Any], state: Any) -> Mark | None:
+    """The mark in ``state`` (``None``: no state, the first poll); a :class:`PollError` for a state
+    that is not one this trigger returned, or belongs to another trigger, board or section."""
+    if state is None:
+        return None
+    again = "pass no state (null) to prime the trigger again"
+    if not isinstance(state, dict) or state.get("v") != STATE_VERSION:
+        raise PollError(f"The state is not one this plugin's triggers return: {again}")
+    want = _scope(name, inputs)
+    have = {key: state.get(key) for key in want}
+    if have != want:
+        raise PollError(f"The state belongs to {_describe(have)}, not {_describe(want)}: {again}")
+    ids, at_text = state.get("ids"), state.get("created_at")
+    at = parse_time(at_text)
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or (at is None) != (at_text is None):
+        raise PollError(f"The state is damaged ('created_at' or 'ids'): {again}")
+    return Mark(at, frozenset(ids))
+
+
+def write_state(name: str, inputs: dict[str, Any], mark: Mark, newest_ids: list[str]) -> JsonObject:
+    kept = newest_ids[-MAX_SEEN:]
+    at = time_text(mark.at) if mark.at is not None else None
+    return {"v": STATE_VERSION, **_scope(name, inputs), "created_at": at, "ids": kept}
+
+
+def _pages(client: PinterestClient, path: str, category: str, page_size: int) -> Iterator[list[JsonObject]]:
+    """The list's pages in order, at most :data:`MAX_PAGES`."""
+    bookmark: str | None = None
+    followed: set[str] = set()
+    for number in range(1, MAX_PAGES + 1):
+        params: dict[str, Any] = {"page_size": page_size}
+        if bookmark:
+            params["bookmark"] = bookmark
+            followed.add(bookmark)
+        page, bookmark = actions._page(client.get(path, params, category=category), bookmark)
+        client.report("page", pages=number)
+        yield page
+        if bookmark is None or bookmark in followed:
+            return
+    raise PollError(
+        f"More than {MAX_PAGES} pages of new items since the last poll; nothing was reported and the state "
+        "was kept: poll again with no state (null) to start from now"
+    )
+
+
+def _read(pages: Iterator[list[JsonObject]], stop_before: Callable[[datetime | None], datetime | None]) -> list[Row]:
+    """Rows in list order, each id once, up to the first page whose last item is older than the
+    mark ``stop_before(newest so far)`` gives (``None``: read on)."""
+    rows: list[Row] = []
+    ids: set[str] = set()
+    for page in pages:
+        for item in page:
+            row = _row(item)
+            if row.id not in ids:
+                ids.add(row.id)
+                rows.append(row)
+        mark = stop_before(max((r.at for r in rows), default=None))
+        if page and mark is not None and _row(page[-1]).at < mark:
+            break
+    return rows
+
+
+def _oldest_first(rows: list[Row]) -> list[Row]:
+    """By ``created_at``; at one timestamp, in the list's order reversed (the older first)."""
+    return sorted(reversed(rows), key=lambda row: row.at)
+
+
+def advance(mark: Mark | None, rows: list[Row], existing: int) -> tuple[list[Row], Mark, list[str]]:
+    """The events (oldest first), the new mark and the ids to keep at it. ``mark`` ``None``: the
+    first poll, which primes and reports the newest ``existing`` rows (0: none)."""
+    ordered = _oldest_first(rows)
+    if mark is None:
+        events = ordered[-existing:] if existing else []
+        fresh, known = ordered, frozenset[str]()
+        at = ordered[-1].at if ordered else None
+    else:
+        fresh = [r for r in ordered if mark.at is None or r.at > mark.at or (r.at == mark.at and r.id not in mark.ids)]
+        events, known = fresh, mark.ids
+        at = fresh[-1].at if fresh else mark.at
+    kept = [] if mark is None or at != mark.at else sorted(known)
+    kept += [r.id for r in fresh if r.at == at and r.id not in known]
+    return events, Mark(at, frozenset(kept)), kept
+
+
+def _event(row: Row, fields: tuple[str, ...], whole: str) -> JsonObject:
+    """The item's main fields (a string or null each) and the whole item under ``whole``."""
+    event: JsonObject = {name: value if isinstance(value := row.item.get(name), str) else None for name in fields}
+    event[whole] = row.item
+    return event
+
+
+def _request(name: str) -> dict[str, Any]:
+    request: dict[str, Any] = manifest.trigger(name)["request"]
+    return request
+
+
+def new_pin(client: PinterestClient, inputs: dict[str, Any], mark: Mark | None) -> tuple[list[JsonObject], JsonObject]:
+    request = _request("new_pin")
+    section = inputs.get("board_section_id")
+    template = request["section_path"] if section else request["path"]
+    values = {"board_id": inputs["board_id"], **({"board_section_id": section} if section else {})}
+    pages = _pages(client, path_for(template, values), request["rate_limit_category"], inputs["page_size"])
+    # The first poll reads until the page that ends older than its newest pin (nearly always one page).
+    rows = _read(pages, lambda newest: newest if mark is None else mark.at)
+    existing = min(len(rows), inputs["page_size"]) if mark is None and inputs.get("emit_existing") else 0
+    events, new_mark, kept = advance(mark, rows, existing)
+    return [_event(r, PIN_FIELDS, "pin") for r in events], write_state("new_pin", inputs, new_mark, kept)
+
+
+def new_board(
+    client: PinterestClient, inputs: dict[str, Any], mark: Mark | None
+) -> tuple[list[JsonObject], JsonObject]:
+    request = _request("new_board")
+    pages = _pages(client, path_for(request["path"], {}), request["rate_limit_category"], PAGE_SIZE_MAX)
+    rows = _read(pages, lambda newest: None)  # no documented order: every page
+    existing = EXISTING_BOARDS if mark is None and inputs.get("emit_existing") else 0
+    events, new_mark, kept = advance(mark, rows, existing)
+    return [_event(r, BOARD_FIELDS, "board") for r in events], write_state("new_board", inputs, new_mark, kept)
+
+
+Poller = Callable[[PinterestClient, dict[str, Any], Mark | None], tuple[list[JsonObject], JsonObject]]
+POLLERS: dict[str, Poller] = {"new_pin": new_pin, "new_board": new_board}
+
+
+def failed(error: str, state: Any) -> JsonObject:
+    """A failed poll: no events, and the state it was given (``None`` if that was not an object)."""
+    return {"success": False, "error": error, "events": [], "state": state if isinstance(state, dict) else None}
+
+
+def output_problem(name: str, output: JsonObject) -> str | None:
+    """Why ``output`` breaks the trigger's output or event schema (``None``: it does not)."""
+    entry = manifest.trigger(name)
+    errors = schema_errors(entry["output_schema"], output)
+    for event in output["events"]:
+        errors = errors or schema_errors(entry["event_schema"], event)
+    return errors[0].message[:MAX_DETAIL] if errors else None
