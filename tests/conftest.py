@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from modulex_pinterest.host import Host
 from modulex_pinterest.host.budget import LocalRateBudget
@@ -87,6 +88,15 @@ def sandbox(request, contract):
         yield sb
         exchanges = sb.exchanges
     _check_contract(request, contract, exchanges)
+
+
+@pytest.fixture
+def http(sandbox):
+    """A plain requests session carrying the sandbox's token (no ~/.netrc, no proxies)."""
+    with requests.Session() as session:
+        session.trust_env = False
+        session.headers["Authorization"] = f"Bearer {sandbox.access_token}"
+        yield session
 
 
 @pytest.fixture

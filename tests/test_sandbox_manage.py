@@ -16,14 +16,6 @@ IMAGE = {"source_type": "image_url", "url": "https://www.example.com/a.jpg"}
 
 
 @pytest.fixture
-def http(sandbox):
-    with requests.Session() as session:
-        session.trust_env = False
-        session.headers["Authorization"] = f"Bearer {sandbox.access_token}"
-        yield session
-
-
-@pytest.fixture
 def url(sandbox):
     return lambda path: sandbox.base_url + path
 

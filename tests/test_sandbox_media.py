@@ -40,14 +40,6 @@ def b64(raw: bytes) -> str:
 
 
 @pytest.fixture
-def http(sandbox):
-    with requests.Session() as session:
-        session.trust_env = False
-        session.headers["Authorization"] = f"Bearer {sandbox.access_token}"
-        yield session
-
-
-@pytest.fixture
 def slow(contract):
     """A sandbox whose processing lasts long enough to be seen (ended by finish_media_processing)."""
     with Sandbox(media_processing_seconds=30) as sb:
