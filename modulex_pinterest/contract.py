@@ -54,10 +54,12 @@ class CredentialStore(Protocol):
     :meth:`swap` the new tokens in before using them.
     """
 
-    grant_id: str
-    """A stable, non-secret name for the stored grant, the same on every
-    worker that shares it (a file's real path, a Redis key): it keys the rate
-    budget, so workers sharing a grant share one budget."""
+    @property
+    def grant_id(self) -> str:
+        """A stable, non-secret name for the stored grant, the same on every
+        worker that shares it (a file's real path, a Redis key): it keys the rate
+        budget, so workers sharing a grant share one budget. (A property here, so
+        a store may compute it or keep it as a plain attribute.)"""
 
     def read(self) -> Credentials | None:
         """The stored credentials now (``None``: nothing stored)."""

@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 import sysconfig
 from importlib import metadata
 from pathlib import Path
@@ -237,6 +239,9 @@ ALLOWED_IMPORTS = {
     "plugin": {"contract", "plugin"},
     "host": {"contract", "host"},
     "apps": {"contract", "host", "apps", "sandbox"},
+    # The engine faces: a person runs them inside Airflow or the ModuleX runtime.
+    "airflow": {"contract", "host", "airflow"},
+    "modulex_tools": {"contract", "host", "apps", "modulex_tools"},
     "sandbox": {"sandbox"},
 }
 
@@ -307,3 +312,27 @@ def test_the_package_has_no_import_cycle():
     for module in sorted(edges):
         if module not in state:
             visit(module, [module])
+
+
+def test_the_engine_faces_add_no_runtime_dependency_to_the_base_install():
+    base, by_extra = set(), {}
+    for line in metadata.requires("modulex-pinterest") or []:
+        name = re.match(r"[A-Za-z0-9._-]+", line).group(0).lower()
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", line)
+        if extra:
+            by_extra.setdefault(extra.group(1), set()).add(name)
+        else:
+            base.add(name)
+    assert base == {"pluggy", "requests", "jsonschema", "pyyaml", "filelock", "fastjsonschema", "requests-toolbelt"}
+    assert by_extra["airflow"] == {"apache-airflow"}
+    assert by_extra["modulex"] == {"modulex-integrations"}
+
+
+def test_importing_the_package_host_and_cli_imports_no_engine_library():
+    code = (
+        "import sys, modulex_pinterest.host, modulex_pinterest.apps.cli, modulex_pinterest.plugin.service\n"
+        "engines = ('airflow', 'langchain_core', 'pydantic', 'modulex_integrations')\n"
+        "print(sorted(m for m in engines if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -11,13 +11,15 @@ import copy
 import functools
 import json
 from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .. import __version__
+
+if TYPE_CHECKING:  # importlib.abc's alias is deprecated from Python 3.12 (importlib.resources.abc: 3.11+)
+    from importlib.abc import Traversable
 
 Entry = dict[str, Any]
 

@@ -1,0 +1,194 @@
+"""``PinterestHook``: an Airflow connection turned into what the reference host needs.
+
+A ``pinterest`` connection is one of two kinds:
+
+- **access token**: ``password`` is the token; ``host`` the API base URL
+  (default ``https://api.pinterest.com/v5``; the sandbox's for tests).
+- **OAuth 2.0**: the extra names ``credential_store`` (a file path or
+  ``redis://HOST:PORT/DB?key=KEY``) and, to seed an empty store once,
+  ``app_id``, ``app_secret``, ``refresh_token`` (and optionally
+  ``access_token``). Airflow 3 tasks cannot update a connection, so rotated
+  tokens live in the store: once it holds a grant, the store wins (its refresh
+  token is the current one; the connection's is stale after the first
+  rotation). OAuth 2.0 fields without a store are refused.
+
+Settings (``deadline``, ``timeout``, ``max_retries``, ``max_retry_wait``,
+``rate_limit``) may be given in the extra too. One :class:`Host` per process
+is shared by every hook, so a worker keeps one HTTP session and one rate budget
+(with a Redis store, the budget lives in that Redis, shared across machines).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook
+
+from ..contract import Credentials, CredentialStore
+from ..host import CredentialsFile, Host, open_store
+from . import CONN_TYPE, DEFAULT_BASE_URL, DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from ..host.redis_store import RedisStore
+
+    _Store = CredentialsFile | RedisStore  # what open_store gives: a CredentialStore that can also save
+
+PLUGIN = "pinterest"
+SETTING_KEYS = ("deadline", "timeout", "max_retries", "max_retry_wait", "rate_limit")
+SEED_FIELDS = ("app_id", "app_secret", "refresh_token")  # what seeding an empty store needs
+LEASE_SECONDS = 30.0  # the lease held while an empty store is seeded, and how long to wait for it
+
+
+class PinterestConnectionError(ValueError):
+    """A connection that cannot be used as it is; the message names the field to fix, never a secret."""
+
+
+@dataclass(frozen=True)
+class PinterestConnection:
+    """What one call needs: ``credentials`` (access-token mode) or ``store`` (OAuth 2.0), and settings."""
+
+    settings: dict[str, Any]
+    credentials: Credentials | None = field(default=None, repr=False)
+    store: CredentialStore | None = None
+
+
+_lock = threading.Lock()
+_hosts: dict[int, Host] = {}  # id of a Redis store (kept in _stores for good), or 0: the host
+_stores: dict[str, _Store] = {}  # spec -> store: a Redis store keeps one connection pool
+
+
+def shared_host(store: CredentialStore | None = None) -> Host:
+    """The process's reference host for calls with ``store``, created on first use: one per
+    Redis store, whose rate budget lives in the same Redis (shared by every worker on every
+    machine, as the CLI does), and one in-process budget for everything else."""
+    budget_of = getattr(store, "rate_budget", None)
+    key = id(store) if budget_of is not None else 0
+    with _lock:
+        if key not in _hosts:
+            _hosts[key] = Host(budget=budget_of() if budget_of is not None else None)
+        return _hosts[key]
+
+
+def _store(spec: str) -> _Store:
+    with _lock:
+        if spec not in _stores:
+            _stores[spec] = open_store(spec)
+        return _stores[spec]
+
+
+def _field(extra: dict[str, Any], name: str) -> Any:
+    """An extra field, under its name or the ``extra__pinterest__`` name older forms saved it as."""
+    value = extra.get(name)
+    if value in (None, ""):
+        value = extra.get(f"extra__{CONN_TYPE}__{name}")
+    if isinstance(value, str):
+        value = value.strip()
+    return value if value not in (None, "") else None
+
+
+def _seed(store: _Store, conn_id: str, oauth: dict[str, Any]) -> None:
+    """Put the connection's tokens into an empty store, once; a store holding a grant is left alone."""
+    stored = store.read()
+    if stored is None:
+        missing = [name for name in SEED_FIELDS if not oauth[name]]
+        if missing:
+            raise PinterestConnectionError(
+                f"credential store {store!r} of connection {conn_id!r} is empty and the connection cannot seed it "
+                f"(no {', '.join(missing)} in its extra): run `modulex-pinterest auth login --credentials STORE` "
+                "to store a grant there"
+            )
+        seed = {"mode": "oauth2", **{name: value for name, value in oauth.items() if value}}
+        with store.lease(LEASE_SECONDS, LEASE_SECONDS) as held:
+            if not held:
+                raise PinterestConnectionError(f"credential store {store!r} stayed locked for {LEASE_SECONDS:g} s")
+            stored = store.read()
+            if stored is None:
+                store.save(seed)
+                return
+    if oauth["app_id"] and stored.get("app_id") not in (None, str(oauth["app_id"])):
+        raise PinterestConnectionError(
+            f"credential store {store!r} holds a grant of another app than connection {conn_id!r}'s app_id"
+        )
+
+
+def pinterest_connection(conn: Any, settings: dict[str, Any] | None = None) -> PinterestConnection:
+    """Credentials or store, and settings, from an Airflow ``Connection`` (``settings`` override its extra's)."""
+    conn_id = conn.conn_id
+    extra = conn.extra_dejson
+    merged = {key: extra[key] for key in SETTING_KEYS if extra.get(key) is not None}
+    merged["base_url"] = (conn.host or "").strip().rstrip("/") or DEFAULT_BASE_URL
+    merged.update(settings or {})
+    oauth = {name: _field(extra, name) for name in (*SEED_FIELDS, "access_token")}
+    spec = _field(extra, "credential_store")
+    if spec:
+        store = _store(str(spec))
+        _seed(store, conn_id, oauth)
+        return PinterestConnection(merged, store=store)
+    given = [name for name in SEED_FIELDS if oauth[name]]
+    if given:
+        raise PinterestConnectionError(
+            f"connection {conn_id!r} is OAuth 2.0 ({', '.join(given)} in its extra) but has no credential_store: "
+            "set 'credential_store' in its extra to a file path or redis://HOST:PORT/DB?key=KEY where rotated "
+            "tokens are kept (Airflow tasks cannot update a connection)"
+        )
+    token = (conn.password or "").strip()
+    if not token:
+        raise PinterestConnectionError(
+            f"connection {conn_id!r} has no access token: set its password, or for OAuth 2.0 "
+            "'credential_store' (and app_id, app_secret, refresh_token to seed it) in its extra"
+        )
+    return PinterestConnection(merged, credentials={"mode": "access_token", "access_token": token})
+
+
+class PinterestHook(BaseHook):
+    """Runs Pinterest actions with the credentials of one Airflow connection.
+
+    The connection form (its extra fields, labels, secret widgets) is declared in
+    :func:`~modulex_pinterest.airflow.get_provider_info` (``conn-fields``,
+    ``ui-field-behaviour``), which Airflow reads from 3.2 on without importing
+    this module; the older hook classmethods for it are deprecated there.
+
+    :param pinterest_conn_id: the ``pinterest`` connection to use.
+    :param settings: plugin settings over the connection's (``deadline``, ``timeout``, ...).
+    """
+
+    conn_name_attr = "pinterest_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = "Pinterest"
+
+    def __init__(self, pinterest_conn_id: str = DEFAULT_CONN_ID, settings: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.pinterest_conn_id = pinterest_conn_id
+        self.settings = dict(settings or {})
+        self._connection: PinterestConnection | None = None
+
+    def get_conn(self) -> PinterestConnection:
+        """The connection's credentials or store, and settings (read once per hook)."""
+        if self._connection is None:
+            self._connection = pinterest_connection(self.get_connection(self.pinterest_conn_id), self.settings)
+        return self._connection
+
+    def action(self, action: str) -> dict[str, Any]:
+        """The action's manifest entry (``HostError`` for an unknown action, listing the known ones)."""
+        return shared_host().action(PLUGIN, action)
+
+    def run(self, action: str, inputs: Any) -> dict[str, Any]:
+        """Run one action: its output, with ``success`` and ``error``; a failed action does not raise."""
+        self.action(action)
+        conn = self.get_conn()
+        self.log.info("Pinterest %s at %s", action, conn.settings["base_url"])
+        return shared_host(conn.store).run(PLUGIN, action, inputs, conn.credentials, conn.settings, store=conn.store)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The UI's "Test" button: one authenticated call (``GET /user_account``)."""
+        try:
+            conn = self.get_conn()
+        except Exception as error:  # the message names the field to fix
+            return False, str(error)
+        answer = shared_host(conn.store).check(PLUGIN, conn.credentials, conn.settings, store=conn.store)
+        if not answer["success"]:
+            return False, str(answer["error"])
+        return True, f"Connected as {answer.get('account') or 'the account'}"

@@ -1,0 +1,73 @@
+"""``PinterestActionOperator``: one Pinterest action as one Airflow task."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from ..host import HostError, StoreError
+from . import DEFAULT_CONN_ID
+from .hooks import PinterestConnectionError, PinterestHook
+
+
+class PinterestActionOperator(BaseOperator):
+    """Run one action of the Pinterest plugin; its output is the task's XCom value.
+
+    :param action: the action's name (``modulex-pinterest actions`` lists them).
+    :param inputs: the action's inputs (templated, so a value may come from
+        another task's XCom: ``"{{ ti.xcom_pull(task_ids='list_boards')['boards'][0]['id'] }}"``).
+    :param pinterest_conn_id: the ``pinterest`` connection.
+    :param settings: plugin settings over the connection's (``deadline``, ``timeout``, ...).
+
+    When the action fails (``success`` false) the task fails with the plugin's
+    error text (secrets already redacted), and:
+
+    - an action whose request is a ``POST`` (creates, saves) raises
+      ``AirflowFailException``: the task fails **without** Airflow's retries,
+      since a create whose outcome is unknown may have happened and must not be
+      sent again (the plugin already retried what was safe within its deadline);
+    - any other action (``GET``, ``PATCH``, ``DELETE``: safe to repeat) raises
+      ``AirflowException``, retried per the task's ``retries``.
+
+    The method is the action's ``request.method`` in the plugin's manifest. An
+    unknown action or an unusable connection fails without retries too; a
+    credential store that cannot be reached is retried.
+    """
+
+    template_fields: Sequence[str] = ("inputs",)
+    template_fields_renderers = {"inputs": "json"}
+    ui_color = "#fde6e9"
+
+    def __init__(
+        self,
+        *,
+        action: str,
+        inputs: dict[str, Any] | None = None,
+        pinterest_conn_id: str = DEFAULT_CONN_ID,
+        settings: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.action = action
+        self.inputs = inputs if inputs is not None else {}
+        self.pinterest_conn_id = pinterest_conn_id
+        self.settings = settings
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        hook = PinterestHook(self.pinterest_conn_id, settings=self.settings)
+        try:
+            method = str(hook.action(self.action)["request"]["method"]).upper()
+            output = hook.run(self.action, self.inputs)
+        except (HostError, PinterestConnectionError) as error:
+            raise AirflowFailException(str(error)) from None
+        except StoreError as error:
+            raise AirflowException(str(error)) from None
+        if output.get("success"):
+            return output
+        message = f"Pinterest {self.action} failed: {output.get('error') or 'no error text'}"
+        if method == "POST":
+            raise AirflowFailException(f"{message} (not retried by Airflow: sending a create again could duplicate it)")
+        raise AirflowException(message)

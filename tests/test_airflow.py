@@ -1,0 +1,251 @@
+"""The Airflow provider (``pip install '.[airflow]'``): discovery through the entry
+point, connections turned into credentials or a credential store, and the
+operator against the sandbox (its output as XCom value, failures with the
+plugin's text, creates failed without Airflow's retries, OAuth 2.0 tokens
+rotated into the store). ``.ci/airflow`` runs these in a venv with Airflow,
+after ``airflow dags test`` of the example DAG."""
+
+import atexit
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from importlib import metadata
+
+import pytest
+
+if importlib.util.find_spec("airflow") is None:
+    pytest.skip(
+        "apache-airflow is not installed: .ci/airflow tests the provider in a venv of its own",
+        allow_module_level=True,
+    )
+
+if "AIRFLOW_HOME" not in os.environ:  # never ~/airflow: a folder of this process's own
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], True)
+
+from airflow.sdk.exceptions import AirflowException, AirflowFailException  # noqa: E402
+
+from modulex_pinterest.airflow import CONN_FIELDS, DEFAULT_BASE_URL, get_provider_info  # noqa: E402
+from modulex_pinterest.airflow.hooks import PinterestConnectionError, PinterestHook  # noqa: E402
+from modulex_pinterest.airflow.operators import PinterestActionOperator  # noqa: E402
+from test_oauth import authorize, token_requests  # noqa: E402
+
+CONN_ID = "pinterest_test"
+SECRETS = {"app_secret": "app-secret-do-not-leak", "refresh_token": "pinr_refresh-do-not-leak"}
+
+
+@pytest.fixture
+def connection(monkeypatch):
+    """connection(host=..., password=..., **extra): define ``pinterest_test`` as AIRFLOW_CONN_ JSON."""
+
+    def _connection(host=None, password=None, **extra):
+        fields = {"conn_type": "pinterest", "host": host, "password": password, "extra": extra}
+        monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps({k: v for k, v in fields.items() if v}))
+
+    return _connection
+
+
+def operator(action, inputs=None, **kwargs):
+    return PinterestActionOperator(task_id=action, action=action, inputs=inputs, pinterest_conn_id=CONN_ID, **kwargs)
+
+
+def test_the_entry_point_offers_the_provider_and_airflow_finds_its_connection_type():
+    (entry,) = [e for e in metadata.entry_points(group="apache_airflow_provider") if e.dist.name == "modulex-pinterest"]
+    info = entry.load()()
+    assert info == get_provider_info() and info["package-name"] == "modulex-pinterest"
+    (conn_type,) = info["connection-types"]
+    assert conn_type["connection-type"] == "pinterest"
+    assert conn_type["hook-class-name"] == "modulex_pinterest.airflow.hooks.PinterestHook"
+
+    from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    hook = ProvidersManagerTaskRuntime().hooks["pinterest"]  # what a task's BaseHook.get_hook finds
+    assert (hook.hook_class_name, hook.connection_id_attribute_name) == (
+        "modulex_pinterest.airflow.hooks.PinterestHook",
+        "pinterest_conn_id",
+    )
+    manager = ProvidersManager()  # the API server's view: the connection form
+    assert "modulex-pinterest" in manager.providers
+    widgets = manager.connection_form_widgets
+    assert {name for name in widgets if name.startswith("extra__pinterest__")} == {
+        f"extra__pinterest__{name}" for name in CONN_FIELDS
+    }
+    assert widgets["extra__pinterest__app_secret"].is_sensitive
+    assert not widgets["extra__pinterest__credential_store"].is_sensitive
+    behaviour = manager.field_behaviours["pinterest"]
+    assert behaviour["relabeling"] == {"host": "API base URL", "password": "Access token"}
+    assert behaviour["placeholders"]["host"] == DEFAULT_BASE_URL
+
+
+def test_the_package_and_its_provider_info_import_no_airflow():
+    code = (
+        "import sys, modulex_pinterest, modulex_pinterest.airflow as face; face.get_provider_info(); "
+        "print([m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')])"
+    )
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert answer.stdout.strip() == "[]"
+
+
+def test_an_access_token_connection(connection):
+    connection(host="http://127.0.0.1:9/v5/", password=" pina_token ", deadline=30, unrelated="ignored")
+    conn = PinterestHook(CONN_ID, settings={"max_retries": 0}).get_conn()
+    assert conn.credentials == {"mode": "access_token", "access_token": "pina_token"}
+    assert conn.store is None
+    assert conn.settings == {"base_url": "http://127.0.0.1:9/v5", "deadline": 30, "max_retries": 0}
+    connection(password="pina_token")
+    assert PinterestHook(CONN_ID).get_conn().settings == {"base_url": DEFAULT_BASE_URL}
+
+
+def test_a_connection_without_any_token_is_refused(connection):
+    connection(host="http://127.0.0.1:9/v5")
+    with pytest.raises(PinterestConnectionError, match="has no access token: set its password"):
+        PinterestHook(CONN_ID).get_conn()
+
+
+def test_oauth_without_a_credential_store_is_refused_naming_the_field(connection):
+    connection(host="http://127.0.0.1:9/v5", app_id="1234", **SECRETS)
+    with pytest.raises(PinterestConnectionError, match="has no credential_store: set 'credential_store'") as error:
+        PinterestHook(CONN_ID).get_conn()
+    assert not any(secret in str(error.value) for secret in SECRETS.values())
+    with pytest.raises(AirflowFailException, match="credential_store"):  # no retries: a retry cannot fix it
+        operator("list_boards").execute(context={})
+
+
+def test_oauth_with_an_empty_store_and_no_tokens_says_how_to_log_in(connection, tmp_path):
+    store = tmp_path / "pinterest.json"
+    connection(app_id="1234", app_secret=SECRETS["app_secret"], credential_store=str(store))
+    with pytest.raises(PinterestConnectionError, match=r"no refresh_token .*auth login --credentials"):
+        PinterestHook(CONN_ID).get_conn()
+    assert not store.exists()
+
+
+def test_oauth_seeds_an_empty_file_store_once_then_the_store_wins(connection, tmp_path):
+    store = tmp_path / "pinterest.json"
+    connection(app_id="1234", credential_store=str(store), **SECRETS)
+    assert PinterestHook(CONN_ID).get_conn().credentials is None  # read from the store at each call
+    seeded = json.loads(store.read_text())
+    assert seeded == {"mode": "oauth2", "app_id": "1234", **SECRETS}
+    assert store.stat().st_mode & 0o077 == 0
+    rotated = dict(seeded, refresh_token="pinr_rotated", access_token="pina_new", expires_at=int(time.time()) + 3600)
+    store.write_text(json.dumps(rotated))
+    conn = PinterestHook(CONN_ID).get_conn()
+    assert conn.store.read() == rotated  # the connection's refresh token is stale now: not written back
+
+
+def test_a_store_holding_another_apps_grant_is_refused(connection, tmp_path):
+    store = tmp_path / "pinterest.json"
+    store.write_text(json.dumps({"mode": "oauth2", "app_id": "999", "app_secret": "x", "refresh_token": "pinr_x"}))
+    connection(app_id="1234", credential_store=str(store))
+    with pytest.raises(PinterestConnectionError, match="another app"):
+        PinterestHook(CONN_ID).get_conn()
+
+
+def test_the_operator_returns_the_output_as_its_xcom_value(connection, sandbox):
+    connection(host=sandbox.base_url, password=sandbox.access_token)
+    output = operator("list_boards", {"page_size": 2}).execute(context={})
+    assert output["success"] is True and output["error"] is None
+    assert [board["id"] for board in output["boards"]] == [board["id"] for board in sandbox.boards[:2]]
+    assert PinterestActionOperator.template_fields == ("inputs",)
+
+
+def test_a_failed_list_raises_a_retryable_error_with_the_plugins_text(connection, sandbox, host):
+    connection(host=sandbox.base_url, password=sandbox.access_token)
+    inputs = {"board_id": "1"}
+    credentials = {"mode": "access_token", "access_token": sandbox.access_token}
+    expected = host.run("pinterest", "list_pins", inputs, credentials, {"base_url": sandbox.base_url})
+    assert expected["success"] is False and expected["error"]
+    with pytest.raises(AirflowException) as error:
+        operator("list_pins", inputs).execute(context={})
+    assert type(error.value) is AirflowException  # not AirflowFailException: Airflow may retry a read
+    assert str(error.value) == f"Pinterest list_pins failed: {expected['error']}"
+
+
+@pytest.mark.parametrize(
+    "action, inputs, retried",
+    [
+        ("list_boards", {}, True),
+        ("update_board", {"board_id": "397233545249", "name": "Renamed"}, True),
+        ("delete_pin", {"pin_id": "1"}, True),
+        ("create_pin", {"board_id": "397233545249", "media_url": "https://example.com/a.jpg"}, False),
+        ("save_pin", {"pin_id": "1", "board_id": "397233545249"}, False),
+    ],
+)
+def test_a_failed_create_is_not_retried_by_airflow_and_other_failures_are(connection, sandbox, action, inputs, retried):
+    connection(host=sandbox.base_url, password="pina_wrong-token")
+    with pytest.raises(AirflowException, match=f"^Pinterest {action} failed: ") as error:
+        operator(action, inputs).execute(context={})
+    assert isinstance(error.value, AirflowFailException) is not retried
+    assert "pina_wrong-token" not in str(error.value)
+
+
+def test_an_unknown_action_fails_without_retries(connection, sandbox):
+    connection(host=sandbox.base_url, password=sandbox.access_token)
+    with pytest.raises(AirflowFailException, match="no action 'list_everything'"):
+        operator("list_everything").execute(context={})
+
+
+def test_oauth_refreshes_through_the_sandbox_and_the_rotated_token_lands_in_the_store(connection, sandbox, tmp_path):
+    grant = authorize(sandbox)
+    store = tmp_path / "pinterest.json"
+    # the connection seeds the store with its refresh token only: the first run fetches an access token
+    connection(
+        host=sandbox.base_url,
+        app_id=grant["app_id"],
+        app_secret=grant["app_secret"],
+        refresh_token=grant["refresh_token"],
+        credential_store=str(store),
+    )
+    sandbox.clear_exchanges()
+    assert operator("list_boards").execute(context={})["success"]
+    assert len(token_requests(sandbox)) == 1
+    stored = json.loads(store.read_text())
+    assert stored["refresh_token"] != grant["refresh_token"]  # rotated, and kept in the store
+    assert stored["expires_at"] > time.time() + 3600
+    # the connection still names the first refresh token, now stale: the store wins, nothing is refreshed
+    assert operator("list_pins", {"board_id": sandbox.boards[0]["id"]}).execute(context={})["success"]
+    assert len(token_requests(sandbox)) == 1
+    # an expired access token is refreshed again, from the store's current refresh token
+    store.write_text(json.dumps(dict(stored, expires_at=1)))
+    assert operator("list_boards").execute(context={})["success"]
+    assert len(token_requests(sandbox)) == 2
+    assert json.loads(store.read_text())["refresh_token"] not in (stored["refresh_token"], grant["refresh_token"])
+    assert not sandbox.grant_revoked(json.loads(store.read_text())["refresh_token"])
+
+
+def test_the_hooks_connection_test(connection, sandbox, host):
+    credentials = {"mode": "access_token", "access_token": sandbox.access_token}
+    account = host.check("pinterest", credentials, {"base_url": sandbox.base_url})["account"]
+    assert account
+    connection(host=sandbox.base_url, password=sandbox.access_token)
+    assert PinterestHook(CONN_ID).test_connection() == (True, f"Connected as {account}")
+    connection(host=sandbox.base_url, password="pina_wrong-token")
+    ok, message = PinterestHook(CONN_ID).test_connection()
+    assert not ok and message and "pina_wrong-token" not in message
+
+
+def test_a_redis_store_keeps_the_grant_and_the_rate_budget_in_the_same_redis(connection, sandbox, redis_url):
+    pytest.importorskip("redis", reason="the redis client is not installed (pip install '.[redis]')")
+    from modulex_pinterest.airflow.hooks import shared_host
+    from modulex_pinterest.host.redis_store import RedisRateBudget
+
+    grant = authorize(sandbox)
+    spec = f"{redis_url}{'&' if '?' in redis_url else '?'}key=modulex-test:airflow:{uuid.uuid4().hex}"
+    connection(
+        host=sandbox.base_url,
+        app_id=grant["app_id"],
+        app_secret=grant["app_secret"],
+        refresh_token=grant["refresh_token"],
+        credential_store=spec,
+    )
+    assert operator("list_boards").execute(context={})["success"]
+    conn = PinterestHook(CONN_ID).get_conn()
+    assert conn.store.read()["refresh_token"] != grant["refresh_token"]  # rotated into Redis
+    assert isinstance(shared_host(conn.store).budget, RedisRateBudget)
+    assert shared_host(conn.store) is not shared_host(None)  # a file or token connection keeps the local budget
