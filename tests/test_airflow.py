@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from importlib import metadata
 
 import pytest
@@ -249,3 +250,31 @@ def test_a_redis_store_keeps_the_grant_and_the_rate_budget_in_the_same_redis(con
     assert conn.store.read()["refresh_token"] != grant["refresh_token"]  # rotated into Redis
     assert isinstance(shared_host(conn.store).budget, RedisRateBudget)
     assert shared_host(conn.store) is not shared_host(None)  # a file or token connection keeps the local budget
+
+
+def test_an_execution_timeout_bounds_the_whole_action_so_the_task_reports_before_airflow_kills_it(connection, sandbox):
+    connection(host=sandbox.base_url, password=sandbox.access_token)
+    sandbox.inject_fault("hang", count=10, delay=30)
+    task = operator("list_boards", execution_timeout=timedelta(seconds=2))
+    started = time.monotonic()
+    with pytest.raises(AirflowException, match="^Pinterest list_boards failed: ") as error:
+        task.execute(context={})
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0  # the plugin's deadline (1.6 s here) ended the action, not Airflow
+    assert "time" in str(error.value).lower()
+
+
+def test_progress_goes_to_the_task_log(connection, sandbox):
+    from structlog.testing import capture_logs  # Airflow 3's task loggers are structlog's
+
+    board = sandbox.add_large_board(pin_count=600)
+    connection(host=sandbox.base_url, password=sandbox.access_token)
+    with capture_logs() as logs:
+        output = operator("list_pins", {"board_id": board, "fetch_all": True, "page_size": 250}).execute(context={})
+    assert output["count"] == 600
+    lines = [entry["event"] % tuple(entry.get("positional_args", ())) for entry in logs]
+    assert [line for line in lines if line.startswith("Pinterest: ")] == [
+        "Pinterest: page 1: 250 items so far",
+        "Pinterest: page 2: 500 items so far",
+        "Pinterest: page 3: 600 items so far",
+    ]

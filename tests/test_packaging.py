@@ -240,7 +240,7 @@ ALLOWED_IMPORTS = {
     "host": {"contract", "host"},
     "apps": {"contract", "host", "apps", "sandbox"},
     # The engine faces: a person runs them inside Airflow or the ModuleX runtime.
-    "airflow": {"contract", "host", "airflow"},
+    "airflow": {"contract", "host", "apps", "airflow"},
     "modulex_tools": {"contract", "host", "apps", "modulex_tools"},
     "sandbox": {"sandbox"},
 }

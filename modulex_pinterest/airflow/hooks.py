@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from ..contract import Credentials, CredentialStore
+from ..apps.output import UploadThrottle, progress_text
+from ..contract import Credentials, CredentialStore, Progress
 from ..host import CredentialsFile, Host, open_store
 from . import CONN_TYPE, DEFAULT_BASE_URL, DEFAULT_CONN_ID
 
@@ -175,12 +176,32 @@ class PinterestHook(BaseHook):
         """The action's manifest entry (``HostError`` for an unknown action, listing the known ones)."""
         return shared_host().action(PLUGIN, action)
 
-    def run(self, action: str, inputs: Any) -> dict[str, Any]:
-        """Run one action: its output, with ``success`` and ``error``; a failed action does not raise."""
+    def run(self, action: str, inputs: Any, deadline: float | None = None) -> dict[str, Any]:
+        """Run one action: its output, with ``success`` and ``error``; a failed action does not raise.
+
+        ``deadline``: seconds the whole action may take at most (the connection's
+        ``deadline`` applies when it is shorter). Progress (pages, waits, uploads)
+        goes to the task log, as the CLI shows it on a terminal.
+        """
         self.action(action)
         conn = self.get_conn()
-        self.log.info("Pinterest %s at %s", action, conn.settings["base_url"])
-        return shared_host(conn.store).run(PLUGIN, action, inputs, conn.credentials, conn.settings, store=conn.store)
+        settings = conn.settings
+        if deadline is not None:
+            settings = {**settings, "deadline": min(float(settings.get("deadline", deadline)), deadline)}
+        self.log.info("Pinterest %s at %s", action, settings["base_url"])
+        return shared_host(conn.store).run(
+            PLUGIN, action, inputs, conn.credentials, settings, store=conn.store, progress=self._progress_logger()
+        )
+
+    def _progress_logger(self) -> Progress:
+        throttle = UploadThrottle()
+
+        def log(event: dict[str, Any]) -> None:
+            text = progress_text(event)
+            if text is not None and throttle.wanted(event):
+                self.log.info("Pinterest: %s", text)
+
+        return log
 
     def test_connection(self) -> tuple[bool, str]:
         """The UI's "Test" button: one authenticated call (``GET /user_account``)."""
