@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from ..apps.output import UploadThrottle, progress_text
+from ..apps.output import progress_printer
 from ..contract import Credentials, CredentialStore, Progress
 from ..host import CredentialsFile, Host, open_store
 from . import CONN_TYPE, DEFAULT_BASE_URL, DEFAULT_CONN_ID
@@ -194,14 +194,7 @@ class PinterestHook(BaseHook):
         )
 
     def _progress_logger(self) -> Progress:
-        throttle = UploadThrottle()
-
-        def log(event: dict[str, Any]) -> None:
-            text = progress_text(event)
-            if text is not None and throttle.wanted(event):
-                self.log.info("Pinterest: %s", text)
-
-        return log
+        return progress_printer(lambda text: self.log.info("Pinterest: %s", text))
 
     def test_connection(self) -> tuple[bool, str]:
         """The UI's "Test" button: one authenticated call (``GET /user_account``)."""

@@ -159,14 +159,15 @@ class UploadThrottle:
         return False
 
 
-def progress_printer() -> Callable[[dict[str, Any]], None]:
-    """The CLI's ``progress`` callback (``Host.run(progress=...)``) for one run: a line on standard
-    error per event, upload events thinned by :class:`UploadThrottle`."""
+def progress_printer(write: Callable[[str], None] = say) -> Callable[[dict[str, Any]], None]:
+    """A ``progress`` callback (``Host.run(progress=...)``) for one run: each event in words to
+    ``write`` (the CLI's: a line on standard error; Airflow's: the task log), upload events
+    thinned by :class:`UploadThrottle`."""
     throttle = UploadThrottle()
 
     def show(event: dict[str, Any]) -> None:
         text = progress_text(event)
         if text is not None and throttle.wanted(event):
-            say(text)
+            write(text)
 
     return show
