@@ -51,7 +51,7 @@ def new_pin(sandbox, tmp_path, board_id, title):
     return pin["id"]
 
 
-def test_manage_a_board_and_follow_its_new_pins_from_the_cli(sandbox, tmp_path):
+def test_manage_a_board_its_section_and_pins_from_the_cli(sandbox, tmp_path):
     board = run(sandbox, tmp_path, "create_board", {"name": "Spring ideas", "description": "for the shop"})
     assert board["success"] and board["name"] == "Spring ideas"
     board_id = board["id"]
@@ -62,6 +62,25 @@ def test_manage_a_board_and_follow_its_new_pins_from_the_cli(sandbox, tmp_path):
     section = run(sandbox, tmp_path, "create_board_section", {"board_id": board_id, "name": "Tulips"})
     assert section["success"] and section["name"] == "Tulips"
 
+    pin = new_pin(sandbox, tmp_path, board_id, "four")
+    got = run(sandbox, tmp_path, "get_pin", {"pin_id": pin})
+    assert got["success"] and got["title"] == "four"
+    updated = run(
+        sandbox, tmp_path, "update_pin", {"pin_id": pin, "title": "four, renamed", "board_section_id": section["id"]}
+    )
+    assert updated["success"] and updated["title"] == "four, renamed"
+    assert updated["board_section_id"] == section["id"]
+    other_board = sandbox.boards[0]["id"]
+    saved = run(sandbox, tmp_path, "save_pin", {"pin_id": pin, "board_id": other_board})
+    assert saved["success"] and saved["board_id"] == other_board and saved["id"] != pin
+    assert run(sandbox, tmp_path, "delete_pin", {"pin_id": pin})["success"]
+    assert run(sandbox, tmp_path, "delete_board", {"board_id": board_id})["success"]
+    gone = run(sandbox, tmp_path, "delete_board", {"board_id": board_id})
+    assert not gone["success"] and "not found" in gone["error"]
+
+
+def test_follow_a_boards_new_pins_from_the_cli_with_a_state_file(sandbox, tmp_path):
+    board_id = run(sandbox, tmp_path, "create_board", {"name": "Spring ideas"})["id"]
     primed = poll(sandbox, tmp_path, board_id)
     assert (primed["success"], primed["events"]) == (True, [])
     created = [new_pin(sandbox, tmp_path, board_id, title) for title in ("one", "two", "three")]
@@ -72,18 +91,3 @@ def test_manage_a_board_and_follow_its_new_pins_from_the_cli(sandbox, tmp_path):
     assert deleted["success"]
     fourth = new_pin(sandbox, tmp_path, board_id, "four")
     assert [event["id"] for event in poll(sandbox, tmp_path, board_id)["events"]] == [fourth]
-
-    got = run(sandbox, tmp_path, "get_pin", {"pin_id": fourth})
-    assert got["success"] and got["title"] == "four"
-    updated = run(
-        sandbox, tmp_path, "update_pin", {"pin_id": fourth, "title": "four, renamed", "board_section_id": section["id"]}
-    )
-    assert updated["success"] and updated["title"] == "four, renamed"
-    assert updated["board_section_id"] == section["id"]
-    other_board = sandbox.boards[0]["id"]
-    saved = run(sandbox, tmp_path, "save_pin", {"pin_id": fourth, "board_id": other_board})
-    assert saved["success"] and saved["board_id"] == other_board and saved["id"] != fourth
-    assert run(sandbox, tmp_path, "delete_pin", {"pin_id": fourth})["success"]
-    assert run(sandbox, tmp_path, "delete_board", {"board_id": board_id})["success"]
-    gone = run(sandbox, tmp_path, "delete_board", {"board_id": board_id})
-    assert not gone["success"] and "not found" in gone["error"]
