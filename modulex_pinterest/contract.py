@@ -109,6 +109,19 @@ as they happen: a dict with ``event`` (``"page"``: ``pages`` and ``items`` so
 far; ``"wait"``: ``seconds`` and ``reason``). It must return quickly; a
 plugin ignores what it raises."""
 
+FailureReport = Callable[[dict[str, Any]], None]
+"""Receives, once, how a failed action failed, for a host that decides whether
+to run it again (an engine's retries): a dict with ``kind`` (``"input"``,
+``"credentials"``, ``"refresh"``, or how the request went: ``"http"``,
+``"timeout"``, ``"connection"``, ``"bad_response"``, ``"too_large"``,
+``"rate_limited"``, ``"host"``), ``status`` (the HTTP status, or ``None``),
+``retry_after`` (seconds, or ``None``) and ``retryable``: whether running the
+same action again later may succeed *and* cannot do harm. It is false for
+inputs, credentials and refusals a retry cannot change (400, 401, 403, 404),
+and for a create whose outcome is unknown (it may have happened: resending
+could duplicate it). The output's ``error`` stays the words for people; this is
+for programs. It must return quickly; a plugin ignores what it raises."""
+
 
 @runtime_checkable
 class PluginHost(Protocol):
@@ -118,9 +131,11 @@ class PluginHost(Protocol):
     nothing in it belongs to another plugin or another connection.
 
     It may also carry ``progress`` (a :data:`Progress`): where a person
-    watching this call sees progress (a terminal, an MCP client). It is
-    optional, not part of the protocol: a plugin reads it with
-    ``getattr(host, "progress", None)``, so a host without it works.
+    watching this call sees progress (a terminal, an MCP client); and
+    ``report_failure`` (a :data:`FailureReport`): where an engine learns whether
+    a failed action may be retried. Both are optional, not part of the
+    protocol: a plugin reads them with ``getattr(host, "progress", None)``, so a
+    host without them works.
     """
 
     contract_version: int

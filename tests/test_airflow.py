@@ -158,30 +158,44 @@ def test_the_operator_returns_the_output_as_its_xcom_value(connection, sandbox):
 
 def test_a_failed_list_raises_a_retryable_error_with_the_plugins_text(connection, sandbox, host):
     connection(host=sandbox.base_url, password=sandbox.access_token)
-    inputs = {"board_id": "1"}
+    inputs = {"board_id": sandbox.boards[0]["id"]}
     credentials = {"mode": "access_token", "access_token": sandbox.access_token}
-    expected = host.run("pinterest", "list_pins", inputs, credentials, {"base_url": sandbox.base_url})
+    sandbox.inject_fault("status", status=503)
+    expected = host.run("pinterest", "list_pins", inputs, credentials, {"base_url": sandbox.base_url, "max_retries": 0})
     assert expected["success"] is False and expected["error"]
+    sandbox.inject_fault("status", status=503)
     with pytest.raises(AirflowException) as error:
-        operator("list_pins", inputs).execute(context={})
+        operator("list_pins", inputs, settings={"max_retries": 0}).execute(context={})
     assert type(error.value) is AirflowException  # not AirflowFailException: Airflow may retry a read
     assert str(error.value) == f"Pinterest list_pins failed: {expected['error']}"
 
 
+BOARD = "397233545249"
+PIN = {"board_id": BOARD, "title": "t", "media_url": "https://example.com/a.jpg"}
+
+
 @pytest.mark.parametrize(
-    "action, inputs, retried",
+    "action, inputs, fault, retried",
     [
-        ("list_boards", {}, True),
-        ("update_board", {"board_id": "397233545249", "name": "Renamed"}, True),
-        ("delete_pin", {"pin_id": "1"}, True),
-        ("create_pin", {"board_id": "397233545249", "media_url": "https://example.com/a.jpg"}, False),
-        ("save_pin", {"pin_id": "1", "board_id": "397233545249"}, False),
+        ("list_boards", {}, dict(kind="status", status=503), True),
+        ("update_board", {"board_id": BOARD, "name": "Renamed"}, dict(kind="status", status=500), True),
+        ("create_pin", PIN, dict(kind="status", status=429, headers={"Retry-After": "0"}), True),  # surely not made
+        ("create_pin", PIN, dict(kind="status", status=500), False),  # may have been made: never resent
+        ("save_pin", {"pin_id": "1", "board_id": BOARD}, dict(kind="drop"), False),
+        ("list_pins", {"board_id": "../user_account"}, None, False),  # bad input: a retry cannot help
+        ("list_boards", {}, "wrong token", False),  # 401: nor here
     ],
+    ids=["read-503", "update-500", "create-429", "create-500", "save-dropped", "bad-input", "bad-token"],
 )
-def test_a_failed_create_is_not_retried_by_airflow_and_other_failures_are(connection, sandbox, action, inputs, retried):
-    connection(host=sandbox.base_url, password="pina_wrong-token")
+def test_airflow_retries_only_what_the_plugin_says_is_safe_to_run_again(
+    connection, sandbox, action, inputs, fault, retried
+):
+    token = "pina_wrong-token" if fault == "wrong token" else sandbox.access_token
+    connection(host=sandbox.base_url, password=token)
+    if isinstance(fault, dict):
+        sandbox.inject_fault(fault.pop("kind"), **fault)
     with pytest.raises(AirflowException, match=f"^Pinterest {action} failed: ") as error:
-        operator(action, inputs).execute(context={})
+        operator(action, inputs, settings={"max_retries": 0}).execute(context={})
     assert isinstance(error.value, AirflowFailException) is not retried
     assert "pina_wrong-token" not in str(error.value)
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from ..apps.output import progress_printer
-from ..contract import Credentials, CredentialStore, Progress
+from ..contract import Credentials, CredentialStore, FailureReport, Progress
 from ..host import CredentialsFile, Host, open_store
 from . import CONN_TYPE, DEFAULT_BASE_URL, DEFAULT_CONN_ID
 
@@ -176,12 +176,19 @@ class PinterestHook(BaseHook):
         """The action's manifest entry (``HostError`` for an unknown action, listing the known ones)."""
         return shared_host().action(PLUGIN, action)
 
-    def run(self, action: str, inputs: Any, deadline: float | None = None) -> dict[str, Any]:
+    def run(
+        self,
+        action: str,
+        inputs: Any,
+        deadline: float | None = None,
+        report_failure: FailureReport | None = None,
+    ) -> dict[str, Any]:
         """Run one action: its output, with ``success`` and ``error``; a failed action does not raise.
 
         ``deadline``: seconds the whole action may take at most (the connection's
-        ``deadline`` applies when it is shorter). Progress (pages, waits, uploads)
-        goes to the task log, as the CLI shows it on a terminal.
+        ``deadline`` applies when it is shorter). ``report_failure``: told, when the
+        action fails, whether it may be run again (the host contract's ``FailureReport``).
+        Progress (pages, waits, uploads) goes to the task log, as the CLI shows it on a terminal.
         """
         self.action(action)
         conn = self.get_conn()
@@ -190,7 +197,14 @@ class PinterestHook(BaseHook):
             settings = {**settings, "deadline": min(float(settings.get("deadline", deadline)), deadline)}
         self.log.info("Pinterest %s at %s", action, settings["base_url"])
         return shared_host(conn.store).run(
-            PLUGIN, action, inputs, conn.credentials, settings, store=conn.store, progress=self._progress_logger()
+            PLUGIN,
+            action,
+            inputs,
+            conn.credentials,
+            settings,
+            store=conn.store,
+            progress=self._progress_logger(),
+            report_failure=report_failure,
         )
 
     def _progress_logger(self) -> Progress:

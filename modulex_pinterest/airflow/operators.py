@@ -27,22 +27,24 @@ class PinterestActionOperator(BaseOperator):
     :param settings: plugin settings over the connection's (``deadline``, ``timeout``, ...).
 
     When the action fails (``success`` false) the task fails with the plugin's
-    error text (secrets already redacted), and:
+    error text (secrets already redacted). Whether Airflow may retry it is the
+    plugin's word (the host contract's ``report_failure``: ``retryable``):
 
-    - an action whose request is a ``POST`` (creates, saves) raises
-      ``AirflowFailException``: the task fails **without** Airflow's retries,
-      since a create whose outcome is unknown may have happened and must not be
-      sent again (the plugin already retried what was safe within its deadline);
-    - any other action (``GET``, ``PATCH``, ``DELETE``: safe to repeat) raises
-      ``AirflowException``, retried per the task's ``retries``.
+    - not retryable: ``AirflowFailException``, so the task fails **without**
+      Airflow's retries. That is a create whose outcome is unknown (a timeout,
+      a 5xx, an unusable answer: it may have happened, and sending it again
+      could duplicate it; the plugin already retried what was safe within its
+      deadline), and any failure a retry cannot change (bad inputs, bad
+      credentials, 400, 401, 403, 404);
+    - retryable (429, a 5xx or a timeout of a read or an update, a create that
+      was surely not sent): ``AirflowException``, retried per the task's ``retries``.
 
     With an ``execution_timeout``, the action's deadline (retries, waits, paging,
     uploads) ends 5 s before it (a fifth of it when shorter), so the plugin stops
     and reports, rather than Airflow killing the task mid-create. Progress
     (pages fetched, waits, upload percentages) goes to the task log.
 
-    The method is the action's ``request.method`` in the plugin's manifest. An
-    unknown action or an unusable connection fails without retries too; a
+    An unknown action or an unusable connection fails without retries too; a
     credential store that cannot be reached is retried.
     """
 
@@ -75,9 +77,9 @@ class PinterestActionOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         hook = PinterestHook(self.pinterest_conn_id, settings=self.settings)
+        reports: list[dict[str, Any]] = []
         try:
-            method = str(hook.action(self.action)["request"]["method"]).upper()
-            output = hook.run(self.action, self.inputs, deadline=self._deadline())
+            output = hook.run(self.action, self.inputs, deadline=self._deadline(), report_failure=reports.append)
         except (HostError, PinterestConnectionError) as error:
             raise AirflowFailException(str(error)) from None
         except StoreError as error:
@@ -85,6 +87,6 @@ class PinterestActionOperator(BaseOperator):
         if output.get("success"):
             return output
         message = f"Pinterest {self.action} failed: {output.get('error') or 'no error text'}"
-        if method == "POST":
-            raise AirflowFailException(f"{message} (not retried by Airflow: sending a create again could duplicate it)")
-        raise AirflowException(message)
+        if reports and reports[-1].get("retryable"):
+            raise AirflowException(message)
+        raise AirflowFailException(f"{message} (not retried by Airflow: running it again cannot help or is not safe)")

@@ -31,6 +31,7 @@ from ..contract import (
     SUPPORTED_CONTRACT_VERSIONS,
     Credentials,
     CredentialStore,
+    FailureReport,
     Progress,
     RateBudget,
 )
@@ -55,6 +56,7 @@ class HostServices:
     credential_store: CredentialStore | None
     rate_budget: RateBudget | None
     progress: Progress | None = None
+    report_failure: FailureReport | None = None
     contract_version: int = CONTRACT_VERSION
 
 
@@ -163,6 +165,7 @@ class Host:
         credentials: Credentials | None,
         store: CredentialStore | None,
         progress: Progress | None = None,
+        report_failure: FailureReport | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Call ``hook_name`` on ``plugin``'s implementation alone, so no other
@@ -179,7 +182,9 @@ class Host:
             plugin=plugin,
             credentials=credentials,
             **kwargs,
-            host=HostServices(credential_store=store, rate_budget=self.budget, progress=progress),
+            host=HostServices(
+                credential_store=store, rate_budget=self.budget, progress=progress, report_failure=report_failure
+            ),
         )
         if result is None:
             raise HostError(f"plugin {plugin!r} did not answer {what}")
@@ -195,9 +200,11 @@ class Host:
         *,
         store: CredentialStore | None = None,
         progress: Progress | None = None,
+        report_failure: FailureReport | None = None,
     ) -> dict[str, Any]:
         """Run one action. With ``store`` and no ``credentials``, they are read from the store;
-        ``progress`` receives the plugin's progress events (pages, items, waits) as they happen."""
+        ``progress`` receives the plugin's progress events (pages, items, waits) as they happen;
+        ``report_failure``, when the action fails, whether it may be run again (``retryable``)."""
         self.action(plugin, action)
         return self._call(
             "modulex_execute_action",
@@ -206,6 +213,7 @@ class Host:
             credentials,
             store,
             progress,
+            report_failure,
             action=action,
             inputs=inputs,
             settings=settings or {},

@@ -195,23 +195,26 @@ class Connection:
                 if not held:
                     raise RefreshError(
                         "Authentication failed: another worker has been refreshing this connection's OAuth token "
-                        f"for over {wait:.0f} s; retry in a minute"
+                        f"for over {wait:.0f} s; retry in a minute",
+                        retryable=True,
                     )
                 updated = self._refresh(current)
                 if not store.swap(str(current["refresh_token"]), updated):
                     raise RefreshError(
                         "Authentication failed: the stored credentials changed while this refresh ran (another "
-                        "worker wrote them without the lease); the new tokens were not used. Retry"
+                        "worker wrote them without the lease); the new tokens were not used. Retry",
+                        retryable=True,
                     )
                 if "access_token" not in updated:
                     self.credentials = updated
-                    raise RefreshError(f"{UNUSABLE_TOKEN}; the new refresh token was stored: retry")
+                    raise RefreshError(f"{UNUSABLE_TOKEN}; the new refresh token was stored: retry", retryable=True)
         except (RefreshError, CredentialError):
             raise
         except Exception as exc:  # noqa: BLE001 - any host's store may fail its own way: say so, without internals
             raise RefreshError(
                 f"Cannot refresh the OAuth access token: the host's credential store failed "
-                f"({type(exc).__name__}: {clip_middle(str(exc), MAX_SERVER_MESSAGE)})"
+                f"({type(exc).__name__}: {clip_middle(str(exc), MAX_SERVER_MESSAGE)})",
+                retryable=True,
             ) from None
         self.credentials = updated
         return updated
@@ -362,4 +365,8 @@ def _refresh_failure(error: ApiError, credentials: Credentials) -> RefreshError:
             "; the refresh was not resent, since Pinterest may already have rotated the refresh token. "
             "If the next attempt is rejected, re-authorize the app"
         )
-    return RefreshError("Authentication failed: could not refresh the OAuth access token: " + detail)
+    # Retryable only when the token endpoint surely did not rotate the refresh token.
+    retryable = error.sent is False or error.status == 429
+    return RefreshError(
+        "Authentication failed: could not refresh the OAuth access token: " + detail, retryable=retryable
+    )

@@ -22,7 +22,17 @@ class CredentialError(ValueError):
 
 
 class RefreshError(Exception):
-    """A refresh that failed; the message is for people and holds no secret."""
+    """A refresh that failed; the message is for people and holds no secret.
+
+    ``retryable``: the same call later may succeed and cannot burn the grant
+    (another worker held the lease, the store failed, nothing reached the token
+    endpoint, or it answered 429). A refresh whose outcome is unknown is not:
+    Pinterest may have rotated the refresh token that a retry would present.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class ErrorKind(str, Enum):
@@ -86,3 +96,30 @@ class ApiError(Exception):
         if self.sent is False:
             return False
         return self.status is None or self.status >= 500 or 200 <= self.status < 300
+
+
+RETRYABLE_STATUSES = frozenset({408, 429})  # and every 5xx: refusals a later attempt may not meet
+
+
+def failure_report(error: Exception, *, idempotent: bool) -> dict[str, Any]:
+    """How an action failed, for a host deciding whether to run it again (the contract's
+    ``FailureReport``). ``idempotent``: the action's request may be repeated safely (not a create)."""
+    if isinstance(error, ApiError):
+        return {
+            "kind": error.kind.value,
+            "status": error.status,
+            "retry_after": error.retry_after,
+            "retryable": _api_retryable(error, idempotent),
+        }
+    if isinstance(error, RefreshError):
+        return {"kind": "refresh", "status": None, "retry_after": None, "retryable": error.retryable}
+    kind = "input" if isinstance(error, InputError) else "credentials"
+    return {"kind": kind, "status": None, "retry_after": None, "retryable": False}
+
+
+def _api_retryable(error: ApiError, idempotent: bool) -> bool:
+    if error.may_have_acted and not idempotent and error.step is None:
+        return False  # a create that may have happened (a failed media step never sent the create)
+    if error.kind is ErrorKind.HTTP:
+        return error.status is not None and (error.status in RETRYABLE_STATUSES or error.status >= 500)
+    return error.kind is not ErrorKind.TOO_LARGE

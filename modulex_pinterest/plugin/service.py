@@ -18,7 +18,7 @@ from ..contract import Credentials, PluginHost
 from . import manifest, triggers
 from .client import JsonObject, PinterestClient, new_session
 from .credentials import Connection
-from .errors import ApiError, CredentialError, InputError, RefreshError
+from .errors import ApiError, CredentialError, InputError, RefreshError, failure_report
 from .manage import HANDLERS
 from .messages import MAX_DETAIL, MAX_ERROR_LENGTH, api_error_message, clip, plural
 from .redaction import install_log_filter, redact, secrets_of
@@ -41,6 +41,22 @@ def _failed_fetch(action: str, message: str, error: ApiError) -> JsonObject:
     output = manifest.failed_output(action, clip(message, MAX_ERROR_LENGTH))
     output.update({manifest.action(action)["list_field"]: items, "count": len(items), "bookmark": resume})
     return output
+
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+
+
+def _report_failure(host: PluginHost | None, action: str, error: Exception) -> None:
+    """Tell the host's ``report_failure`` (optional, as ``progress`` is) whether the failed
+    action may be run again; never fails the call. An unknown action counts as a create."""
+    report = getattr(host, "report_failure", None)
+    if report is None:
+        return
+    method = ((manifest.actions_by_name().get(action) or {}).get("request") or {}).get("method", "POST")
+    try:
+        report(failure_report(error, idempotent=str(method).upper() in IDEMPOTENT_METHODS))
+    except Exception as exc:  # noqa: BLE001 - the host's callback is the host's business
+        log.warning("the host's report_failure callback failed (%s)", type(exc).__name__)
 
 
 class Service:
@@ -81,8 +97,10 @@ class Service:
             connection = self.connection(credentials, settings, host)
             output = connection.run(lambda client: HANDLERS[action](client, checked))
         except (InputError, CredentialError, RefreshError) as exc:
+            _report_failure(host, action, exc)
             return manifest.failed_output(action, redact(str(exc), secrets))
         except ApiError as error:
+            _report_failure(host, action, error)
             context = dict(checked, action=action, scopes=manifest.action(action)["scopes"])
             more = connection.secrets() if connection is not None else ()
             return _failed_fetch(action, api_error_message(error, context, secrets + more), error)
