@@ -100,3 +100,31 @@ def test_a_failing_report_callback_does_not_fail_the_call(host, sandbox):
         PLUGIN, "list_pins", {"board_id": "../x"}, credentials, {"base_url": sandbox.base_url}, report_failure=broken
     )
     assert output["success"] is False and "board_id" in output["error"]
+
+
+@pytest.mark.parametrize(
+    "fault, retryable",
+    [
+        (dict(kind="status", status=429, headers={"Retry-After": "0"}), True),  # surely not rotated: try later
+        (dict(kind="drop"), False),  # maybe rotated: a retry could present a used refresh token
+    ],
+    ids=["token-endpoint-429", "token-endpoint-dropped"],
+)
+def test_a_failed_refresh_is_retryable_only_when_the_token_surely_did_not_rotate(host, sandbox, fault, retryable):
+    from modulex_pinterest.host import MemoryStore
+    from test_oauth import authorize
+
+    store = MemoryStore(dict(authorize(sandbox), expires_at=1))
+    sandbox.inject_fault(fault.pop("kind"), path_prefix="/v5/oauth/token", **fault)
+    reports = []
+    output = host.run(
+        PLUGIN,
+        "list_boards",
+        {},
+        None,
+        dict(FAST, base_url=sandbox.base_url),
+        store=store,
+        report_failure=reports.append,
+    )
+    assert output["success"] is False
+    assert [(r["kind"], r["retryable"]) for r in reports] == [("refresh", retryable)]

@@ -98,7 +98,7 @@ class ApiError(Exception):
         return self.status is None or self.status >= 500 or 200 <= self.status < 300
 
 
-RETRYABLE_STATUSES = frozenset({408, 429})  # and every 5xx: refusals a later attempt may not meet
+RETRYABLE_STATUSES = frozenset({408, 429})  # and every 5xx: answers a later attempt may not get
 
 
 def failure_report(error: Exception, *, idempotent: bool) -> dict[str, Any]:
