@@ -21,6 +21,11 @@ class CredentialError(ValueError):
     """Credentials or settings that cannot be used; the message never contains a secret."""
 
 
+class SettingsError(CredentialError):
+    """Host settings the plugin refuses (a bad ``base_url``, a negative ``timeout``): the caller's
+    configuration, not the credentials; reported with ``kind: "settings"``."""
+
+
 class RefreshError(Exception):
     """A refresh that failed; the message is for people and holds no secret.
 
@@ -114,6 +119,8 @@ def failure_report(error: Exception, *, idempotent: bool) -> dict[str, Any]:
     if isinstance(error, RefreshError):
         return {"kind": "refresh", "status": None, "retry_after": None, "retryable": error.retryable}
     kind = "input" if isinstance(error, InputError) else "credentials"
+    if isinstance(error, SettingsError):
+        kind = "settings"
     return {"kind": kind, "status": None, "retry_after": None, "retryable": False}
 
 

@@ -18,7 +18,7 @@ from ..contract import Credentials, PluginHost
 from . import manifest, triggers
 from .client import JsonObject, PinterestClient, new_session
 from .credentials import Connection
-from .errors import ApiError, CredentialError, InputError, RefreshError, failure_report
+from .errors import ApiError, CredentialError, InputError, RefreshError, SettingsError, failure_report
 from .manage import HANDLERS
 from .messages import MAX_DETAIL, MAX_ERROR_LENGTH, api_error_message, clip, plural
 from .redaction import install_log_filter, redact, secrets_of
@@ -86,7 +86,7 @@ class Service:
                 rate_limit=api["rate_limit"],
             )
         except ValueError as exc:
-            raise CredentialError(f"Invalid settings: {exc}") from None
+            raise SettingsError(f"Invalid settings: {exc}") from None
         return Connection(self.session(), credentials, checked, host)
 
     def execute(self, action: str, inputs: Any, credentials: Any, settings: Any, host: PluginHost | None) -> JsonObject:
@@ -123,8 +123,10 @@ class Service:
             connection = self.connection(credentials, settings, host)
             account = connection.run(fetch_account)
         except (CredentialError, RefreshError) as exc:
+            _report_failure(host, "check_credentials", exc)
             return {"success": False, "error": redact(str(exc), secrets), "account": None}
         except ApiError as error:
+            _report_failure(host, "check_credentials", error)
             context = {"action": "check_credentials", "scopes": check["scopes"]}
             more = connection.secrets() if connection is not None else ()
             return {"success": False, "error": api_error_message(error, context, secrets + more), "account": None}
