@@ -1,14 +1,18 @@
-"""The README followed literally, as a new user pastes it.
+"""The README and the docs followed literally, as a new user pastes them.
 
-Every shell block marked ``<!-- tested -->`` runs, in the README's order, in
-one bash session (``set -euo pipefail``, so any failing command fails the
-test) from an empty folder, against the installed console script. ``pip
-install`` lines are not run: the suite runs on the package already installed
-(a ``pip`` shell function that only says so stands in for it), so run the
-suite after installing the checkout. The ``auth login`` block needs a browser:
-this test plays it, fetching the authorization URL the command prints (the
-sandbox's page approves at once and redirects to the login's loopback
-listener), as ``tests/test_oauth.py`` does.
+Every shell block marked ``<!-- tested -->`` runs: each file's blocks in the
+file's order, in one bash session per file (``set -euo pipefail``, so any
+failing command fails the test), from an empty folder, against the installed
+console script. ``pip install`` lines are not run: the suite runs on the
+package already installed (a ``pip`` shell function that only says so stands
+in for it), so run the suite after installing the checkout. The README's
+``python3 -m venv .venv && . .venv/bin/activate`` does run: the console script
+is still found on ``PATH`` behind the new venv's ``bin``. The ``auth login``
+block needs a browser: this test plays it, fetching the authorization URL the
+command prints (the sandbox's page approves at once and redirects to the
+login's loopback listener), as ``tests/test_oauth.py`` does.
+
+Marked Python blocks are run by ``tests/test_docs.py``.
 """
 
 import os
@@ -22,18 +26,33 @@ from pathlib import Path
 import pytest
 import requests
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 SCRIPTS = sysconfig.get_paths()["scripts"]
 TESTED = re.compile(r"<!-- tested -->\s*\n```(?:sh|bash)\n(.*?)```", re.S)
 PRELUDE = """set -euo pipefail
 pip() { echo "(not run: pip $*; the suite tests the installed package)"; }
 """
+# Where the tested blocks must be, and a command each file's blocks must hold: moving or
+# dropping one fails here, not silently.
+EXPECTED = {
+    "README.md": ["python3 -m venv .venv", "modulex-pinterest demo", "sandbox --env"],
+    "docs/configuration.md": ["auth login", "sandbox --env"],
+    "docs/media.md": ["create_video_pin", "sandbox --env"],
+}
 
 
-def readme_blocks():
-    if not README.is_file():
-        pytest.skip("no checkout beside the tests (README.md not found)")
-    return TESTED.findall(README.read_text(encoding="utf-8"))
+def documents():
+    """README.md and docs/*.md, as names relative to the checkout (those that exist)."""
+    names = ["README.md"] + sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))
+    return [name for name in names if (ROOT / name).is_file()]
+
+
+def marked_blocks(name):
+    path = ROOT / name
+    if not path.is_file():
+        pytest.skip(f"no checkout beside the tests ({name} not found)")
+    return TESTED.findall(path.read_text(encoding="utf-8"))
 
 
 def _script(blocks, pids):
@@ -58,13 +77,10 @@ def _stop_sandboxes(pids):
             pass
 
 
-def test_the_readme_runs_as_written(tmp_path):
-    blocks = readme_blocks()
-    assert len(blocks) >= 3, "the README lost its <!-- tested --> blocks"
-    assert any("sandbox --env" in block for block in blocks) and any("auth login" in block for block in blocks)
-    assert any("create_video_pin" in block for block in blocks)
+def _run(blocks, tmp_path):
+    """Run the blocks in one bash session from an empty folder: (stdout, stderr, the folder)."""
     pids = tmp_path / "sandbox.pids"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_", "VIRTUAL_ENV"))}
     env["PATH"] = SCRIPTS + os.pathsep + env.get("PATH", "")
     work = tmp_path / "work"
     work.mkdir()
@@ -78,7 +94,7 @@ def test_the_readme_runs_as_written(tmp_path):
             cwd=work,
             env=env,
         )
-        watchdog = threading.Timer(60, proc.kill)
+        watchdog = threading.Timer(90, proc.kill)
         watchdog.start()
         out = []
         try:
@@ -99,11 +115,42 @@ def test_the_readme_runs_as_written(tmp_path):
     stdout = "".join(out)
     assert code == 0, f"stdout:\n{stdout[-3000:]}\nstderr:\n{errors[-3000:]}"
     assert "Traceback" not in errors
+    return stdout, errors, work
+
+
+def _check_readme(stdout, errors, work):
     assert "The new pin" in stdout  # the demo ran to its end
     assert "modulex-pinterest: using http://127.0.0.1:" in errors  # the sandbox's address was exported and named
-    assert '"success": true' in stdout.split("@@ block 3")[-1]  # a run with the stored OAuth credentials
+    assert '"success": true' in stdout.split("@@ block 2")[-1]  # the CLI's runs against the sandbox
+
+
+def _check_login(stdout, errors, work):
+    assert "modulex-pinterest: using http://127.0.0.1:" in errors
+    assert '"success": true' in stdout  # a run with the stored OAuth credentials
     assert (work / "pinterest.json").is_file()
-    media = stdout.split("@@ block 4")[-1]  # the media block: a PNG, a carousel, a video, a refusal
-    assert media.count('"success": true') == 3 and "refused: exit 1" in media
+
+
+def _check_media(stdout, errors, work):
+    # a PNG, a carousel, a video, a refusal
+    assert stdout.count('"success": true') == 3 and "refused: exit 1" in stdout
     assert "modulex-pinterest: uploading: 1.0 of 1.0 MB (100%)" in errors
     assert "modulex-pinterest: processing media " in errors
+
+
+CHECKS = {"README.md": _check_readme, "docs/configuration.md": _check_login, "docs/media.md": _check_media}
+
+
+def test_the_tested_blocks_are_where_they_belong():
+    for name, commands in EXPECTED.items():
+        text = "\n".join(marked_blocks(name))
+        for command in commands:
+            assert command in text, f"{name} lost its <!-- tested --> block with {command!r}"
+
+
+@pytest.mark.parametrize("name", sorted(set(EXPECTED) | {n for n in documents() if marked_blocks(n)}))
+def test_the_docs_run_as_written(name, tmp_path):
+    blocks = marked_blocks(name)
+    if not blocks:
+        pytest.skip(f"{name} has no <!-- tested --> shell blocks")
+    stdout, errors, work = _run(blocks, tmp_path)
+    CHECKS.get(name, lambda *_: None)(stdout, errors, work)

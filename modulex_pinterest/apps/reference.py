@@ -1,0 +1,231 @@
+"""The reference page of the actions and triggers, generated from the manifest.
+
+``docs/actions.md`` is not written by hand: it is :func:`render` of the
+manifest as a host sees it (``Host().manifest("pinterest")``), so the page
+says what the plugin declares and nothing else. Regenerate it after changing
+``plugin.yaml`` or ``schemas/``::
+
+    python -m modulex_pinterest.apps.reference docs/actions.md
+
+Without a path the page goes to stdout. ``tests/test_docs.py`` checks that
+the committed page equals the rendered one.
+
+For each action: its name, title, description, the Pinterest call, the
+scopes and its input fields (name, type, whether required, description) from
+its input schema; for each trigger the same, plus the recommended poll
+interval and the fields of one event. When the manifest has a top-level
+``settings`` list (entries with ``name``, ``type``, ``default`` and
+``description``), a settings table too.
+
+Pure: the standard library and the reference host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+PLUGIN = "pinterest"
+COMMAND = "python -m modulex_pinterest.apps.reference docs/actions.md"
+
+
+def _cell(text: object) -> str:
+    """Text for one table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _code(value: object) -> str:
+    """A JSON value as inline code (``25``, ``false``, ``"PUBLIC"`` shown as `PUBLIC`)."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return f"`{text}`"
+
+
+def _type(schema: Mapping[str, Any]) -> str:
+    """A field's type in a few words: ``string``, ``array of string (2 to 5)``, ``one of `A`, `B```..."""
+    if "enum" in schema:
+        kind = "one of " + ", ".join(_code(value) for value in schema["enum"])
+    elif schema.get("type") == "array":
+        items = schema.get("items", {})
+        kind = f"array of {items.get('type', 'any')}"
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        if low is not None and high is not None:
+            kind += f" ({low} to {high})"
+        elif high is not None:
+            kind += f" (at most {high})"
+    else:
+        declared = schema.get("type", "any")
+        kind = " or ".join(declared) if isinstance(declared, list) else str(declared)
+        if kind == "integer" and "minimum" in schema and "maximum" in schema:
+            kind += f" ({schema['minimum']} to {schema['maximum']})"
+    if "default" in schema:
+        kind += f", default {_code(schema['default'])}"
+    return kind
+
+
+def _fields(schema: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, str, bool, str]]:
+    """(name, type, required, description) of each property, in the schema's order; the
+    fields of an array of objects follow as ``name[].field``."""
+    required = set(schema.get("required", ()))
+    for name, field in schema.get("properties", {}).items():
+        yield prefix + name, _type(field), name in required, field.get("description", "")
+        items = field.get("items", {})
+        if field.get("type") == "array" and items.get("type") == "object":
+            yield from _fields(items, f"{prefix}{name}[].")
+
+
+def _fields_table(schema: Mapping[str, Any], what: str) -> list[str]:
+    rows = list(_fields(schema))
+    if not rows:
+        return [f"No {what}."]
+    lines = [f"| {what} | type | required | description |", "|---|---|---|---|"]
+    for name, kind, required, description in rows:
+        lines.append(f"| `{name}` | {_cell(kind)} | {'yes' if required else ''} | {_cell(description)} |")
+    return lines
+
+
+def _calls(request: Mapping[str, Any]) -> str:
+    """The Pinterest call: ``GET /boards/{board_id}/pins``, and any other path the request may take."""
+    method = request.get("method", "")
+    calls = [f"`{method} {request['path']}`"]
+    for key, path in request.items():
+        if key.endswith("_path") and isinstance(path, str):
+            calls.append(f"`{method} {path}` ({key.removesuffix('_path').replace('_', ' ')})")
+    return ", or ".join(calls)
+
+
+def _scopes(scopes: Sequence[str]) -> str:
+    return " ".join(f"`{scope}`" for scope in scopes) or "none"
+
+
+def _entry(item: Mapping[str, Any], facts: list[str]) -> list[str]:
+    """One action's or trigger's section."""
+    return [
+        f"### `{item['name']}`",
+        "",
+        f"**{_cell(item.get('title', item['name']))}**: {_cell(item.get('description', ''))}",
+        "",
+        *(f"- {fact}" for fact in facts),
+        "",
+    ]
+
+
+def _actions(actions: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = [
+        "## Actions",
+        "",
+        "| action | title | Pinterest call | scopes |",
+        "|---|---|---|---|",
+    ]
+    for action in actions:
+        request = action.get("request", {})
+        call = f"`{request.get('method', '')} {request.get('path', '')}`"
+        lines.append(
+            f"| [`{action['name']}`](#{action['name']}) | {_cell(action.get('title', ''))} | {call} | "
+            f"{_scopes(action.get('scopes', ()))} |"
+        )
+    lines.append("")
+    for action in actions:
+        facts = [f"call: {_calls(action.get('request', {}))}", f"scopes: {_scopes(action.get('scopes', ()))}"]
+        lines += _entry(action, facts)
+        lines += _fields_table(action.get("input_schema", {}), "input")
+        lines.append("")
+    return lines
+
+
+def _triggers(triggers: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = [
+        "## Triggers",
+        "",
+        "| trigger | title | reads | scopes | poll every |",
+        "|---|---|---|---|---|",
+    ]
+    for trigger in triggers:
+        request = trigger.get("request", {})
+        call = f"`{request.get('method', '')} {request.get('path', '')}`"
+        lines.append(
+            f"| [`{trigger['name']}`](#{trigger['name']}) | {_cell(trigger.get('title', ''))} | {call} | "
+            f"{_scopes(trigger.get('scopes', ()))} | {trigger.get('poll_interval_seconds', '?')} s |"
+        )
+    lines.append("")
+    for trigger in triggers:
+        event = trigger.get("event_schema", {}).get("properties", {})
+        facts = [
+            f"reads: {_calls(trigger.get('request', {}))}",
+            f"scopes: {_scopes(trigger.get('scopes', ()))}",
+            f"recommended poll interval: {trigger.get('poll_interval_seconds', '?')} s",
+            "each event: " + (", ".join(f"`{name}`" for name in event) or "no fields"),
+        ]
+        lines += _entry(trigger, facts)
+        lines += _fields_table(trigger.get("input_schema", {}), "input")
+        lines.append("")
+    return lines
+
+
+def _settings(settings: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = [
+        "## Settings",
+        "",
+        "The host's `settings` dict; every key is optional.",
+        "",
+        "| setting | type | default | description |",
+        "|---|---|---|---|",
+    ]
+    for setting in settings:
+        default = _code(setting["default"]) if setting.get("default") is not None else ""
+        lines.append(
+            f"| `{setting['name']}` | {_cell(setting.get('type', ''))} | {default} | "
+            f"{_cell(setting.get('description', ''))} |"
+        )
+    lines.append("")
+    return lines
+
+
+def render(manifest: Mapping[str, Any] | None = None) -> str:
+    """The text of ``docs/actions.md`` for ``manifest`` (default: the installed plugin's, through the host)."""
+    if manifest is None:
+        from ..host import Host
+
+        manifest = Host().manifest(PLUGIN)
+    lines = [
+        "# Actions and triggers",
+        "",
+        f"<!-- Generated from the manifest by `{COMMAND}`: do not edit by hand. -->",
+        "",
+        f"What the `{manifest.get('id', PLUGIN)}` plugin declares in its manifest (`plugin.yaml` and "
+        "`schemas/`), as a host reads it. Each action's full input and output JSON Schemas: "
+        "`modulex-pinterest describe ACTION`. What the inputs mean together (lists and bookmarks, "
+        "`fetch_all`, `dry_run`, media): [actions-guide.md](actions-guide.md).",
+        "",
+    ]
+    lines += _actions(manifest.get("actions", ()))
+    triggers = manifest.get("triggers") or ()
+    if triggers:
+        lines += _triggers(triggers)
+    settings = manifest.get("settings")
+    if isinstance(settings, list) and settings:
+        lines += _settings(settings)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m modulex_pinterest.apps.reference [PATH]``: write the page to PATH, or print it."""
+    parser = argparse.ArgumentParser(
+        prog="python -m modulex_pinterest.apps.reference",
+        description="Render docs/actions.md (the actions and triggers) from the installed plugin's manifest.",
+    )
+    parser.add_argument("path", nargs="?", help="the file to (re)write, e.g. docs/actions.md; default: stdout")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.path is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.path).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
