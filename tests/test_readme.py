@@ -39,6 +39,7 @@ EXPECTED = {
     "README.md": ["python3 -m venv .venv", "modulex-pinterest demo", "sandbox --env"],
     "docs/configuration.md": ["auth login", "sandbox --env"],
     "docs/media.md": ["create_video_pin", "sandbox --env"],
+    "docs/triggers.md": ["poll new_pin", "sandbox --env"],
 }
 
 
@@ -137,7 +138,18 @@ def _check_media(stdout, errors, work):
     assert "modulex-pinterest: processing media " in errors
 
 
-CHECKS = {"README.md": _check_readme, "docs/configuration.md": _check_login, "docs/media.md": _check_media}
+def _check_triggers(stdout, errors, work):
+    assert stdout.count('"events": []') == 1  # the first poll primes
+    assert '"title": "Fresh"' in stdout.rsplit('"events": [', 1)[-1]  # the second reports the new pin
+    assert (work / "new-pins.json").is_file()
+
+
+CHECKS = {
+    "README.md": _check_readme,
+    "docs/configuration.md": _check_login,
+    "docs/media.md": _check_media,
+    "docs/triggers.md": _check_triggers,
+}
 
 
 def test_the_tested_blocks_are_where_they_belong():
