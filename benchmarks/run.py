@@ -787,9 +787,11 @@ class Bench:
         import requests
         from requests_toolbelt.multipart.encoder import MultipartEncoder
 
-        from modulex_pinterest.plugin import manifest, media, upload
-        from modulex_pinterest.plugin.client import PinterestClient, new_session
+        from modulex_pinterest.plugin.actions import media, upload
+        from modulex_pinterest.plugin.run import Run
         from modulex_pinterest.plugin.settings import Settings
+        from modulex_pinterest.plugin.spec import manifest
+        from modulex_pinterest.plugin.transport.client import PinterestClient, new_session
 
         mib, rounds = self.sizes["upload"]
         size = mib * 1024 * 1024
@@ -798,30 +800,25 @@ class Bench:
         with open(path, "wb") as out:  # sparse: an MP4 head, then a hole up to the size (instant to create)
             out.write(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
             out.truncate(size)
-        api = manifest.raw_manifest()["api"]
         # As the host builds them for a call (service.Service): the manifest's defaults, the plugin's session.
-        settings = Settings(
-            dict(self.settings, file_roots=[workdir.name]),
-            base_url=api["base_url"],
-            token_url=None,
-            rate_limit=api["rate_limit"],
-        )
+        settings = Settings(dict(self.settings, file_roots=[workdir.name]))
         session = new_session()
+        video = manifest.spec().actions["create_video_pin"]
 
         def client():  # one per upload, as per action run: its own deadline
-            return PinterestClient(session, settings, self.token, progress=lambda event: None)
+            run = Run(settings, progress=lambda event: None)
+            return PinterestClient(session, run, self.token), run
 
-        register = manifest.action("create_video_pin")["media_requests"]["register"]
-        _, url, fields = upload.register(client(), register)  # the server's precomputed registration
+        _, url, fields = upload.register(client()[0], video.media_requests["register"])  # the server's precomputed registration
         inputs = {"video_path": str(path)}
         floor_session = requests.Session()
 
         def plugin():
-            c = client()
+            c, run = client()
             start = time.perf_counter()
-            source, content_type, handle = media._open_video(c, inputs, "video_path")
+            source, content_type, handle = media._open_video(run, inputs, "video_path")
             try:
-                upload.send_upload(c, url, fields, source, content_type)
+                upload.send_upload(c, run, url, fields, source, content_type)
             finally:
                 handle.close()
             assert source.sent == size, source.sent

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 import pluggy
 
@@ -103,24 +103,72 @@ class RateBudget(Protocol):
         ``Retry-After`` or ``X-RateLimit-Remaining: 0``)."""
 
 
-Progress = Callable[[dict[str, Any]], None]
-"""Receives a plugin's progress events for the one call it was passed with,
-as they happen: a dict with ``event`` (``"page"``: ``pages`` and ``items`` so
-far; ``"wait"``: ``seconds`` and ``reason``). It must return quickly; a
-plugin ignores what it raises."""
+class PageEvent(TypedDict):
+    """A page of a list arrived: ``pages`` read so far and ``items`` gathered so far
+    (a trigger's poll counts the items it read)."""
 
-FailureReport = Callable[[dict[str, Any]], None]
-"""Receives, once, how a failed action failed, for a host that decides whether
-to run it again (an engine's retries): a dict with ``kind`` (``"input"``,
-``"credentials"``, ``"refresh"``, or how the request went: ``"http"``,
-``"timeout"``, ``"connection"``, ``"bad_response"``, ``"too_large"``,
-``"rate_limited"``, ``"host"``), ``status`` (the HTTP status, or ``None``),
-``retry_after`` (seconds, or ``None``) and ``retryable``: whether running the
-same action again later may succeed *and* cannot do harm. It is false for
-inputs, credentials and refusals a retry cannot change (400, 401, 403, 404),
-and for a create whose outcome is unknown (it may have happened: resending
-could duplicate it). The output's ``error`` stays the words for people; this is
-for programs. It must return quickly; a plugin ignores what it raises."""
+    event: Literal["page"]
+    pages: int
+    items: int
+
+
+class WaitEvent(TypedDict):
+    """The plugin waits ``seconds`` before sending (a retry, the shared rate budget): ``reason`` says why."""
+
+    event: Literal["wait"]
+    seconds: float
+    reason: str
+
+
+class UploadEvent(TypedDict):
+    """``bytes`` of a video's ``total`` have been sent to Pinterest's media storage."""
+
+    event: Literal["upload"]
+    bytes: int
+    total: int
+
+
+class ProcessingEvent(TypedDict):
+    """Pinterest's processing of an uploaded video (``media_id``) is at ``status``."""
+
+    event: Literal["processing"]
+    media_id: str
+    status: str
+
+
+ProgressEvent = PageEvent | WaitEvent | UploadEvent | ProcessingEvent
+"""Every event a plugin emits; ``event`` tells them apart."""
+
+Progress = Callable[[ProgressEvent], None]
+"""Receives a plugin's progress events (:data:`ProgressEvent`) for the one call it was
+passed with, as they happen. It must return quickly; a plugin ignores what it raises."""
+
+
+class Failure(TypedDict):
+    """How a failed action (or credential check) failed, for programs; the output's
+    ``error`` stays the words for people.
+
+    ``kind``: ``"input"``, ``"settings"`` (host settings the plugin refused),
+    ``"credentials"``, ``"refresh"``, or how the request went: ``"http"``,
+    ``"timeout"``, ``"connection"``, ``"bad_response"``, ``"too_large"``,
+    ``"rate_limited"``, ``"host"``. ``status``: the HTTP status, or ``None``.
+    ``retry_after``: seconds, or ``None``. ``retryable``: whether running the same
+    action again later may succeed *and* cannot do harm. It is false for inputs,
+    settings, credentials and refusals a retry cannot change (400, 401, 403, 404),
+    and for an action whose outcome is unknown when the manifest's
+    ``request_semantics`` say its request may not be repeated (a create that may
+    have happened: running it again could duplicate it).
+    """
+
+    kind: str
+    status: int | None
+    retry_after: float | None
+    retryable: bool
+
+
+FailureReport = Callable[[Failure], None]
+"""Receives, once, the :class:`Failure` of a failed call, for a host that decides whether
+to run it again (an engine's retries). It must return quickly; a plugin ignores what it raises."""
 
 
 @runtime_checkable

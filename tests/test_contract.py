@@ -643,7 +643,7 @@ def test_sandbox_paginates_demo_and_large_boards(contract, sb, web):
 def test_every_request_in_the_manifest_names_the_specs_rate_limit_category(contract):
     """The shared budget is kept per Pinterest rate-limit category: the
     manifest's category for each call must be the spec's x-ratelimit-category."""
-    from modulex_pinterest.plugin import manifest
+    from modulex_pinterest.plugin.spec import manifest
 
     raw = manifest.raw_manifest()
     requests_ = [raw["credential_check"]["request"]] + [action["request"] for action in raw["actions"]]

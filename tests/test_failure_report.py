@@ -79,7 +79,7 @@ def test_bad_inputs_and_bad_credentials_are_not_retryable_and_send_nothing(host,
     assert output["success"] is False
     assert [(r["kind"], r["status"], r["retryable"]) for r in reports] == [("http", 401, False)]
     output, reports = run(host, sandbox, "list_boards", {}, deadline=-1)
-    assert output["success"] is False and [r["kind"] for r in reports] == ["credentials"]
+    assert output["success"] is False and [r["kind"] for r in reports] == ["settings"]
     assert len(sandbox.exchanges) == 1  # only the 401
 
 

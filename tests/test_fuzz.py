@@ -14,7 +14,7 @@ from hypothesis_jsonschema import from_schema
 
 from conftest import ACTIONS as ALL_ACTIONS
 from conftest import TOKEN
-from modulex_pinterest.plugin import manifest
+from modulex_pinterest.plugin.spec import manifest
 from scripted_server import Reply
 
 ACTIONS = ["list_boards", "get_board_sections", "create_pin", "list_pins"]
@@ -56,7 +56,7 @@ def _validator(schema):
 
 
 def _inputs_with_known_keys(action):
-    names = list(manifest.load_schema(manifest.actions_by_name()[action]["input_schema"])["properties"])
+    names = list(manifest.load_schema(manifest.spec().actions[action].input_schema)["properties"])
     return st.dictionaries(st.sampled_from(names + ["extra"]), json_values, max_size=len(names) + 1)
 
 
@@ -149,9 +149,9 @@ def test_the_fast_validator_and_jsonschema_agree_where_validators_differ(action,
     """The fast compiled check and jsonschema (which names the error) must judge alike."""
     import fastjsonschema
 
-    from modulex_pinterest.plugin import validation
+    from modulex_pinterest.plugin.spec import validation
 
-    path = manifest.action(action)["input_schema"]
+    path = manifest.spec().actions[action].input_schema
     try:
         validation._compiled(path)(inputs)
         fast_accepts = True

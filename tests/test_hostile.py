@@ -215,7 +215,7 @@ def test_max_items_is_a_hard_cap_on_a_page_larger_than_asked(run):
 
 def test_fetch_all_stops_at_its_byte_budget_and_says_where(run):
     """Pages of about 5 MB: the fetch stops once MAX_FETCH_BYTES were read, with the bookmark to resume from."""
-    from modulex_pinterest.plugin.actions import MAX_FETCH_BYTES
+    from modulex_pinterest.plugin.actions.lists import MAX_FETCH_BYTES
 
     filler = "x" * 100_000
 

@@ -59,7 +59,7 @@ def test_update_board_sends_only_the_changes(host, server, run):
 def test_delete_board_request_and_output(host, server, run):
     server.script(Reply(status=204, body=b""))
     out = run("delete_board", {"board_id": BOARD_ID}, server.base_url)
-    assert out == {"success": True, "error": None, "board_id": BOARD_ID}
+    assert out == {"success": True, "error": None, "board_id": BOARD_ID, "already_gone": False}
     (req,) = server.requests
     assert (req.method, req.path, req.body) == ("DELETE", f"/v5/boards/{BOARD_ID}", b"")
     assert_valid_output(host, "delete_board", out)
@@ -113,7 +113,7 @@ def test_update_pin_request_and_output(host, server, run):
 def test_delete_pin_request_and_output(host, server, run):
     server.script(Reply(status=204, body=b""))
     out = run("delete_pin", {"pin_id": PIN_ID}, server.base_url)
-    assert out == {"success": True, "error": None, "pin_id": PIN_ID}
+    assert out == {"success": True, "error": None, "pin_id": PIN_ID, "already_gone": False}
     (req,) = server.requests
     assert (req.method, req.path, req.body) == ("DELETE", f"/v5/pins/{PIN_ID}", b"")
     assert_valid_output(host, "delete_pin", out)
@@ -138,8 +138,6 @@ NOT_FOUND = Reply(status=404, body={"code": 404, "message": "Not found"})
 @pytest.mark.parametrize(
     "action, inputs, named",
     [
-        ("delete_board", {"board_id": BOARD_ID}, f"Board {BOARD_ID} not found"),
-        ("delete_pin", {"pin_id": PIN_ID}, f"Pin {PIN_ID} not found"),
         ("get_pin", {"pin_id": PIN_ID}, f"Pin {PIN_ID} not found"),
         ("update_board", {"board_id": BOARD_ID, "name": "x"}, f"Board {BOARD_ID} not found"),
         ("create_board_section", {"board_id": BOARD_ID, "name": "x"}, f"Board {BOARD_ID} not found"),
@@ -160,12 +158,24 @@ def test_not_found_is_a_failure_naming_what_was_not_found(host, server, run, act
     assert_valid_output(host, action, out)
 
 
-def test_a_delete_that_may_have_arrived_is_not_resent(server, run):
-    """A resent DELETE of what the first one removed would answer 404: a 5xx is reported, not retried."""
-    server.script(Reply(status=503, body={"code": 503, "message": "busy"}))
-    out = run("delete_pin", {"pin_id": PIN_ID}, server.base_url, max_retries=3)
-    assert out["success"] is False and "server error" in out["error"]
+@pytest.mark.parametrize(
+    "action, inputs", [("delete_pin", {"pin_id": PIN_ID}), ("delete_board", {"board_id": BOARD_ID})]
+)
+def test_a_delete_of_what_is_gone_succeeds_saying_so(host, server, run, action, inputs):
+    """request_semantics: a DELETE's 404 means what was asked for is so (gone_is_done)."""
+    server.script(NOT_FOUND)
+    out = run(action, inputs, server.base_url)
+    assert out == {"success": True, "error": None, **inputs, "already_gone": True}
     assert len(server.requests) == 1
+    assert_valid_output(host, action, out)
+
+
+def test_a_delete_whose_answer_was_lost_is_resent_and_a_404_then_ends_it(server, run):
+    """A resent DELETE of what the first one removed answers 404: that is success, so resending is safe."""
+    server.script(Reply(status=503, body={"code": 503, "message": "busy"}), NOT_FOUND)
+    out = run("delete_pin", {"pin_id": PIN_ID}, server.base_url, max_retries=3, retry_backoff=0.01)
+    assert out == {"success": True, "error": None, "pin_id": PIN_ID, "already_gone": True}
+    assert [request.method for request in server.requests] == ["DELETE", "DELETE"]
 
 
 @pytest.mark.parametrize(
@@ -247,13 +257,18 @@ def test_workflow_on_the_sandbox(sandbox, run):
     in_other = call("list_pins", {"board_id": other, "fetch_all": True})["pins"]
     assert saved["id"] in [pin["id"] for pin in in_other]
 
-    assert call("delete_pin", {"pin_id": pin_id}) == {"success": True, "error": None, "pin_id": pin_id}
+    assert call("delete_pin", {"pin_id": pin_id}) == {
+        "success": True,
+        "error": None,
+        "pin_id": pin_id,
+        "already_gone": False,
+    }
     gone = run("get_pin", {"pin_id": pin_id}, sandbox.base_url, token=sandbox.access_token)
     assert gone["success"] is False and gone["error"].startswith(f"Pin {pin_id} not found")
     again = run("delete_pin", {"pin_id": pin_id}, sandbox.base_url, token=sandbox.access_token)
-    assert again["success"] is False and again["error"].startswith(f"Pin {pin_id} not found")
+    assert (again["success"], again["already_gone"]) == (True, True)
 
     call("delete_board", {"board_id": board_id})
     assert board_id not in [b["id"] for b in call("list_boards", {"fetch_all": True})["boards"]]
     again = run("delete_board", {"board_id": board_id}, sandbox.base_url, token=sandbox.access_token)
-    assert again["success"] is False and again["error"].startswith(f"Board {board_id} not found")
+    assert (again["success"], again["already_gone"]) == (True, True)

@@ -24,8 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from modulex_pinterest.plugin import manifest, upload
-from modulex_pinterest.plugin.netguard import non_public_reason
+from modulex_pinterest.plugin.actions import upload
+from modulex_pinterest.plugin.spec import manifest
+from modulex_pinterest.plugin.transport.netguard import non_public_reason
 from scripted_server import Reply
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
@@ -346,7 +347,7 @@ def test_a_loopback_video_url_is_refused_without_the_setting_and_fetched_with_it
 def test_a_redirect_to_a_private_address_is_refused_on_the_hop(server, run, monkeypatch):
     """Each connection is checked on the address it reached, redirects included: a public-looking
     first hop is simulated by letting the guard pass once, then the redirect's connection is refused."""
-    from modulex_pinterest.plugin import netguard
+    from modulex_pinterest.plugin.transport import netguard
 
     calls = []
 

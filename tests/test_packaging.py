@@ -16,7 +16,8 @@ import modulex_pinterest
 from conftest import ACTIONS
 from modulex_pinterest import contract
 from modulex_pinterest.host import Host, HostError
-from modulex_pinterest.plugin import manage, manifest
+from modulex_pinterest.plugin.actions import HANDLERS
+from modulex_pinterest.plugin.spec import manifest
 
 MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000_1d9c0e84d1cb038b.txt"
 ORIGINAL_ACTIONS = ACTIONS[:4]  # the product page's four
@@ -152,7 +153,8 @@ def test_every_schema_is_valid_and_uses_only_known_keywords(name):
 
 
 def test_each_declared_action_has_a_handler_and_each_handler_a_declaration():
-    assert set(manifest.actions_by_name()) == set(manage.HANDLERS) == set(ACTIONS)
+    assert list(manifest.spec().actions) == ACTIONS
+    assert {action.handler for action in manifest.spec().actions.values()} == set(HANDLERS)
 
 
 PAGED_DEFAULTS = {"page_size": 25, "fetch_all": False, "max_items": 1000}
@@ -170,7 +172,7 @@ INPUT_DEFAULTS = {
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_input_schema_properties_have_title_and_description_and_the_documented_defaults(action):
-    schema = manifest.load_schema(manifest.actions_by_name()[action]["input_schema"])
+    schema = manifest.load_schema(manifest.spec().actions[action].input_schema)
     assert schema["additionalProperties"] is False
     for name, prop in schema["properties"].items():
         assert prop.get("title") and prop.get("description"), name
@@ -200,11 +202,11 @@ def test_output_schemas_are_exactly_the_product_pages(host):
 
 
 def test_scopes_and_requests_match_pinterest_operations():
-    by_name = manifest.actions_by_name()
+    by_name = {action["name"]: action for action in manifest.raw_manifest()["actions"]}
     assert by_name["list_boards"]["scopes"] == ["boards:read"]
     assert by_name["create_pin"]["scopes"] == ["boards:read", "boards:write", "pins:read", "pins:write"]
     assert by_name["list_pins"]["scopes"] == ["boards:read", "pins:read"]
-    oauth = manifest.credential_mode("oauth2")
+    oauth = next(mode for mode in manifest.raw_manifest()["credentials"] if mode["mode"] == "oauth2")
     assert oauth["token_url"] == "https://api.pinterest.com/v5/oauth/token"
     assert oauth["authorization_url"] == "https://www.pinterest.com/oauth/"
     assert [f["name"] for f in oauth["fields"] if f["secret"]] == ["app_secret", "access_token", "refresh_token"]

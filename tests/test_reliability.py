@@ -13,9 +13,10 @@ from email.utils import formatdate
 
 import pytest
 
-from modulex_pinterest.plugin.client import PinterestClient, new_session
 from modulex_pinterest.plugin.errors import ApiError
+from modulex_pinterest.plugin.run import Run
 from modulex_pinterest.plugin.settings import Settings
+from modulex_pinterest.plugin.transport.client import PinterestClient, new_session
 
 FAST = {"retry_backoff": 0.01}
 PIN = {"title": "t", "media_url": "https://e.com/a.jpg"}
@@ -23,9 +24,12 @@ PIN = {"title": "t", "media_url": "https://e.com/a.jpg"}
 
 def _settings(base_url, **more):
     """The client's settings for a test server, as the plugin builds them from the host's."""
-    return Settings(
-        dict(more, base_url=base_url), base_url="https://api.pinterest.com/v5", token_url=None, rate_limit=100
-    )
+    return Settings(dict(more, base_url=base_url))
+
+
+def _client(settings, token, **timing):
+    """A client for one run, with the run's ``sleep`` and ``rand`` replaced."""
+    return PinterestClient(new_session(), Run(settings, **timing), token)
 
 
 def requests_to(sandbox, path_prefix):
@@ -132,7 +136,7 @@ def _refused_port():
 def test_create_pin_to_a_refused_port_is_retried():
     waits = []
     settings = _settings(f"http://127.0.0.1:{_refused_port()}/v5", max_retries=3)
-    client = PinterestClient(new_session(), settings, "pina_x", sleep=waits.append, rand=lambda: 1.0)
+    client = _client(settings, "pina_x", sleep=waits.append, rand=lambda: 1.0)
     with pytest.raises(ApiError) as caught:
         client.post("/pins", {"board_id": "1"})
     assert caught.value.kind == "connection" and caught.value.sent is False
@@ -173,7 +177,7 @@ def test_retry_after_is_honoured_and_malformed_values_do_not_raise(sandbox, retr
     sandbox.inject_fault("status", status=429, headers={"Retry-After": retry_after, "X-RateLimit-Reset": ""})
     waits = []
     settings = _settings(sandbox.base_url)
-    client = PinterestClient(new_session(), settings, sandbox.access_token, sleep=waits.append, rand=lambda: 0.5)
+    client = _client(settings, sandbox.access_token, sleep=waits.append, rand=lambda: 0.5)
     assert "items" in client.get("/boards", {"page_size": 1})
     assert waits == [expected]
 
@@ -181,7 +185,7 @@ def test_retry_after_is_honoured_and_malformed_values_do_not_raise(sandbox, retr
 def test_retry_after_as_an_http_date(sandbox):
     sandbox.inject_fault("status", status=503, headers={"Retry-After": formatdate(time.time() + 30, usegmt=True)})
     waits = []
-    client = PinterestClient(new_session(), _settings(sandbox.base_url), sandbox.access_token, sleep=waits.append)
+    client = _client(_settings(sandbox.base_url), sandbox.access_token, sleep=waits.append)
     client.get("/boards", {"page_size": 1})
     assert len(waits) == 1 and 25 <= waits[0] <= 31
 
@@ -189,9 +193,7 @@ def test_retry_after_as_an_http_date(sandbox):
 def test_backoff_is_exponential_with_full_jitter(sandbox):
     sandbox.inject_fault("status", count=3, status=500)
     waits = []
-    client = PinterestClient(
-        new_session(), _settings(sandbox.base_url), sandbox.access_token, sleep=waits.append, rand=lambda: 1.0
-    )
+    client = _client(_settings(sandbox.base_url), sandbox.access_token, sleep=waits.append, rand=lambda: 1.0)
     client.get("/boards", {"page_size": 1})
     assert waits == [0.5, 1.0, 2.0]
 

@@ -5,9 +5,10 @@ import logging
 import pytest
 
 from conftest import TOKEN
-from modulex_pinterest.plugin.client import BearerAuth, PinterestClient
 from modulex_pinterest.plugin.redaction import RedactingFilter, redact
+from modulex_pinterest.plugin.run import Run
 from modulex_pinterest.plugin.settings import Settings
+from modulex_pinterest.plugin.transport.client import BearerAuth, PinterestClient
 from scripted_server import Reply
 
 CASES = [
@@ -48,11 +49,9 @@ def test_unreachable_server_error_has_no_token(run, caplog):
 
 
 def test_reprs_mask_the_token():
-    settings = Settings(
-        {"base_url": "http://127.0.0.1:1/v5"}, base_url="https://api.pinterest.com/v5", token_url=None, rate_limit=100
-    )
+    settings = Settings({"base_url": "http://127.0.0.1:1/v5"})
     assert TOKEN not in repr(BearerAuth(TOKEN))
-    assert TOKEN not in repr(PinterestClient(None, settings, TOKEN))
+    assert TOKEN not in repr(PinterestClient(None, Run(settings), TOKEN))
 
 
 def test_redaction_masks_token_shapes():
@@ -64,7 +63,7 @@ def test_redaction_masks_token_shapes():
 
 def test_log_filter_masks_records():
     record = logging.LogRecord(
-        "modulex_pinterest.plugin.client", logging.DEBUG, __file__, 1, "sent %s", (f"Bearer {TOKEN}",), None
+        "modulex_pinterest.plugin.transport.client", logging.DEBUG, __file__, 1, "sent %s", (f"Bearer {TOKEN}",), None
     )
     RedactingFilter().filter(record)
     assert TOKEN not in record.getMessage()

@@ -14,7 +14,7 @@ from conftest import PLUGIN, TOKEN
 from modulex_pinterest.apps.cli import main
 from modulex_pinterest.contract import hookimpl
 from modulex_pinterest.host import Host, HostError
-from modulex_pinterest.plugin import triggers
+from modulex_pinterest.plugin.actions import triggers
 
 
 @pytest.fixture
@@ -256,7 +256,7 @@ def test_the_poll_command_keeps_its_state_in_a_file(sandbox, create, board, tmp_
 def test_each_triggers_request_names_the_specs_rate_limit_category(contract):
     if contract is None:
         pytest.skip("Pinterest's OpenAPI description is absent")
-    from modulex_pinterest.plugin import manifest
+    from modulex_pinterest.plugin.spec import manifest
 
     for entry in manifest.raw_manifest()["triggers"]:
         request = entry["request"]

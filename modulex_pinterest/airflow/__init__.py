@@ -8,22 +8,29 @@ host) and :class:`~modulex_pinterest.airflow.operators.PinterestActionOperator`
 Airflow finds this package through the ``apache_airflow_provider`` entry point,
 which names :func:`get_provider_info`. This module imports no Airflow, so
 discovery (and ``import modulex_pinterest``) stays cheap; the hook and the
-operator are imported when first named.
+operator are imported when first named. What the plugin declares (its API's
+base URL, the settings plugin.yaml offers to Airflow) is read from its manifest
+through the reference host (:func:`plugin_manifest`), never restated here.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from typing import Any
 
 from .. import __version__
+from ..apps.flags import declared_default, declared_settings
 
 CONN_TYPE = "pinterest"
 DEFAULT_CONN_ID = "pinterest_default"
-DEFAULT_BASE_URL = "https://api.pinterest.com/v5"
+PLUGIN = "pinterest"
+FACE = "airflow"  # the settings plugin.yaml marks with this face are connection extra keys and form fields
 
-# The connection form's extra fields (Airflow's ``conn-fields``): stored in the
-# connection's extra under these names. ``format: password`` makes a field secret.
+# The connection form's credential fields (Airflow's ``conn-fields``, with the setting fields of
+# :func:`setting_fields`): stored in the connection's extra under these names. ``format: password``
+# makes a field secret.
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "credential_store": {
         "label": "Credential store (OAuth 2.0)",
@@ -57,16 +64,52 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
 }
 
-UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "port", "login"],
-    "relabeling": {"host": "API base URL", "password": "Access token"},
-    "placeholders": {
-        "host": DEFAULT_BASE_URL,
-        "password": "pina_... (leave empty for OAuth 2.0)",
-        "credential_store": "/var/lib/airflow/pinterest.json or redis://HOST:6379/0?key=pinterest",
-        "extra": '{"deadline": 120, "max_retries": 3}',
-    },
-}
+
+@functools.cache
+def plugin_manifest() -> dict[str, Any]:
+    """The plugin's manifest as the reference host gives it (read once per process)."""
+    from ..host import Host
+
+    return Host().manifest(PLUGIN)
+
+
+def offered_settings() -> list[dict[str, Any]]:
+    """The settings plugin.yaml offers to Airflow: keys of a connection's extra, fields of its form."""
+    return declared_settings(plugin_manifest(), FACE)
+
+
+def setting_fields() -> dict[str, dict[str, Any]]:
+    """The form fields of :func:`offered_settings`: label, type and bounds, and the declared description."""
+    fields = {}
+    for entry in offered_settings():
+        types = [entry["type"]] if isinstance(entry["type"], str) else entry["type"]
+        schema = {"type": [next(kind for kind in types if kind != "array"), "null"]}
+        schema.update({key: entry[key] for key in ("minimum", "exclusiveMinimum") if key in entry})
+        unit = f" ({entry['unit']})" if "unit" in entry else ""
+        label = entry["name"].replace("_", " ").capitalize() + unit
+        fields[entry["name"]] = {"label": label, "schema": schema, "description": entry["description"]}
+    return fields
+
+
+def conn_fields() -> dict[str, dict[str, Any]]:
+    """Every extra field of the connection form: the credential fields, then the settings'."""
+    return {**copy.deepcopy(CONN_FIELDS), **setting_fields()}
+
+
+def ui_field_behaviour() -> dict[str, Any]:
+    """The connection form's hidden fields, labels and placeholders (the manifest's base URL and defaults)."""
+    manifest = plugin_manifest()
+    defaults = {entry["name"]: declared_default(manifest, entry) for entry in offered_settings()}
+    return {
+        "hidden-fields": ["schema", "port", "login"],
+        "relabeling": {"host": "API base URL", "password": "Access token"},
+        "placeholders": {
+            "host": manifest["api"]["base_url"],
+            "password": "pina_... (leave empty for OAuth 2.0)",
+            "credential_store": "/var/lib/airflow/pinterest.json or redis://HOST:6379/0?key=pinterest",
+            "extra": json.dumps({name: value for name, value in defaults.items() if value is not None}),
+        },
+    }
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -90,15 +133,18 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": CONN_TYPE,
                 "hook-class-name": "modulex_pinterest.airflow.hooks.PinterestHook",
                 "hook-name": "Pinterest",
-                "conn-fields": copy.deepcopy(CONN_FIELDS),
-                "ui-field-behaviour": copy.deepcopy(UI_FIELD_BEHAVIOUR),
+                "conn-fields": conn_fields(),
+                "ui-field-behaviour": ui_field_behaviour(),
             }
         ],
     }
 
 
 def __getattr__(name: str) -> Any:
-    """``from modulex_pinterest.airflow import PinterestHook, PinterestActionOperator`` (imports Airflow)."""
+    """``from modulex_pinterest.airflow import PinterestHook, PinterestActionOperator`` (imports Airflow);
+    ``DEFAULT_BASE_URL``: the manifest's API base URL, used when a connection names no host."""
+    if name == "DEFAULT_BASE_URL":
+        return plugin_manifest()["api"]["base_url"]
     if name == "PinterestHook":
         from .hooks import PinterestHook
 

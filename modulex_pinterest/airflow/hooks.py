@@ -3,7 +3,7 @@
 A ``pinterest`` connection is one of two kinds:
 
 - **access token**: ``password`` is the token; ``host`` the API base URL
-  (default ``https://api.pinterest.com/v5``; the sandbox's for tests).
+  (default: the plugin's, Pinterest's own; the sandbox's for tests).
 - **OAuth 2.0**: the extra names ``credential_store`` (a file path or
   ``redis://HOST:PORT/DB?key=KEY``) and, to seed an empty store once,
   ``app_id``, ``app_secret``, ``refresh_token`` (and optionally
@@ -12,8 +12,10 @@ A ``pinterest`` connection is one of two kinds:
   token is the current one; the connection's is stale after the first
   rotation). OAuth 2.0 fields without a store are refused.
 
-Settings (``deadline``, ``timeout``, ``max_retries``, ``max_retry_wait``,
-``rate_limit``) may be given in the extra too. One :class:`Host` per process
+The settings plugin.yaml offers to Airflow (``deadline``, ``timeout``,
+``max_retries``, ...: :func:`~modulex_pinterest.airflow.offered_settings`) may
+be given in the extra too; the plugin applies its defaults to the others (and
+to ``base_url`` when the connection names no host). One :class:`Host` per process
 is shared by every hook, so a worker keeps one HTTP session and one rate budget
 (with a Redis store, the budget lives in that Redis, shared across machines).
 """
@@ -29,7 +31,7 @@ from airflow.sdk import BaseHook
 from ..apps.output import progress_printer
 from ..contract import Credentials, CredentialStore, FailureReport, Progress
 from ..host import CredentialsFile, Host, open_store
-from . import CONN_TYPE, DEFAULT_BASE_URL, DEFAULT_CONN_ID
+from . import CONN_TYPE, DEFAULT_CONN_ID, offered_settings, plugin_manifest
 
 if TYPE_CHECKING:
     from ..host.redis_store import RedisStore
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
     _Store = CredentialsFile | RedisStore  # what open_store gives: a CredentialStore that can also save
 
 PLUGIN = "pinterest"
-SETTING_KEYS = ("deadline", "timeout", "max_retries", "max_retry_wait", "rate_limit")
 SEED_FIELDS = ("app_id", "app_secret", "refresh_token")  # what seeding an empty store needs
 LEASE_SECONDS = 30.0  # the lease held while an empty store is seeded, and how long to wait for it
 
@@ -70,6 +71,11 @@ def shared_host(store: CredentialStore | None = None) -> Host:
         if key not in _hosts:
             _hosts[key] = Host(budget=budget_of() if budget_of is not None else None)
         return _hosts[key]
+
+
+def setting_keys() -> tuple[str, ...]:
+    """The connection extra's setting keys: the settings plugin.yaml offers to Airflow."""
+    return tuple(entry["name"] for entry in offered_settings())
 
 
 def _store(spec: str) -> _Store:
@@ -118,8 +124,10 @@ def pinterest_connection(conn: Any, settings: dict[str, Any] | None = None) -> P
     """Credentials or store, and settings, from an Airflow ``Connection`` (``settings`` override its extra's)."""
     conn_id = conn.conn_id
     extra = conn.extra_dejson
-    merged = {key: extra[key] for key in SETTING_KEYS if extra.get(key) is not None}
-    merged["base_url"] = (conn.host or "").strip().rstrip("/") or DEFAULT_BASE_URL
+    merged = {key: value for key in setting_keys() if (value := _field(extra, key)) is not None}
+    base_url = (conn.host or "").strip().rstrip("/")
+    if base_url:  # else the plugin's (the token endpoint follows what the plugin is given)
+        merged["base_url"] = base_url
     merged.update(settings or {})
     oauth = {name: _field(extra, name) for name in (*SEED_FIELDS, "access_token")}
     spec = _field(extra, "credential_store")
@@ -195,7 +203,7 @@ class PinterestHook(BaseHook):
         settings = conn.settings
         if deadline is not None:
             settings = {**settings, "deadline": min(float(settings.get("deadline", deadline)), deadline)}
-        self.log.info("Pinterest %s at %s", action, settings["base_url"])
+        self.log.info("Pinterest %s at %s", action, settings.get("base_url") or plugin_manifest()["api"]["base_url"])
         return shared_host(conn.store).run(
             PLUGIN,
             action,

@@ -8,6 +8,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from ..contract import Failure
 from ..host import HostError, StoreError
 from . import DEFAULT_CONN_ID
 from .hooks import PinterestConnectionError, PinterestHook
@@ -77,7 +78,7 @@ class PinterestActionOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         hook = PinterestHook(self.pinterest_conn_id, settings=self.settings)
-        reports: list[dict[str, Any]] = []
+        reports: list[Failure] = []
         try:
             output = hook.run(self.action, self.inputs, deadline=self._deadline(), report_failure=reports.append)
         except (HostError, PinterestConnectionError) as error:

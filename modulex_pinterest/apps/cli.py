@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
-from .flags import read_input
+from .flags import declared_settings, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
 from .output import (
@@ -37,7 +37,7 @@ from .parser import build_parser
 from .serve import cmd_sandbox, is_loopback_host
 
 if TYPE_CHECKING:
-    from ..contract import Progress
+    from ..contract import Failure, Progress
     from ..host.redis_store import RedisStore
     from ..host.stores import CredentialsFile
 
@@ -47,28 +47,39 @@ Command = Callable[[argparse.Namespace, Host], int]
 PLUGIN = "pinterest"
 AUTOLOAD_ENV = "MODULEX_DISABLE_PLUGIN_AUTOLOAD"
 NO_CREDENTIALS = f"no credentials: set {TOKEN_ENV} or pass --credentials FILE"
-SETTINGS_ERROR = "Invalid settings:"  # how the plugin words a setting it refuses: a flag's mistake here
+NOT_LOADED = f"the {PLUGIN} plugin is not loaded: {AUTOLOAD_ENV} is set, which turns plugin discovery off; unset it"
+SETTINGS_REFUSED = "settings"  # the failure kind of a setting the plugin refuses: here, a flag's mistake
 
 __all__ = ["OutputError", "UsageError", "build_parser", "main"]
 
 
-def _refuse_invalid_settings(output: dict[str, Any]) -> None:
-    """A setting the plugin refused came from a flag (or ``$PINTEREST_BASE_URL``): a usage error."""
-    error = output.get("error")
-    if not output.get("success") and isinstance(error, str) and error.startswith(SETTINGS_ERROR):
-        raise UsageError(error)
+def _refuse_invalid_settings(output: dict[str, Any], reports: Sequence[Failure]) -> None:
+    """A setting the plugin refused (failure kind ``"settings"``, told to ``report_failure``: ``reports``)
+    came from a flag (or ``$PINTEREST_BASE_URL``): a usage error, in the plugin's words."""
+    if any(report.get("kind") == SETTINGS_REFUSED for report in reports):
+        raise UsageError(str(output.get("error")))
 
 
 def _checked_settings(args: argparse.Namespace, host: Host) -> dict[str, Any]:
     """The settings, checked by the plugin's own rules before anything is sent: a credential
     check without credentials validates the settings, then stops before any request."""
-    settings = settings_from(args)
+    settings = settings_from(args, declared_settings(_manifest(host), "cli"))
     if settings:
+        reports: list[Failure] = []
         try:
-            _refuse_invalid_settings(host.check(PLUGIN, {}, settings))
+            output = host.check(PLUGIN, {}, settings, report_failure=reports.append)
         except HostError:  # a host whose plugin does not check credentials: the call itself will say
-            pass
+            return settings
+        _refuse_invalid_settings(output, reports)
     return settings
+
+
+def _manifest(host: Host) -> dict[str, Any]:
+    """The plugin's manifest as the host gives it; empty when the host has no such plugin."""
+    try:
+        return host.manifest(PLUGIN)
+    except HostError:
+        return {}
 
 
 def _credentials(args: argparse.Namespace) -> Credentials | None:
@@ -100,9 +111,10 @@ def _prepare(
     return credentials, settings
 
 
-def _finish(output: dict[str, Any]) -> int:
-    """Print the plugin's answer; its exit code (0 success, 1 failure)."""
-    _refuse_invalid_settings(output)
+def _finish(output: dict[str, Any], reports: Sequence[Failure] = ()) -> int:
+    """Print the plugin's answer; its exit code (0 success, 1 failure, 2 a refused setting:
+    ``reports``, the call's failure reports, say which)."""
+    _refuse_invalid_settings(output, reports)
     print_json(output)
     return 0 if output.get("success") else 1
 
@@ -120,11 +132,13 @@ def _open_store(spec: str, must_exist: bool = True) -> CredentialsFile | RedisSt
     return store
 
 
-def _host(args: argparse.Namespace) -> Host:
-    """The reference host; with a Redis store, the rate budget lives in the same Redis."""
+def _host(args: argparse.Namespace, found: Host) -> Host:
+    """The reference host: ``found`` (made to read the plugin's flags), or with a Redis store
+    one whose rate budget lives in the same Redis."""
     store: CredentialsFile | RedisStore | None = getattr(args, "store", None)
-    budget = store.rate_budget() if store is not None and hasattr(store, "rate_budget") else None
-    return Host(budget=budget)
+    if store is not None and hasattr(store, "rate_budget"):
+        return Host(budget=store.rate_budget())
+    return found
 
 
 def cmd_actions(args: argparse.Namespace, host: Host) -> int:
@@ -156,14 +170,24 @@ def cmd_run(args: argparse.Namespace, host: Host) -> int:
     inputs = read_input(args.input)
     host.action(PLUGIN, args.action)  # an unknown action is the first mistake named
     credentials, settings = _prepare(args, host)
-    return _finish(
-        host.run(PLUGIN, args.action, inputs, credentials, settings, store=args.store, progress=_progress(args))
+    reports: list[Failure] = []
+    output = host.run(
+        PLUGIN,
+        args.action,
+        inputs,
+        credentials,
+        settings,
+        store=args.store,
+        progress=_progress(args),
+        report_failure=reports.append,
     )
+    return _finish(output, reports)
 
 
 def cmd_check(args: argparse.Namespace, host: Host) -> int:
     credentials, settings = _prepare(args, host)
-    return _finish(host.check(PLUGIN, credentials, settings, store=args.store))
+    reports: list[Failure] = []
+    return _finish(host.check(PLUGIN, credentials, settings, store=args.store, report_failure=reports.append), reports)
 
 
 def cmd_options(args: argparse.Namespace, host: Host) -> int:
@@ -321,20 +345,33 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def _dispatch(args: argparse.Namespace, host: Host | None) -> int:
-    """Open the store (a typo is a usage error), make the host, run the command."""
-    if args.handler == "sandbox":  # needs no host, so no plugin discovery
+def _dispatch(args: argparse.Namespace, host: Host, own: bool) -> int:
+    """Open the store (a typo is a usage error), make the host (``own``: ``host`` is this
+    command's, not the caller's), run the command."""
+    if args.handler == "sandbox":  # needs no plugin
         return cmd_sandbox(args)
     args.store = None
     if getattr(args, "credentials", None) is not None:
         args.store = _open_store(args.credentials, must_exist=args.handler not in ("auth login", "auth import"))
-    if host is None:
-        host = _host(args)
+    if own:
+        host = _host(args, host)
         if os.environ.get(AUTOLOAD_ENV) and PLUGIN not in host.manifests():
-            raise UsageError(
-                f"the {PLUGIN} plugin is not loaded: {AUTOLOAD_ENV} is set, which turns plugin discovery off; unset it"
-            )
+            raise UsageError(NOT_LOADED)
     return COMMANDS[args.handler](args, host)
+
+
+def _parse(argv: Sequence[str] | None, host: Host) -> argparse.Namespace:
+    """The command line, with a flag for each setting the plugin's manifest offers; without the
+    plugin there are none, and a setting flag is an unknown argument that says why."""
+    manifest = _manifest(host)
+    parser = build_parser(manifest)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        why = ""
+        if not manifest:
+            why = f" ({NOT_LOADED})" if os.environ.get(AUTOLOAD_ENV) else f" (no {PLUGIN} plugin is installed)"
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}{why}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None, host: Host | None = None) -> int:
@@ -346,12 +383,14 @@ def main(argv: Sequence[str] | None = None, host: Host | None = None) -> int:
     command it cuts short (``demo``, ``auth login``) ends quietly with 1. ``host``: the host to
     use (one with other plugins registered, say) instead of the reference host with discovery."""
     configure_streams()
-    args = build_parser().parse_args(argv)
+    own = host is None
+    host = Host() if host is None else host  # discovery first: the plugin's manifest declares the setting flags
+    args = _parse(argv, host)
     if args.handler is None:  # `modulex-pinterest` or `modulex-pinterest auth` alone
         args.help_parser.print_help(sys.stderr)
         return 2
     try:
-        return _dispatch(args, host)
+        return _dispatch(args, host, own)
     except (UsageError, HostError) as exc:
         error_line(str(exc))
         return 2

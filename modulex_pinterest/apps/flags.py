@@ -1,6 +1,7 @@
 """What the command line's flags (and the environment) make of a call: the
-inputs (``--input``) and the host settings (``--base-url``, ``--timeout``, ...,
-and the media actions' ``--allow-path`` and ``--allow-private-network``).
+inputs (``--input``) and the host settings: those plugin.yaml declares for the
+command line (``--base-url``, ``--timeout``, ...: :func:`declared_settings`),
+and the media actions' ``--allow-path`` and ``--allow-private-network``.
 A mistake in them is a :class:`~.output.UsageError`."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .help import BASE_URL_ENV
@@ -63,15 +65,32 @@ def file_roots(args: argparse.Namespace) -> list[str] | None:
     return list(dict.fromkeys(roots))  # in order, each once
 
 
-def settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The host settings given on the command line (or in the environment); unset ones are left to the plugin."""
+def declared_settings(manifest: Mapping[str, Any], face: str) -> list[dict[str, Any]]:
+    """The settings a plugin's manifest (as the host gives it) offers on ``face`` (``"cli"``,
+    ``"airflow"``), in its order: entries of its ``settings`` list whose ``faces`` name it."""
+    return [dict(entry) for entry in manifest.get("settings") or () if face in entry.get("faces", ())]
+
+
+def declared_default(manifest: Mapping[str, Any], entry: Mapping[str, Any]) -> Any:
+    """A declared setting's default: its ``default``, or the manifest value its ``default_from``
+    names (a dotted path: ``api.rate_limit``); ``None`` when it has neither."""
+    if "default_from" not in entry:
+        return entry.get("default")
+    node: Any = manifest
+    for key in str(entry["default_from"]).split("."):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def settings(args: argparse.Namespace, declared: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The host settings given on the command line (or in the environment): the ``declared`` ones
+    (:func:`declared_settings` for ``"cli"``), then the media actions' own; unset ones are left to the plugin."""
     chosen: dict[str, Any] = {}
-    url = base_url(args)
-    if url is not None:
-        chosen["base_url"] = url
-    for name in ("timeout", "deadline", "max_retries", "rate_limit"):
-        if getattr(args, name, None) is not None:
-            chosen[name] = getattr(args, name)
+    for entry in declared:
+        name = entry["name"]
+        value = base_url(args) if name == "base_url" else getattr(args, name, None)
+        if value is not None:
+            chosen[name] = value
     roots = file_roots(args)
     if roots:
         chosen["file_roots"] = roots

@@ -145,7 +145,7 @@ def _reporter(anyio: Any, send: SendProgress) -> Progress:
     base: float | None = None  # the progress before the upload's bytes
     throttle = UploadThrottle()
 
-    def report(event: dict[str, Any]) -> None:
+    def report(event: Mapping[str, Any]) -> None:
         nonlocal last, base
         text = progress_text(event)
         if text is None or not throttle.wanted(event):

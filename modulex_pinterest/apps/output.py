@@ -159,13 +159,13 @@ class UploadThrottle:
         return False
 
 
-def progress_printer(write: Callable[[str], None] = say) -> Callable[[dict[str, Any]], None]:
+def progress_printer(write: Callable[[str], None] = say) -> Callable[[Mapping[str, Any]], None]:
     """A ``progress`` callback (``Host.run(progress=...)``) for one run: each event in words to
     ``write`` (the CLI's: a line on standard error; Airflow's: the task log), upload events
     thinned by :class:`UploadThrottle`."""
     throttle = UploadThrottle()
 
-    def show(event: dict[str, Any]) -> None:
+    def show(event: Mapping[str, Any]) -> None:
         text = progress_text(event)
         if text is not None and throttle.wanted(event):
             write(text)

@@ -13,9 +13,11 @@ import argparse
 import math
 import os
 import textwrap
-from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import __version__
+from .flags import declared_default, declared_settings
 from .help import BASE_URL_ENV, COMMANDS, SANDBOX_DESCRIPTION, TOKEN_ENV, WIDTH
 from .output import PROG
 
@@ -101,46 +103,46 @@ def positive(text: str) -> float:
     return value
 
 
-def _with_connection(parser: argparse.ArgumentParser, auth: bool = False) -> argparse.ArgumentParser:
-    """Add the options of a command that calls Pinterest. The ``auth`` commands (``auth=True``)
-    declare ``--credentials`` themselves (required: where to write), and send only token requests."""
-    parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=f"the API's base URL, e.g. the sandbox's (default: ${BASE_URL_ENV}, else Pinterest's "
-        "https://api.pinterest.com/v5); the OAuth token URL is URL/oauth/token",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="read timeout of each request; connecting takes at most 5 s (default: the plugin's, 30 s)",
-    )
-    parser.add_argument(
-        "--deadline",
-        type=float,
-        metavar="SECONDS",
-        help="seconds an action may take in all: retries, waits for the rate budget and a token "
-        "refresh included (default: the plugin's, 120 s)",
-    )
-    if auth:
-        retries = (
-            "resends of the token request when it certainly did not arrive (a connection never made, "
-            "a 429); never after it may have (default: 3)"
+FLAG_TYPES: dict[str, Callable[[str], Any]] = {"number": float, "integer": int, "string": str}
+
+
+def _flag_type(entry: Mapping[str, Any]) -> tuple[Callable[[str], Any], str]:
+    """A declared setting's flag: what parses its value (its first type a flag can take), and its metavar."""
+    types = [entry["type"]] if isinstance(entry["type"], str) else entry["type"]
+    kind = next(kind for kind in types if kind in FLAG_TYPES)
+    if kind == "string":
+        return str, "URL" if entry["name"].endswith("url") else "VALUE"
+    return FLAG_TYPES[kind], "SECONDS" if entry.get("unit") == "seconds" else "N"
+
+
+def _shown_default(manifest: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
+    """The ``(default: ...)`` of a setting's help: the plugin applies it when the flag is not given."""
+    default = declared_default(manifest, entry)
+    if entry["name"] == "base_url":  # the command line's own fallback comes first
+        return f"(default: ${BASE_URL_ENV}, else {default})"
+    if default is None:
+        return ""
+    shown = f"[{', '.join(f'{n:g}' for n in default)}]" if isinstance(default, list) else f"{default:g}"
+    unit = {"seconds": " s", None: ""}.get(entry.get("unit"), f" {entry.get('unit')}")
+    return f"(default: the plugin's, {shown}{unit})"
+
+
+def _with_connection(
+    parser: argparse.ArgumentParser, manifest: Mapping[str, Any], auth: bool = False
+) -> argparse.ArgumentParser:
+    """Add the options of a command that calls Pinterest: a flag for each setting the plugin's
+    ``manifest`` declares for the command line (its description the help), and ``--credentials``.
+    The ``auth`` commands (``auth=True``) declare ``--credentials`` themselves (required: where to
+    write), and send only token requests."""
+    for entry in declared_settings(manifest, "cli"):
+        parse, metavar = _flag_type(entry)
+        text = entry["description"]
+        parser.add_argument(
+            "--" + entry["name"].replace("_", "-"),
+            type=parse,
+            metavar=metavar,
+            help=f"{text[:1].lower()}{text[1:]} {_shown_default(manifest, entry)}".strip(),
         )
-    else:
-        retries = (
-            "retries of reads on connection errors, timeouts, 429 and 5xx, and of a create that certainly "
-            "was not received (default: 3)"
-        )
-    parser.add_argument("--max-retries", type=int, metavar="N", help=retries)
-    parser.add_argument(
-        "--rate-limit",
-        type=float,
-        metavar="N",
-        help="requests per second per grant, shared by every process using the same credentials "
-        "(default: plugin.yaml's, Pinterest's published per-user limit of 100)",
-    )
     if not auth:
         parser.add_argument("--credentials", metavar="FILE|URL", help=CREDENTIALS_HELP + f" (default: ${TOKEN_ENV})")
     return parser
@@ -173,12 +175,12 @@ def _with_media(parser: argparse.ArgumentParser, cwd: bool) -> argparse.Argument
     return parser
 
 
-def _add_action_commands(sub: Subcommands) -> None:
+def _add_action_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
     """``actions``, ``describe``, ``run``, ``check``, ``options``, ``poll``: what a workflow node does."""
     _command(sub, "actions")
     p = _command(sub, "describe")
     p.add_argument("action", help="an action's name (see `actions`), or a trigger's (new_pin, new_board)")
-    p = _with_media(_with_connection(_command(sub, "run")), cwd=True)
+    p = _with_media(_with_connection(_command(sub, "run"), manifest), cwd=True)
     p.add_argument("action", help="an action's name (see `actions`)")
     p.add_argument(
         "--input",
@@ -192,13 +194,13 @@ def _add_action_commands(sub: Subcommands) -> None:
         help="report pages, waits, upload and video processing on stderr, one line each (default: when "
         "stderr is a terminal)",
     )
-    _with_connection(_command(sub, "check"))
-    p = _with_connection(_command(sub, "options"))
+    _with_connection(_command(sub, "check"), manifest)
+    p = _with_connection(_command(sub, "options"), manifest)
     p.add_argument("action", help="an action's name")
     p.add_argument("field", help="one of its input fields that has a picker")
     p.add_argument("--input", metavar="JSON|@FILE|-", help="the values chosen so far (default: {})")
     p.add_argument("--bookmark", help="the bookmark of the previous answer, for the next page of choices")
-    p = _with_connection(_command(sub, "poll"))
+    p = _with_connection(_command(sub, "poll"), manifest)
     p.add_argument("trigger", help="a trigger's name: new_pin, new_board")
     p.add_argument("--input", metavar="JSON|@FILE|-", help="the trigger's inputs (default: {})")
     p.add_argument(
@@ -210,14 +212,14 @@ def _add_action_commands(sub: Subcommands) -> None:
     )
 
 
-def _add_agent_commands(sub: Subcommands) -> None:
+def _add_agent_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
     """``tools``, ``mcp``: the actions offered to AI agents."""
     p = _command(sub, "tools")
     p.add_argument("--format", choices=["mcp", "openai"], default="mcp", help="the definitions' dialect")
-    _with_media(_with_connection(_command(sub, "mcp")), cwd=False)
+    _with_media(_with_connection(_command(sub, "mcp"), manifest), cwd=False)
 
 
-def _add_auth_commands(sub: Subcommands) -> None:
+def _add_auth_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
     """``auth login``, ``auth refresh``, ``auth import``: putting OAuth 2.0 credentials in a store."""
     auth = sub.add_parser(
         "auth",
@@ -234,6 +236,7 @@ def _add_auth_commands(sub: Subcommands) -> None:
     auth_sub = auth.add_subparsers(dest="auth_command", metavar="COMMAND", parser_class=Parser)
     p = _with_connection(
         _command(auth_sub, "login", handler="auth login"),
+        manifest,
         auth=True,
     )
     p.add_argument("--app-id", required=True, help="the app's id, from Pinterest's developer portal")
@@ -252,6 +255,7 @@ def _add_auth_commands(sub: Subcommands) -> None:
     )
     p = _with_connection(
         _command(auth_sub, "refresh", handler="auth refresh"),
+        manifest,
         auth=True,
     )
     p.add_argument("--credentials", required=True, metavar="FILE|URL", help=CREDENTIALS_HELP)
@@ -311,8 +315,11 @@ def _add_sandbox_commands(sub: Subcommands) -> None:
     p.add_argument("--json", action="store_true", help="print each node's raw output as one JSON object per line")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; each command's parser names its ``handler``."""
+def build_parser(manifest: Mapping[str, Any] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; each command's parser names its ``handler``. The setting flags
+    of the commands that call Pinterest are the ones the plugin's ``manifest`` (as the host
+    gives it) declares for the command line; without one, there are none."""
+    manifest = manifest or {}
     parser = Parser(
         prog=PROG,
         formatter_class=Formatter,
@@ -331,8 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.set_defaults(handler=None, help_parser=parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    _add_action_commands(sub)
-    _add_agent_commands(sub)
-    _add_auth_commands(sub)
+    _add_action_commands(sub, manifest)
+    _add_agent_commands(sub, manifest)
+    _add_auth_commands(sub, manifest)
     _add_sandbox_commands(sub)
     return parser

@@ -226,9 +226,19 @@ class Host:
         settings: dict[str, Any] | None = None,
         *,
         store: CredentialStore | None = None,
+        report_failure: FailureReport | None = None,
     ) -> dict[str, Any]:
+        """Check the credentials (and the settings) with one cheap call; ``report_failure``,
+        when the check fails, how (``kind``: ``"settings"`` for a setting the plugin refuses)."""
         return self._call(
-            "modulex_check_credentials", plugin, "the credential check", credentials, store, settings=settings or {}
+            "modulex_check_credentials",
+            plugin,
+            "the credential check",
+            credentials,
+            store,
+            None,
+            report_failure,
+            settings=settings or {},
         )
 
     def options(

@@ -26,19 +26,19 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from requests.auth import HTTPBasicAuth
 
-from ..contract import Credentials, CredentialStore, PluginHost, Progress
-from . import manifest
-from .client import JsonObject, PinterestClient
+from ..contract import Credentials, CredentialStore, PluginHost
 from .errors import ApiError, CredentialError, RefreshError
-from .messages import MAX_SERVER_MESSAGE, MAX_SHOWN_NAME, api_error_message, clip_middle, is_scope_error
+from .messages import MAX_SERVER_MESSAGE, MAX_SHOWN_NAME, api_error_message, clip_middle
 from .redaction import secrets_of
-from .retry import Pacing
-from .settings import Settings
+from .run import Run
+from .spec import manifest
+from .transport.client import JsonObject, PinterestClient
+from .transport.retry import Pacing
 
 EXPIRY_MARGIN = 300  # seconds before expires_at when a token counts as expired
 MAX_TOKEN_LENGTH = 4096
@@ -48,7 +48,6 @@ UNUSABLE_TOKEN = (
     "Authentication failed: Pinterest's token answer held an access token that cannot be sent "
     "(spaces, control or non-ASCII characters), so it was not used or stored"
 )
-Result = TypeVar("Result")
 
 
 def credential_mode_of(credentials: Any) -> str:
@@ -58,7 +57,7 @@ def credential_mode_of(credentials: Any) -> str:
             "or OAuth 2.0 credentials (mode 'oauth2')"
         )
     mode = credentials.get("mode") or ("oauth2" if credentials.get("app_id") else "access_token")
-    if manifest.credential_mode(mode) is None:
+    if mode not in manifest.spec().credential_modes:
         raise CredentialError(f"Unknown credential mode {str(mode)[:MAX_SHOWN_NAME]!r}: use 'access_token' or 'oauth2'")
     return str(mode)
 
@@ -70,8 +69,8 @@ def usable_token(token: Any, mode: str) -> str:
     whitespace or control characters inside is refused, since requests would
     echo it in an exception.
     """
-    entry = manifest.credential_mode(mode)
-    name = entry["name"] if entry else mode
+    entry = manifest.spec().credential_modes.get(mode)
+    name = entry.name if entry else mode
     if not isinstance(token, str) or not token.strip():
         raise CredentialError(f"Missing credentials: 'access_token' is required for the {name} mode")
     token = token.strip()
@@ -96,31 +95,31 @@ def _digest(*parts: str) -> str:
 
 
 class Connection:
-    """One call's credentials, settings and host, turned into clients.
+    """One call's credentials, settings and host, turned into a client.
 
-    ``run(work)`` calls ``work(client)`` with a usable access token, refreshing
-    OAuth 2.0 credentials first when the token is missing or about to expire,
-    and once more when Pinterest answers 401 for an invalid or expired token
-    (a 401 for a missing scope is not something a refresh can fix).
+    :meth:`client` has a usable access token: OAuth 2.0 credentials are refreshed
+    first when the token is missing or about to expire, and the client asks for a
+    refresh when Pinterest answers 401 for an invalid or expired token (a 401 for
+    a missing scope is not something a refresh can fix), then resends that one
+    request.
     """
 
     def __init__(
         self,
         session: requests.Session,
         credentials: Any,
-        settings: Settings,
+        run: Run,
         host: PluginHost | None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.mode = credential_mode_of(credentials)
         self.credentials: Credentials = credentials
-        self.settings = settings
+        self.run = run
+        self.settings = run.settings
         self.session = session
         self.store: CredentialStore | None = getattr(host, "credential_store", None)
         self.budget = getattr(host, "rate_budget", None)
-        self.progress: Progress | None = getattr(host, "progress", None)  # optional in contract version 2
         self.clock = clock
-        self.deadline = time.monotonic() + settings.deadline
 
     def __repr__(self) -> str:
         return f"<Connection mode={self.mode!r} [credentials redacted]>"
@@ -134,32 +133,26 @@ class Connection:
             return _digest("oauth2", str(self.credentials.get("app_id")), self.store.grant_id)
         return _digest(self.mode, str(self.credentials.get("access_token")))
 
-    def client(self, credentials: Credentials) -> PinterestClient:
+    def client(self) -> PinterestClient:
+        """A client for this call's requests, with a usable access token."""
+        if self.mode != "oauth2":
+            return self._client_with(self.credentials)
+        return self._client_with(self.fresh(), reauthorize=self._after_rejection)
+
+    def _after_rejection(self, rejected_token: str) -> str:
+        """A fresh access token after Pinterest rejected ``rejected_token`` (the client's 401)."""
+        return usable_token(self.fresh(rejected_token=rejected_token).get("access_token"), self.mode)
+
+    def _client_with(
+        self, credentials: Credentials, reauthorize: Callable[[str], str] | None = None
+    ) -> PinterestClient:
         token = usable_token(credentials.get("access_token"), self.mode)
         pacing = None
         if self.budget is not None:
             pacing = Pacing(self.budget, self._grant(), self.settings.rate_limit)
         return PinterestClient(
-            self.session,
-            self.settings,
-            token,
-            secrets=secrets_of(credentials),
-            pacing=pacing,
-            deadline=self.deadline,
-            progress=self.progress,
+            self.session, self.run, token, secrets_of(credentials), pacing=pacing, reauthorize=reauthorize
         )
-
-    def run(self, work: Callable[[PinterestClient], Result]) -> Result:
-        if self.mode != "oauth2":
-            return work(self.client(self.credentials))
-        current = self.fresh()
-        try:
-            return work(self.client(current))
-        except ApiError as error:
-            if error.status != 401 or is_scope_error(error):
-                raise
-            rejected = current.get("access_token")
-        return work(self.client(self.fresh(rejected_token=rejected)))
 
     # ----- the refresh ----------------------------------------------------
 
@@ -184,7 +177,7 @@ class Connection:
             )
         connect, read = self.settings.timeout
         ttl = connect + read + LEASE_MARGIN
-        wait = max(0.0, min(ttl, self.deadline - time.monotonic()))
+        wait = max(0.0, min(ttl, self.run.seconds_left()))
         try:
             with store.lease(ttl, wait) as held:
                 current = self._stored(store)
@@ -304,9 +297,7 @@ class Connection:
         if self.settings.token_url is None:
             raise RefreshError("Cannot reach the OAuth token endpoint: no token URL is configured")
         auth = HTTPBasicAuth(str(credentials["app_id"]), str(credentials["app_secret"]))
-        client = PinterestClient(
-            self.session, self.settings, auth, secrets=secrets_of(credentials), deadline=self.deadline
-        )
+        client = PinterestClient(self.session, self.run, auth, secrets_of(credentials))
         return client.post_form(self.settings.token_url, form)
 
 

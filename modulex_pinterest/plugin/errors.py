@@ -1,23 +1,41 @@
-"""What can go wrong, as types. The words for people are in :mod:`.messages`.
+"""What can go wrong, as a tree of types. The words for people are in :mod:`.messages`.
 
-Three kinds of failure reach the hooks, each turned into an output value there:
-inputs that break the schema (:class:`InputError`), credentials or settings
-that cannot be used (:class:`CredentialError`, :class:`RefreshError`), and
-calls that produced no usable answer (:class:`ApiError`, with an
-:class:`ErrorKind`).
+Every failure the service turns into an output value is a :class:`PluginError`::
+
+    PluginError
+    ├── InputError            inputs that break the action's schema or rules
+    ├── CredentialError       credentials that cannot be used
+    │   └── SettingsError     host settings the plugin refuses
+    ├── RefreshError          an OAuth refresh that failed
+    └── ApiError              a call that produced no usable answer
+        ├── StatusError       an answer with a non-2xx status
+        ├── TransportError    no whole answer: it may or may not have arrived
+        │   ├── TimedOut
+        │   └── ConnectionFailed
+        ├── BadResponse       a 2xx answer that is not what the API promises
+        │   └── TooLarge
+        ├── RateLimited       the shared budget had no room in time: nothing sent
+        └── HostFailure       the host's rate budget failed: nothing sent
+
+What an action achieved before it failed is not attached to these: a handler
+returns it as a :class:`~.run.Failed` value.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 
-class InputError(ValueError):
+class PluginError(Exception):
+    """Anything the plugin reports as a failed output rather than a bug."""
+
+
+class InputError(PluginError, ValueError):
     """Inputs that break the action's input schema; the message names the field and the rule."""
 
 
-class CredentialError(ValueError):
+class CredentialError(PluginError, ValueError):
     """Credentials or settings that cannot be used; the message never contains a secret."""
 
 
@@ -26,7 +44,7 @@ class SettingsError(CredentialError):
     configuration, not the credentials; reported with ``kind: "settings"``."""
 
 
-class RefreshError(Exception):
+class RefreshError(PluginError):
     """A refresh that failed; the message is for people and holds no secret.
 
     ``retryable``: the same call later may succeed and cannot burn the grant
@@ -41,7 +59,7 @@ class RefreshError(Exception):
 
 
 class ErrorKind(str, Enum):
-    """What happened to a call that did not produce a usable response."""
+    """What happened to a call that did not produce a usable response: the ``kind`` of a failure report."""
 
     HTTP = "http"  # an answer with a non-2xx status
     TIMEOUT = "timeout"
@@ -52,17 +70,18 @@ class ErrorKind(str, Enum):
     HOST = "host"  # a service the host offers (its rate budget) failed: nothing was sent
 
 
-class ApiError(Exception):
-    """A call that did not produce a usable response.
+class ApiError(PluginError):
+    """A call that did not produce a usable response; caught by class (see the tree above).
 
     ``sent`` says whether the request may have reached Pinterest (``False``:
     certainly not, ``None``: unknown, ``True``: it did), which decides whether a
     create may be resent and whether its failure message warns of a duplicate.
     """
 
+    kind: ClassVar[ErrorKind]
+
     def __init__(
         self,
-        kind: ErrorKind,
         detail: str,
         *,
         status: int | None = None,
@@ -73,7 +92,6 @@ class ApiError(Exception):
         oauth_error: str | None = None,
     ) -> None:
         super().__init__(detail)
-        self.kind = kind
         self.detail = detail
         self.status = status
         self.code = code  # Pinterest's own error code from the body, when there is one
@@ -81,17 +99,11 @@ class ApiError(Exception):
         self.retry_after = retry_after
         self.sent = sent
         self.oauth_error = oauth_error  # the OAuth "error" field of a token endpoint's answer, e.g. "invalid_grant"
-        # A whole-list fetch that failed after some pages: what it fetched, and the bookmark of the page that failed.
-        self.partial: tuple[list[dict[str, Any]], str | None] | None = None
-        # A media action's step that failed before the pin was sent ("uploading the video"): no pin can exist.
-        self.step: str | None = None
-        # Output fields a failed media action still returns (the media_id a later run resumes with).
-        self.extra: dict[str, Any] | None = None
 
     @property
     def in_transit(self) -> bool:
         """The exchange broke on the way (timeout or connection), not at the server's word."""
-        return self.kind in (ErrorKind.TIMEOUT, ErrorKind.CONNECTION)
+        return isinstance(self, TransportError)
 
     @property
     def may_have_acted(self) -> bool:
@@ -103,18 +115,61 @@ class ApiError(Exception):
         return self.status is None or self.status >= 500 or 200 <= self.status < 300
 
 
-RETRYABLE_STATUSES = frozenset({408, 429})  # and every 5xx: answers a later attempt may not get
+class StatusError(ApiError):
+    """An answer with a non-2xx status, with Pinterest's code and message when it gave them."""
+
+    kind = ErrorKind.HTTP
 
 
-def failure_report(error: Exception, *, idempotent: bool) -> dict[str, Any]:
+class TransportError(ApiError):
+    """No (whole) answer: the request may or may not have arrived (``sent``)."""
+
+
+class TimedOut(TransportError):
+    kind = ErrorKind.TIMEOUT
+
+
+class ConnectionFailed(TransportError):
+    kind = ErrorKind.CONNECTION
+
+
+class BadResponse(ApiError):
+    """A 2xx answer whose body is not what the API promises."""
+
+    kind = ErrorKind.BAD_RESPONSE
+
+
+class TooLarge(BadResponse):
+    kind = ErrorKind.TOO_LARGE
+
+
+class RateLimited(ApiError):
+    """The shared rate budget had no room before the deadline: nothing was sent."""
+
+    kind = ErrorKind.RATE_LIMITED
+
+
+class HostFailure(ApiError):
+    """A service the host offers (its rate budget) failed: nothing was sent."""
+
+    kind = ErrorKind.HOST
+
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Answers a later attempt may not get: the client resends on them (as its method's semantics allow),
+and a failure report calls them retryable. The one set."""
+
+
+def failure_report(error: Exception, *, rerun: bool, step: str | None = None) -> dict[str, Any]:
     """How an action failed, for a host deciding whether to run it again (the contract's
-    ``FailureReport``). ``idempotent``: the action's request may be repeated safely (not a create)."""
+    ``FailureReport``). ``rerun``: the action's request semantics allow running it again after
+    an unknown outcome; ``step``: the failure came before the action's main request was sent."""
     if isinstance(error, ApiError):
         return {
             "kind": error.kind.value,
             "status": error.status,
             "retry_after": error.retry_after,
-            "retryable": _api_retryable(error, idempotent),
+            "retryable": _api_retryable(error, rerun or step is not None),
         }
     if isinstance(error, RefreshError):
         return {"kind": "refresh", "status": None, "retry_after": None, "retryable": error.retryable}
@@ -124,9 +179,9 @@ def failure_report(error: Exception, *, idempotent: bool) -> dict[str, Any]:
     return {"kind": kind, "status": None, "retry_after": None, "retryable": False}
 
 
-def _api_retryable(error: ApiError, idempotent: bool) -> bool:
-    if error.may_have_acted and not idempotent and error.step is None:
-        return False  # a create that may have happened (a failed media step never sent the create)
-    if error.kind is ErrorKind.HTTP:
-        return error.status is not None and (error.status in RETRYABLE_STATUSES or error.status >= 500)
-    return error.kind is not ErrorKind.TOO_LARGE
+def _api_retryable(error: ApiError, rerun: bool) -> bool:
+    if error.may_have_acted and not rerun:
+        return False  # e.g. a create that may have happened: running it again could duplicate it
+    if isinstance(error, StatusError):
+        return error.status in RETRYABLE_STATUSES
+    return not isinstance(error, TooLarge)

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..contract import Credentials, PluginHost, hookimpl
-from . import manifest
 from .messages import MAX_SHOWN_NAME, internal_error
 from .redaction import install_log_filter, redact, secrets_of
+from .spec import manifest
 
 if TYPE_CHECKING:
     from .service import Service
@@ -45,7 +45,7 @@ class PinterestPlugin:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<PinterestPlugin {manifest.plugin_id()!r}>"
+        return f"<PinterestPlugin {manifest.spec().id!r}>"
 
     def service(self) -> Service:
         with self._lock:
@@ -78,21 +78,23 @@ class PinterestPlugin:
         settings: dict[str, Any],
         host: PluginHost,
     ) -> JsonObject | None:
-        if plugin != manifest.plugin_id():
+        if plugin != manifest.spec().id:
             return None
 
         return self._answer(
             f"action {str(action)[:MAX_SHOWN_NAME]!r}",
             credentials,
             lambda service: service.execute(action, inputs, credentials, settings, host),
-            lambda error: manifest.failed_output(action, error),
+            lambda error: manifest.failed_output(
+                manifest.spec().actions.get(action) if isinstance(action, str) else None, error
+            ),
         )
 
     @hookimpl
     def modulex_check_credentials(
         self, plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost
     ) -> JsonObject | None:
-        if plugin != manifest.plugin_id():
+        if plugin != manifest.spec().id:
             return None
         return self._answer(
             "the credential check",
@@ -113,7 +115,7 @@ class PinterestPlugin:
         host: PluginHost,
         bookmark: str | None,
     ) -> JsonObject | None:
-        if plugin != manifest.plugin_id():
+        if plugin != manifest.spec().id:
             return None
         return self._answer(
             "options",
@@ -133,7 +135,7 @@ class PinterestPlugin:
         state: Any,
         host: PluginHost,
     ) -> JsonObject | None:
-        if plugin != manifest.plugin_id():
+        if plugin != manifest.spec().id:
             return None
         return self._answer(
             f"trigger {str(trigger)[:MAX_SHOWN_NAME]!r}",
@@ -151,7 +153,7 @@ class PinterestPlugin:
     def modulex_refresh_credentials(
         self, plugin: str, credentials: Credentials, settings: dict[str, Any], host: PluginHost
     ) -> JsonObject | None:
-        if plugin != manifest.plugin_id():
+        if plugin != manifest.spec().id:
             return None
         return self._answer(
             "a refresh",
@@ -170,7 +172,7 @@ class PinterestPlugin:
         settings: dict[str, Any],
         host: PluginHost,
     ) -> JsonObject | None:
-        if plugin != manifest.plugin_id():
+        if plugin != manifest.spec().id:
             return None
         return self._answer(
             "the code exchange",

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import manifest
 from .errors import ApiError, ErrorKind
 from .redaction import redact
+from .spec import manifest
+from .spec.model import Action
 
 # How much of any text the plugin echoes: a whole error, a server's message, a
 # detail inside a message, a value the user passed, a name the user passed.
@@ -112,68 +113,89 @@ def _not_found(context: Mapping[str, Any]) -> str:
     return "Not found"
 
 
-def _creates_pin(context: Mapping[str, Any]) -> bool:
-    """The action ends in ``POST /pins`` (create_pin and the media actions), by its manifest entry."""
-    entry = manifest.actions_by_name().get(str(context.get("action")))
-    request = (entry or {}).get("request") or {}
-    return request.get("method") == "POST" and request.get("path") == "/pins"
+def _creates_pin(action: Action | None) -> bool:
+    """The action's request creates a pin (create_pin and the media actions)."""
+    return action is not None and action.subject == "pin" and action.request.may_have == "created"
 
 
-def api_error_message(error: ApiError, context: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
-    """A one-paragraph message for ``error`` in an action's ``context``.
+def _may_have_acted(action: Action | None) -> str:
+    """The warning for a request whose answer was lost, when running it again could do harm."""
+    if action is None or action.request.semantics.rerun or action.request.may_have is None:
+        return ""
+    subject = action.subject or "request"
+    where = "the board" if _creates_pin(action) else f"whether the {subject} exists"
+    return (
+        f"; the {subject} may or may not have been {action.request.may_have}: check {where} before retrying, "
+        f"since running it again could {'create a duplicate' if action.request.method == 'POST' else 'repeat it'}"
+    )
 
-    ``context`` holds ``action``, ``scopes`` and the checked inputs (pin_id,
-    board_id, board_section_id) so a 404 can say what was not found.
-    """
+
+def _rejected(error: ApiError, note: str, context: Mapping[str, Any], action: Action | None) -> str:
+    """A 400's wording: what to check depends on what the action sends."""
+    if not _creates_pin(action):
+        return f"Pinterest rejected the request{note}"
+    media = (
+        "that media_url is a publicly reachable image URL"
+        if "media_url" in context
+        else "the media (type, size, a public URL)"
+    )
+    return f"Pinterest rejected the pin{note}. Check {media} and that board_id (and board_section_id) are correct"
+
+
+def _answer_text(error: ApiError, context: Mapping[str, Any], action: Action | None, step: str | None) -> str:
     status = error.status
     note = _status_note(error)
     if error.kind is ErrorKind.TIMEOUT:
-        text = f"Request to Pinterest timed out: {error.detail}"
-    elif error.kind is ErrorKind.CONNECTION:
-        text = f"Could not reach Pinterest: {error.detail}"
-    elif error.kind is ErrorKind.HOST:
-        text = f"Not sent: {error.detail}; this is the host's failure, not Pinterest's"
-    elif error.kind is ErrorKind.RATE_LIMITED:
-        text = f"Rate limited before sending: {error.detail}; nothing was sent, {_when(error.retry_after)}"
-    elif error.kind in (ErrorKind.BAD_RESPONSE, ErrorKind.TOO_LARGE):
-        text = f"Pinterest returned an unusable response{note}: {error.detail}"
-    elif status == 401:
-        text = f"Authentication failed: {_auth_reason(error, context.get('scopes', ()))}{note}"
-    elif status == 403 and error.code == TRIAL_ACCESS_CODE:
-        text = (
+        return f"Request to Pinterest timed out: {error.detail}"
+    if error.kind is ErrorKind.CONNECTION:
+        return f"Could not reach Pinterest: {error.detail}"
+    if error.kind is ErrorKind.HOST:
+        return f"Not sent: {error.detail}; this is the host's failure, not Pinterest's"
+    if error.kind is ErrorKind.RATE_LIMITED:
+        return f"Rate limited before sending: {error.detail}; nothing was sent, {_when(error.retry_after)}"
+    if error.kind in (ErrorKind.BAD_RESPONSE, ErrorKind.TOO_LARGE):
+        return f"Pinterest returned an unusable response{note}: {error.detail}"
+    if status == 401:
+        return f"Authentication failed: {_auth_reason(error, context.get('scopes', ()))}{note}"
+    if status == 403 and error.code == TRIAL_ACCESS_CODE:
+        return (
             f"Permission denied{note}. Apps with trial access may only write to Pinterest's sandbox: "
-            f"set base_url to {manifest.raw_manifest()['api']['sandbox_base_url']} (with a sandbox token), "
+            f"set base_url to {manifest.spec().sandbox_base_url} (with a sandbox token), "
             "or apply for standard access"
         )
-    elif status == 403:
-        text = f"Permission denied: the account may not do this on that board{note}"
-    elif status == 404 and error.step and context.get("media_id"):
-        text = f"Media upload {context['media_id']} not found{note}"
-    elif status == 404:
-        text = f"{_not_found(context)}{note}"
-    elif status == 400 and context.get("action") == "create_pin":
-        text = (
-            f"Pinterest rejected the pin{note}. Check that media_url is a publicly reachable image URL "
-            f"and that board_id (and board_section_id) are correct"
-        )
-    elif status == 400 and _creates_pin(context) and error.step is None:
-        text = (
-            f"Pinterest rejected the pin{note}. Check the media (type, size, a public URL) "
-            f"and that board_id (and board_section_id) are correct"
-        )
-    elif status == 400:
-        text = f"Pinterest rejected the request{note}"
-    elif status == 429:
-        text = f"Rate limited by Pinterest{note}; {_when(error.retry_after)}"
-    elif status is not None and status >= 500:
-        text = f"Pinterest server error{note}"
-    else:
-        text = f"Unexpected response from Pinterest{note}"
-    if error.step:
-        text = f"While {error.step}: {text}; no pin was created"
-    elif _creates_pin(context) and error.may_have_acted:
-        text += (
-            "; the pin may or may not have been created: check the board before retrying, "
-            "since resending could create a duplicate"
-        )
+    if status == 403:
+        return f"Permission denied: the account may not do this on that board{note}"
+    if status == 404 and step and context.get("media_id"):
+        return f"Media upload {context['media_id']} not found{note}"
+    if status == 404:
+        return f"{_not_found(context)}{note}"
+    if status == 400:
+        return _rejected(error, note, context, None if step else action)
+    if status == 429:
+        return f"Rate limited by Pinterest{note}; {_when(error.retry_after)}"
+    if status is not None and status >= 500:
+        return f"Pinterest server error{note}"
+    return f"Unexpected response from Pinterest{note}"
+
+
+def api_error_message(
+    error: ApiError,
+    context: Mapping[str, Any],
+    secrets: Iterable[str] = (),
+    *,
+    action: Action | None = None,
+    step: str | None = None,
+) -> str:
+    """A one-paragraph message for ``error`` of ``action`` (when it is an action's).
+
+    ``context`` holds ``scopes`` and the checked inputs (pin_id, board_id,
+    board_section_id) so a 404 can say what was not found. ``step`` names a step
+    before the action's main request: then that request was never sent.
+    """
+    text = _answer_text(error, context, action, step)
+    if step:
+        subject = action.subject if action is not None and action.subject else "object"
+        text = f"While {step}: {text}; no {subject} was {action.request.may_have if action else 'created'}"
+    elif error.may_have_acted:
+        text += _may_have_acted(action)
     return clip(redact(text, secrets), MAX_ERROR_LENGTH)

@@ -1,26 +1,46 @@
-"""The host's settings for this plugin: defaults, checks, and where requests may go.
+"""The host's settings for this plugin: declared in plugin.yaml, applied here.
 
-A setting that would send a token in clear text (``base_url`` or ``token_url``
-on plain http to anything but loopback) is refused here, once, for the API
-and the token endpoint alike.
+plugin.yaml's ``settings`` list names each setting once, with its type, bounds,
+default and description; :func:`declarations` is the one place that reads it,
+and :class:`Settings` applies it: the generic checks (type, bounds) come from
+the declarations, the special rules stay code: ``base_url`` and ``token_url``
+must be https unless their host is loopback (a token is never sent in clear
+text), a custom ``base_url`` moves the token endpoint with it, ``timeout`` may
+be a ``[connect, read]`` pair, ``file_roots`` are resolved once.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import ipaddress
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_READ_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 3
-DEFAULT_DEADLINE = 120.0
-DEFAULT_MAX_WAIT = 60.0
-DEFAULT_BACKOFF = 0.5
+from .spec import manifest
+
+Entry = dict[str, Any]
 LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+@functools.cache
+def declarations() -> dict[str, Entry]:
+    """plugin.yaml's settings by name, each ``default_from`` (a dotted path in the manifest, such as
+    ``api.base_url``) resolved to ``default``; ``token_url``'s default is the oauth2 mode's ``token_url``.
+    The one place this module reads the manifest."""
+    raw = manifest.raw_manifest()
+    declared: dict[str, Entry] = {}
+    for entry in raw["settings"]:
+        entry = dict(entry)
+        if "default_from" in entry:
+            entry["default"] = functools.reduce(lambda node, key: node[key], entry["default_from"].split("."), raw)
+        declared[entry["name"]] = entry
+    oauth: Entry = next((mode for mode in raw["credentials"] if mode["mode"] == "oauth2"), {})
+    declared["token_url"].setdefault("default", oauth.get("token_url"))
+    return declared
 
 
 def is_loopback(host: str) -> bool:
@@ -33,79 +53,144 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=64)  # a pure function of the string, called on every action
-def check_base_url(base_url: str) -> str:
-    """Refuse a URL that would send a token in clear text or carry extra parts.
+@functools.lru_cache(maxsize=64)  # a pure function of the strings, called on every action
+def check_base_url(url: str, name: str = "base_url") -> str:
+    """Refuse a URL (setting ``name``) that would send a token in clear text or carry extra parts.
 
     https is required unless the host is loopback (the embedded sandbox).
     Returns the URL without a trailing slash.
     """
-    parts = urlsplit(base_url)
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("base_url must be an http(s) URL with a host")
+        raise ValueError(f"setting '{name}' must be an http(s) URL with a host")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("base_url must not carry credentials, a query or a fragment")
+        raise ValueError(f"setting '{name}' must not carry credentials, a query or a fragment")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError("base_url must use https unless its host is loopback (127.0.0.1, ::1, localhost)")
-    return base_url.rstrip("/")
+        raise ValueError(f"setting '{name}' must use https unless its host is loopback (127.0.0.1, ::1, localhost)")
+    return url.rstrip("/")
+
+
+def requirement(entry: Entry, json_type: str | None = None) -> str:
+    """What a value of the declared setting must be, in words: "a positive number of seconds"."""
+    json_type = json_type or _types(entry)[0]
+    if json_type == "boolean":
+        return "true or false"
+    noun = {"integer": "integer", "number": "number", "string": "string", "array": "list"}[json_type]
+    if entry.get("exclusiveMinimum") == 0:
+        noun = f"positive {noun}"
+    elif entry.get("minimum") == 0:
+        noun = f"non-negative {noun}"
+    words = ("an " if noun[0] in "aeiou" else "a ") + noun
+    if "unit" in entry:
+        words += f" of {entry['unit']}"
+    if entry.get("exclusiveMinimum") not in (None, 0):
+        words += f" above {entry['exclusiveMinimum']:g}"
+    if entry.get("minimum") not in (None, 0):
+        words += f" of at least {entry['minimum']:g}"
+    return words
+
+
+def check_value(entry: Entry, value: Any) -> Any:
+    """``value`` of the declared setting ``entry``, checked by its type(s) and bounds (a ValueError
+    naming the setting); ``None`` is its default (a copy)."""
+    if value is None:
+        return copy.deepcopy(entry.get("default"))
+    for json_type in _types(entry):
+        if json_type in _json_types(value):
+            if json_type in ("integer", "number") and not _within(entry, value):
+                raise ValueError(f"setting '{entry['name']}' must be {requirement(entry, json_type)}")
+            return value
+    raise ValueError(f"setting '{entry['name']}' must be {requirement(entry)}")
 
 
 class Settings:
-    """The host's settings for this plugin, with defaults; unknown keys are ignored.
+    """The host's settings for this plugin: given values checked, the others the declared defaults;
+    unknown keys are ignored. A refused value is a ValueError naming the setting."""
 
-    ``defaults`` come from plugin.yaml: the API's ``base_url``, the OAuth
-    ``token_url`` and the ``rate_limit`` (requests per second per grant).
-    """
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        given = settings or {}
+        declared = declarations()
 
-    def __init__(
-        self, settings: Mapping[str, Any] | None, *, base_url: str, token_url: str | None, rate_limit: float
-    ) -> None:
-        settings = settings or {}
-        self.base_url = check_base_url(str(settings.get("base_url") or base_url))
-        self.timeout = _timeouts(settings.get("timeout"))
-        self.max_retries = _non_negative_int(settings.get("max_retries"), DEFAULT_MAX_RETRIES, "max_retries")
-        self.deadline = _positive_float(settings.get("deadline"), DEFAULT_DEADLINE, "deadline")
-        self.max_wait = _positive_float(settings.get("max_retry_wait"), DEFAULT_MAX_WAIT, "max_retry_wait")
-        self.backoff = _positive_float(settings.get("retry_backoff"), DEFAULT_BACKOFF, "retry_backoff")
-        self.rate_limit = _positive_float(
-            settings.get("rate_limit"), rate_limit, "rate_limit", "number of requests per second"
-        )
-        # A custom base_url (the sandbox, a proxy) has its token endpoint beside it.
-        chosen = settings.get("token_url") or (
-            f"{self.base_url}/oauth/token" if settings.get("base_url") else token_url
-        )
-        self.token_url = check_base_url(str(chosen)) if chosen else None
+        def value(name: str) -> Any:
+            return check_value(declared[name], given.get(name))
+
+        self.base_url = check_base_url(value("base_url"))
+        self.timeout = _timeouts(declared["timeout"], given.get("timeout"))
+        self.max_retries: int = value("max_retries")
+        self.deadline = float(value("deadline"))
+        self.max_wait = float(value("max_retry_wait"))
+        self.backoff = float(value("retry_backoff"))
+        self.rate_limit = float(value("rate_limit"))
+        self.token_url = _token_url(given.get("token_url"), self.base_url, declared)
         # Local files the media actions may read: only under these directories (none: every path refused).
-        self.file_roots = _file_roots(settings.get("file_roots"))
+        self.file_roots = _file_roots(declared["file_roots"], given.get("file_roots"))
         # URLs the plugin itself downloads (video_url) may reach loopback/private addresses only when set.
-        self.allow_private_network = _flag(settings.get("allow_private_network"), "allow_private_network")
+        self.allow_private_network: bool = value("allow_private_network")
 
     def __repr__(self) -> str:
         return f"Settings(base_url={self.base_url!r}, timeout={self.timeout!r}, deadline={self.deadline:g})"
 
 
-def _positive_float(value: Any, default: float | None, name: str, unit: str = "number of seconds") -> float:
-    if value is None and default is not None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise ValueError(f"setting '{name}' must be a positive {unit}")
-    return float(value)
+def _types(entry: Entry) -> list[str]:
+    declared = entry["type"]
+    return [declared] if isinstance(declared, str) else list(declared)
 
 
-def _flag(value: Any, name: str) -> bool:
-    if value is None:
+def _json_types(value: Any) -> frozenset[str]:
+    """The JSON Schema types a Python value has (a bool is no number here)."""
+    if isinstance(value, bool):
+        return frozenset({"boolean"})
+    if isinstance(value, int):
+        return frozenset({"integer", "number"})
+    if isinstance(value, float):
+        return frozenset({"number"})
+    if isinstance(value, str):
+        return frozenset({"string"})
+    return frozenset({"array"}) if isinstance(value, (list, tuple)) else frozenset()
+
+
+def _within(entry: Entry, number: float) -> bool:
+    """A finite number inside the declared bounds."""
+    if not math.isfinite(number):
         return False
-    if not isinstance(value, bool):
-        raise ValueError(f"setting '{name}' must be true or false")
-    return value
+    if "minimum" in entry and number < entry["minimum"]:
+        return False
+    return not ("exclusiveMinimum" in entry and number <= entry["exclusiveMinimum"])
 
 
-def _file_roots(value: Any) -> tuple[Path, ...]:
-    """``file_roots``: a list of directories, each resolved (symlinks, ``..``) once, here."""
+def _token_url(given: Any, base_url: str, declared: dict[str, Entry]) -> str | None:
+    """The token endpoint: ``token_url`` when the host sets it; else the manifest's, moved beside a
+    ``base_url`` other than the manifest's (the sandbox, a proxy): its path under the manifest's base URL."""
+    if given is not None:
+        return check_base_url(check_value(declared["token_url"], given), "token_url")
+    default: str | None = declared["token_url"].get("default")
+    production = check_base_url(declared["base_url"]["default"])
+    if default is None or base_url == production:
+        return default
+    if not default.startswith(production + "/"):  # nowhere to move it: never send a sandbox grant to Pinterest
+        raise ValueError("setting 'token_url' must be given with this base_url (the manifest's is not under its own)")
+    return check_base_url(base_url + default[len(production) :], "token_url")
+
+
+def _timeouts(entry: Entry, value: Any) -> tuple[float, float]:
+    """``timeout``: one number (the read timeout; connecting takes at most the default's) or [connect, read]."""
+    connect, read = (float(seconds) for seconds in entry["default"])
+    checked = check_value(entry, value)
     if value is None:
-        return ()
-    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise ValueError("setting 'file_roots' must be a list of directory paths")
+        return connect, read
+    if isinstance(checked, (list, tuple)):
+        number = dict(entry, type="number")
+        if len(checked) != 2:
+            raise ValueError(f"setting 'timeout' must be {requirement(entry)}, or two: [connect, read]")
+        return float(check_value(number, checked[0])), float(check_value(number, checked[1]))
+    return min(float(checked), connect), float(checked)
+
+
+def _file_roots(entry: Entry, value: Any) -> tuple[Path, ...]:
+    """``file_roots``: a list of directories, each resolved (symlinks, ``..``) once, here."""
+    value = check_value(entry, value)
+    if not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValueError(f"setting 'file_roots' must be {requirement(entry)}")
     roots = []
     for item in value:
         if "\x00" in item:
@@ -115,21 +200,3 @@ def _file_roots(value: Any) -> tuple[Path, ...]:
             raise ValueError(f"setting 'file_roots': {item[:80]!r} is not a directory")
         roots.append(root)
     return tuple(roots)
-
-
-def _non_negative_int(value: Any, default: int, name: str) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"setting '{name}' must be a non-negative integer")
-    return value
-
-
-def _timeouts(value: Any) -> tuple[float, float]:
-    """``timeout``: one number (the read timeout; connecting gets at most the default) or [connect, read]."""
-    if value is None:
-        return DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        return _positive_float(value[0], None, "timeout"), _positive_float(value[1], None, "timeout")
-    seconds = _positive_float(value, None, "timeout")
-    return min(seconds, DEFAULT_CONNECT_TIMEOUT), seconds

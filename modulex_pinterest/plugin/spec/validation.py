@@ -24,9 +24,10 @@ import fastjsonschema
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError
 
+from ..errors import InputError
+from ..messages import MAX_DETAIL, shown
 from . import manifest
-from .errors import InputError
-from .messages import MAX_DETAIL, shown
+from .model import Action
 
 PAGE_SIZE_MIN = 1
 PAGE_SIZE_MAX = 250
@@ -112,8 +113,8 @@ def schema_errors(schema_path: str, instance: Any) -> list[ValidationError]:
     return sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.validator != "format", e.validator))
 
 
-def output_errors(action_name: str, output: Any) -> list[ValidationError]:
-    return schema_errors(manifest.action(action_name)["output_schema"], output)
+def output_errors(action: Action, output: Any) -> list[ValidationError]:
+    return schema_errors(action.output_schema, output)
 
 
 def _field_name(error: ValidationError) -> str:
@@ -169,29 +170,24 @@ def clamp_page_size(value: int) -> int:
     return max(PAGE_SIZE_MIN, min(PAGE_SIZE_MAX, int(value)))
 
 
-def check_inputs(action_name: str, inputs: Any) -> dict[str, Any]:
-    """Validate ``inputs`` for ``action_name`` and return a normalised copy.
+def check_inputs(action: Action, inputs: Any) -> dict[str, Any]:
+    """Validate ``inputs`` for ``action`` and return a normalised copy.
 
     Normalising means: schema defaults applied, ``page_size`` clamped and made
     an int (a whole-list fetch without a ``page_size`` pages at the largest
     size), empty optional strings dropped (an empty bookmark means none).
     Raises :class:`InputError` naming the first broken field and its rule.
     """
-    entry = manifest.actions_by_name().get(action_name)
-    if entry is None:
-        raise InputError(
-            f"Unknown action {shown(action_name)}; this plugin offers: " + ", ".join(sorted(manifest.actions_by_name()))
-        )
     if not isinstance(inputs, dict):
         raise InputError(f"Invalid input: inputs must be a JSON object, not {type(inputs).__name__}")
     try:
-        errors = schema_errors(entry["input_schema"], inputs)
+        errors = schema_errors(action.input_schema, inputs)
     except RecursionError:
         raise InputError("Invalid input: the inputs are nested too deeply") from None
     if errors:
         raise InputError("Invalid input: " + schema_error_message(errors[0]))
     checked = {}
-    for name, prop in manifest.load_schema(entry["input_schema"])["properties"].items():
+    for name, prop in manifest.load_schema(action.input_schema)["properties"].items():
         value = inputs.get(name, prop.get("default"))
         if value is None or value == "":
             continue

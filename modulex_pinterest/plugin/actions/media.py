@@ -17,21 +17,16 @@ from typing import IO, Any
 
 import requests
 
-from . import manifest, upload
-from .actions import HANDLERS as BASIC_HANDLERS
-from .actions import Handler, Inputs, post_pin
-from .client import JsonObject, PinterestClient
-from .errors import ApiError, InputError
-from .localfiles import (
-    SNIFF_BYTES,
-    check_image_base64,
-    check_video,
-    limits,
-    open_allowed,
-    read_image_file,
-)
-from .messages import MAX_ERROR_LENGTH, clip
-from .netguard import PrivateAddressError, download_session
+from ..errors import ApiError, InputError
+from ..messages import MAX_ERROR_LENGTH, clip
+from ..run import Failed, Inputs, JsonObject, Outcome, Run
+from ..spec import manifest
+from ..spec.model import Action
+from ..transport.client import PinterestClient
+from ..transport.netguard import PrivateAddressError, download_session
+from . import upload
+from .localfiles import SNIFF_BYTES, check_image_base64, check_video, open_allowed, read_image_file
+from .pins import post_pin
 
 CAROUSEL_ITEM_FIELDS = ("title", "description", "link")
 
@@ -46,8 +41,8 @@ def _one_of(inputs: Inputs, names: tuple[str, ...]) -> str:
     return given[0]
 
 
-def _create(client: PinterestClient, action: str, inputs: Inputs, media_source: JsonObject) -> JsonObject:
-    return post_pin(client, action, inputs, media_source, _shortened)
+def _create(action: Action, inputs: Inputs, client: PinterestClient, media_source: JsonObject) -> JsonObject:
+    return post_pin(action, inputs, client, media_source, _shortened)
 
 
 def _shortened(body: JsonObject) -> JsonObject:
@@ -64,28 +59,28 @@ def _shortened(body: JsonObject) -> JsonObject:
     return dict(body, media_source=source)
 
 
-def create_pin_from_file(client: PinterestClient, inputs: Inputs) -> JsonObject:
+def create_pin_from_file(action: Action, inputs: Inputs, client: PinterestClient, run: Run) -> Outcome:
     field = _one_of(inputs, ("file_path", "image_base64"))
     if field == "file_path":
         if "content_type" in inputs:
             raise InputError("Invalid input: 'content_type' goes with 'image_base64'; a file's type is read from it")
-        content_type, data = read_image_file("file_path", inputs["file_path"], client.settings.file_roots)
+        content_type, data = read_image_file("file_path", inputs["file_path"], run.file_roots)
     else:
         if "content_type" not in inputs:
             raise InputError("Invalid input: 'content_type' is required with 'image_base64'")
         content_type, data = check_image_base64("image_base64", inputs["image_base64"], inputs["content_type"])
     source = {"source_type": "image_base64", "content_type": content_type, "data": data}
-    return _create(client, "create_pin_from_file", inputs, source)
+    return _create(action, inputs, client, source)
 
 
 def _carousel_items(inputs: Inputs, roots: Any) -> tuple[str, list[JsonObject]]:
     """(source_type, items) of a carousel: all URLs, or all local files as base64 (Pinterest takes one kind)."""
     field = _one_of(inputs, ("image_urls", "items"))
     given = inputs[field]
-    carousel = limits("carousel")
-    if not carousel["min_items"] <= len(given) <= carousel["max_items"]:
+    limits = manifest.spec().media_limits
+    if not limits.carousel_min <= len(given) <= limits.carousel_max:
         raise InputError(
-            f"Invalid input: '{field}' must hold {carousel['min_items']} to {carousel['max_items']} images "
+            f"Invalid input: '{field}' must hold {limits.carousel_min} to {limits.carousel_max} images "
             f"(got {len(given)})"
         )
     if field == "image_urls":
@@ -107,9 +102,9 @@ def _carousel_items(inputs: Inputs, roots: Any) -> tuple[str, list[JsonObject]]:
     return ("multiple_image_urls" if kinds == {"url"} else "multiple_image_base64"), items
 
 
-def create_carousel_pin(client: PinterestClient, inputs: Inputs) -> JsonObject:
-    source_type, items = _carousel_items(inputs, client.settings.file_roots)
-    return _create(client, "create_carousel_pin", inputs, {"source_type": source_type, "items": items})
+def create_carousel_pin(action: Action, inputs: Inputs, client: PinterestClient, run: Run) -> Outcome:
+    source_type, items = _carousel_items(inputs, run.file_roots)
+    return _create(action, inputs, client, {"source_type": source_type, "items": items})
 
 
 def _cover(inputs: Inputs, roots: Any) -> JsonObject:
@@ -123,10 +118,10 @@ def _cover(inputs: Inputs, roots: Any) -> JsonObject:
     return {"cover_image_content_type": content_type, "cover_image_data": data}
 
 
-def _open_video(client: PinterestClient, inputs: Inputs, field: str) -> tuple[upload.Source, str, Any]:
+def _open_video(run: Run, inputs: Inputs, field: str) -> tuple[upload.Source, str, Any]:
     """(source, content type, what to close) for ``video_path`` or ``video_url``, checked before any upload."""
     if field == "video_path":
-        handle, size = open_allowed("video_path", inputs["video_path"], client.settings.file_roots)
+        handle, size = open_allowed("video_path", inputs["video_path"], run.file_roots)
         head = handle.read(SNIFF_BYTES)
         try:
             content_type = check_video("video_path", head, size)
@@ -134,15 +129,14 @@ def _open_video(client: PinterestClient, inputs: Inputs, field: str) -> tuple[up
             handle.close()
             raise
         return upload.Source(handle, size, head), content_type, handle
-    return _open_download(client, inputs["video_url"])
+    return _open_download(run, inputs["video_url"])
 
 
-def _open_download(client: PinterestClient, url: str) -> tuple[upload.Source, str, Any]:
+def _open_download(run: Run, url: str) -> tuple[upload.Source, str, Any]:
     """Start downloading ``video_url`` (a non-public address refused at connect time, see :mod:`.netguard`)."""
-    settings = client.settings
-    session = download_session(settings.allow_private_network)
+    session = download_session(run.allow_private_network)
     try:
-        response = session.get(url, stream=True, timeout=settings.timeout)
+        response = session.get(url, stream=True, timeout=run.settings.timeout)
     except PrivateAddressError as exc:
         session.close()
         raise InputError(
@@ -187,79 +181,60 @@ class _Closer:
             thing.close()
 
 
-def _upload_video(client: PinterestClient, inputs: Inputs, field: str) -> str:
-    """Register, upload and return the media_id; every failure marked with its step (no pin exists)."""
-    source, content_type, closer = _open_video(client, inputs, field)
-    requests_ = manifest.action("create_video_pin")["media_requests"]
+def _upload_video(action: Action, inputs: Inputs, client: PinterestClient, run: Run, field: str) -> str | Failed:
+    """Register, upload and return the media_id; a failure is a :class:`Failed` naming its step (no pin exists)."""
+    source, content_type, closer = _open_video(run, inputs, field)
     step = "registering the video upload"
     try:
-        media_id, url, fields = upload.register(client, requests_["register"])
+        media_id, url, fields = upload.register(client, action.media_requests["register"])
         step = "uploading the video"
         try:
-            upload.send_upload(client, url, fields, source, content_type)
+            upload.send_upload(client, run, url, fields, source, content_type)
         except ApiError as error:
-            error.extra = {"media_id": media_id, "media_status": "registered"}
-            raise
+            return Failed(error, {"media_id": media_id, "media_status": "registered"}, step=step)
     except ApiError as error:
-        error.step = step
-        raise
+        return Failed(error, step=step)
     finally:
         closer.close()
     return media_id
 
 
-def _pending(inputs: Inputs, media_id: str, status: str) -> JsonObject:
+def _pending(action: Action, inputs: Inputs, media_id: str, status: str) -> JsonObject:
     """The output of a run whose video is still processing, or failed to process."""
     if status == "failed":
         message = f"Pinterest could not process the video (media {media_id} failed); no pin was created"
     else:
         message = (
             f"The video (media {media_id}) was still {status} at the action's deadline; no pin was created yet. "
-            f"Run create_video_pin again with media_id {media_id} (and no video_path or video_url) to finish"
+            f"Run {action.name} again with media_id {media_id} (and no video_path or video_url) to finish"
         )
-    output = manifest.failed_output("create_video_pin", clip(message, MAX_ERROR_LENGTH))
+    output = manifest.failed_output(action, clip(message, MAX_ERROR_LENGTH))
     output.update({"media_id": media_id, "media_status": status})
     for name in ("title", "description", "link", "board_id", "board_section_id"):
         output[name] = inputs.get(name)
     return output
 
 
-def create_video_pin(client: PinterestClient, inputs: Inputs) -> JsonObject:
+def create_video_pin(action: Action, inputs: Inputs, client: PinterestClient, run: Run) -> Outcome:
     field = _one_of(inputs, ("video_path", "video_url", "media_id"))
-    cover = _cover(inputs, client.settings.file_roots)
+    cover = _cover(inputs, run.file_roots)
     if inputs.get("dry_run"):
         if field == "video_path":  # checked like a real run; a video_url is not fetched on a dry run
-            _open_video(client, inputs, field)[2].close()
+            _open_video(run, inputs, field)[2].close()
         placeholder = inputs.get("media_id", "<the uploaded video's media_id>")
-        return _create(
-            client, "create_video_pin", inputs, {"source_type": "video_id", "media_id": placeholder, **cover}
-        )
-    if field != "media_id":
-        # Kept in the inputs: a rerun of this work (after an OAuth refresh) resumes from it instead of re-uploading.
-        inputs["media_id"] = _upload_video(client, inputs, field)
-        inputs.pop(field)
-    media_id = inputs["media_id"]
-    status_request = manifest.action("create_video_pin")["media_requests"]["status"]
+        return _create(action, inputs, client, {"source_type": "video_id", "media_id": placeholder, **cover})
+    media_id = inputs["media_id"] if field == "media_id" else _upload_video(action, inputs, client, run, field)
+    if isinstance(media_id, Failed):
+        return media_id
     try:
-        status = upload.wait_for_processing(client, status_request, media_id)
+        status = upload.wait_for_processing(client, run, action.media_requests["status"], media_id)
     except ApiError as error:
-        error.step = "checking the video's processing"
-        error.extra = {"media_id": media_id}
-        raise
+        return Failed(error, {"media_id": media_id}, step="checking the video's processing")
     if status != "succeeded":
-        return _pending(inputs, media_id, status)
+        return _pending(action, inputs, media_id, status)
     try:
-        output = _create(client, "create_video_pin", inputs, {"source_type": "video_id", "media_id": media_id, **cover})
+        output = _create(action, inputs, client, {"source_type": "video_id", "media_id": media_id, **cover})
     except ApiError as error:
-        error.extra = {"media_id": media_id, "media_status": status}
-        raise
+        return Failed(error, {"media_id": media_id, "media_status": status})
     output.update({"media_id": media_id, "media_status": status})
     return output
-
-
-HANDLERS: dict[str, Handler] = {
-    **BASIC_HANDLERS,
-    "create_pin_from_file": create_pin_from_file,
-    "create_carousel_pin": create_carousel_pin,
-    "create_video_pin": create_video_pin,
-}

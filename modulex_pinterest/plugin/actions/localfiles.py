@@ -18,9 +18,9 @@ import stat
 from pathlib import Path
 from typing import IO, Any
 
-from . import manifest
-from .errors import InputError
-from .messages import shown
+from ..errors import InputError
+from ..messages import shown
+from ..spec import manifest
 
 SNIFF_BYTES = 12
 IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}

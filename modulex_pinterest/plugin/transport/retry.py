@@ -1,9 +1,11 @@
 """When to send again, how long to wait, and the shared rate budget.
 
-Reads retry on connection errors, timeouts, 429 and 5xx. A create is resent
-only when Pinterest certainly did not act on it: a 429, or a connection that
-was never made. Waits come from ``Retry-After`` / ``X-RateLimit-Reset`` when
-the server gives them, else from jittered exponential backoff, and never run
+Requests are resent on connection errors, timeouts, and the statuses in
+:data:`~..errors.RETRYABLE_STATUSES`, as the method's ``request_semantics``
+in plugin.yaml allow: one that may not be resent (a create) is sent again
+only when Pinterest certainly did not act on it (a 429, a connection never
+made). Waits come from ``Retry-After`` / ``X-RateLimit-Reset`` when the
+server gives them, else from jittered exponential backoff, and never run
 past the action's deadline or ``max_retry_wait``. (urllib3's ``Retry`` does
 not fit: a malformed ``Retry-After`` raises out of the call, long waits are
 capped and retried instead of failing fast, and the last error loses the
@@ -19,15 +21,14 @@ from email.utils import parsedate_to_datetime
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from ..contract import RateBudget
-from .errors import ApiError, ErrorKind
-from .messages import MAX_DETAIL
-from .redaction import install_log_filter
-from .settings import Settings
+from ...contract import RateBudget
+from ..errors import RETRYABLE_STATUSES, ApiError, HostFailure
+from ..messages import MAX_DETAIL
+from ..redaction import install_log_filter
+from ..settings import Settings
 
 log = install_log_filter(__name__)
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_CAP = 8.0
 EPOCH_THRESHOLD = 1e9  # an X-RateLimit-Reset above this is a timestamp, below it a number of seconds
 
@@ -81,7 +82,7 @@ def never_sent(exc: requests.exceptions.ConnectionError) -> bool:
 def retry_wait(
     error: ApiError,
     attempt: int,
-    idempotent: bool,
+    resend: bool,
     settings: Settings,
     *,
     seconds_left: float,
@@ -92,7 +93,7 @@ def retry_wait(
         return None
     if not (error.in_transit or error.status in RETRYABLE_STATUSES):
         return None
-    if not idempotent and not (error.status == 429 or error.sent is False):
+    if not resend and error.may_have_acted:
         return None
     wait = error.retry_after if error.retry_after is not None else rand() * backoff(settings, attempt)
     if wait > settings.max_wait or wait >= seconds_left:
@@ -123,8 +124,7 @@ class Pacing:
         try:
             return self._budget.reserve(self._key(category), self._rate, max_wait)
         except Exception as exc:  # noqa: BLE001 - any host's budget may fail its own way: say whose failure it is
-            raise ApiError(
-                ErrorKind.HOST,
+            raise HostFailure(
                 f"the host's rate budget failed ({type(exc).__name__}: {str(exc)[:MAX_DETAIL]})",
                 sent=False,
             ) from None

@@ -9,8 +9,6 @@ HTTP status and Pinterest's code and message. When to retry is
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -19,14 +17,24 @@ import requests
 from requests.auth import AuthBase
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from .. import __version__
-from ..contract import Progress
+from ... import __version__
+from ..errors import (
+    RETRYABLE_STATUSES,
+    ApiError,
+    BadResponse,
+    ConnectionFailed,
+    RateLimited,
+    StatusError,
+    TimedOut,
+    TooLarge,
+)
+from ..messages import MAX_SERVER_MESSAGE, is_scope_error
+from ..redaction import install_log_filter, redact
+from ..run import Run
+from ..spec import manifest
+from ..spec.model import Request
 from .decoding import ACCEPTED_ENCODINGS, Decoder, parse_json
-from .errors import ApiError, ErrorKind
-from .messages import MAX_SERVER_MESSAGE
-from .redaction import install_log_filter, redact
-from .retry import RETRYABLE_STATUSES, Pacing, backoff, never_sent, retry_after_seconds, retry_wait
-from .settings import Settings
+from .retry import Pacing, backoff, never_sent, retry_after_seconds, retry_wait
 from .watchdog import WatchedHTTPAdapter, deadline_for_this_thread
 
 log = install_log_filter(__name__)
@@ -34,6 +42,7 @@ log = install_log_filter(__name__)
 USER_AGENT = f"modulex-pinterest/{__version__} (+python-requests/{requests.__version__})"
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024  # of one decoded body: a bigger one is refused, in bounded memory
 READ_CHUNK = 64 * 1024
+UPLOAD_ANSWER_BYTES = 64 * 1024  # storage answers are small; the rest is unused
 POOL_SIZE = 32
 JsonObject = dict[str, Any]
 
@@ -78,39 +87,34 @@ def new_session(pool_size: int = POOL_SIZE) -> requests.Session:
 
 
 class PinterestClient:
-    """Calls for one action run: a shared session, this run's credentials and settings.
+    """HTTP to Pinterest for one run: a shared session, this run's credentials and settings.
 
     ``auth`` is a token (sent as a bearer token) or a requests auth object
     (HTTP Basic for the token endpoint); ``secrets`` are redacted from any
-    text this client produces. ``deadline`` (a ``time.monotonic()`` value) is
-    the whole action's; without one, each call gets ``settings.deadline``.
+    text this client produces. Every request is timed by ``run`` (the whole
+    call's deadline). ``reauthorize``, given the token Pinterest rejected with
+    a 401 (not one for a missing scope), returns a fresh one: the rejected
+    request is then sent once more with it, and nothing above it runs again.
     """
 
     def __init__(
         self,
         session: requests.Session,
-        settings: Settings,
+        run: Run,
         auth: str | AuthBase,
         secrets: Iterable[str] = (),
         *,
         pacing: Pacing | None = None,
-        deadline: float | None = None,
-        progress: Progress | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rand: Callable[[], float] = random.random,
-        clock: Callable[[], float] = time.monotonic,
+        reauthorize: Callable[[str], str] | None = None,
     ) -> None:
         self._session = session
+        self._run = run
+        self._settings = run.settings
         self._pacing = pacing
-        self._deadline = deadline
-        self._settings = settings
+        self._token = auth if isinstance(auth, str) else None
         self._auth = BearerAuth(auth) if isinstance(auth, str) else auth
         self._secrets = tuple(secrets) + ((auth,) if isinstance(auth, str) else ())
-        self._sleep = sleep
-        self._rand = rand
-        self._clock = clock
-        self.bytes_read = 0  # decoded body bytes so far, for budgets across pages
-        self._progress = progress
+        self._reauthorize = reauthorize
 
     def __repr__(self) -> str:
         return f"PinterestClient(base_url={self._settings.base_url!r}, auth=[redacted])"
@@ -120,109 +124,98 @@ class PinterestClient:
         """The shared session, for a media upload to Pinterest's storage (sent without the token)."""
         return self._session
 
-    @property
-    def settings(self) -> Settings:
-        return self._settings
-
-    def deadline(self) -> float:
-        """The action's deadline (``time.monotonic()``), fixed at the first ask when none was given."""
-        if self._deadline is None:
-            self._deadline = self._clock() + self._settings.deadline
-        return self._deadline
-
-    def now(self) -> float:
-        return self._clock()
-
-    def sleep(self, seconds: float) -> None:
-        self._sleep(seconds)
-
-    def report(self, event: str, **details: Any) -> None:
-        """Tell the host's ``progress`` (if someone is watching) how the call is going; never fails the call."""
-        if self._progress is None:
-            return
-        try:
-            self._progress(dict(details, event=event))
-        except Exception as exc:  # noqa: BLE001 - the host's callback is the host's business
-            log.warning("the host's progress callback failed (%s)", type(exc).__name__)
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this client has sent or may send, for redaction."""
+        return self._secrets
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, category: str | None = None) -> JsonObject:
         """``category``: Pinterest's rate-limit category of the call (``org_read``), for the shared budget."""
-        return self._call("GET", path, {"params": params}, idempotent=True, category=category)
+        return self._call("GET", path, {"params": params}, category)
 
     def post(self, path: str, body: JsonObject, *, category: str | None = None) -> JsonObject:
-        return self._call("POST", path, {"json": body}, idempotent=False, category=category)
+        return self._call("POST", path, {"json": body}, category)
 
-    def patch(self, path: str, body: JsonObject, *, category: str | None = None) -> JsonObject:
-        """Sets the fields in ``body`` to values: sending it twice changes nothing more, so it may be resent."""
-        return self._call("PATCH", path, {"json": body}, idempotent=True, category=category)
-
-    def delete(self, path: str, *, category: str | None = None) -> JsonObject:
-        """Never resent once it may have arrived: a second DELETE of what the first removed answers 404."""
-        return self._call("DELETE", path, {}, idempotent=False, category=category)
+    def send(
+        self, request: Request, path: str, params: Mapping[str, Any] | None, body: JsonObject | None
+    ) -> JsonObject:
+        """``request`` (a manifest entry) to ``path``, with query ``params`` and a JSON ``body``."""
+        payload: dict[str, Any] = {"params": params}
+        if body is not None:
+            payload["json"] = body
+        return self._call(request.method, path, payload, request.rate_limit_category)
 
     def post_form(self, url: str, data: Mapping[str, str]) -> JsonObject:
         """A form POST to an absolute URL (the OAuth token endpoint); never resent once it may have arrived."""
-        return self._call("POST", url, {"data": data}, idempotent=False, category=None)
+        return self._call("POST", url, {"data": data}, None)
 
-    def _call(
-        self, method: str, path: str, payload: dict[str, Any], *, idempotent: bool, category: str | None
-    ) -> JsonObject:
-        """Send, retrying as :func:`.retry.retry_wait` allows; the decoded JSON object or an ApiError."""
+    def _call(self, method: str, path: str, payload: dict[str, Any], category: str | None) -> JsonObject:
+        """Send, retrying as :func:`.retry.retry_wait` and the method's semantics allow
+        (a 401 once more with a fresh token); the decoded JSON object or an ApiError."""
         url = path if path.startswith(("https://", "http://")) else self._settings.base_url + path
-        deadline = self._deadline if self._deadline is not None else self._clock() + self._settings.deadline
+        resend = manifest.spec().semantics[method].resend
         attempt = 0
+        reauthorized = False
         while True:
             try:
-                self._pace(category, deadline)
-                return self._once(method, url, deadline, payload, category)
+                self._pace(category)
+                return self._once(method, url, payload, category)
             except ApiError as error:
+                if self._may_reauthorize(error) and not reauthorized:
+                    reauthorized = True
+                    self._use_token(self._reauthorize_after(error))
+                    continue
                 if error.status == 429 and self._pacing is not None and category is not None:
                     self._pacing.pause(
                         category,
                         error.retry_after if error.retry_after is not None else backoff(self._settings, attempt),
                     )
                 wait = retry_wait(
-                    error, attempt, idempotent, self._settings, seconds_left=deadline - self._clock(), rand=self._rand
+                    error, attempt, resend, self._settings, seconds_left=self._run.seconds_left(), rand=self._run.rand
                 )
                 if wait is None:
                     raise
-                log.debug(
-                    "retrying %s %s in %.2fs after %s (attempt %d)",
-                    method,
-                    urlsplit(url).path,
-                    wait,
-                    error.kind.value,
-                    attempt + 1,
-                )
-                self.report("wait", seconds=round(wait, 3), reason=f"retry after {error.detail}")
-                self._sleep(wait)
+                log.debug("retrying %s %s in %.2fs after %s (attempt %d)", method, urlsplit(url).path, wait,
+                          error.kind.value, attempt + 1)  # fmt: skip
+                self._run.report({"event": "wait", "seconds": round(wait, 3), "reason": f"retry after {error.detail}"})
+                self._run.sleep(wait)
                 attempt += 1
 
-    def _pace(self, category: str | None, deadline: float) -> None:
+    def _may_reauthorize(self, error: ApiError) -> bool:
+        """A 401 that a new access token may cure (not one for a missing scope)."""
+        return error.status == 401 and self._reauthorize is not None and not is_scope_error(error)
+
+    def _reauthorize_after(self, error: ApiError) -> str:
+        assert self._reauthorize is not None and self._token is not None
+        return self._reauthorize(self._token)
+
+    def _use_token(self, token: str) -> None:
+        self._token = token
+        self._auth = BearerAuth(token)
+        self._secrets += (token,)
+
+    def _pace(self, category: str | None) -> None:
         """Wait for this request's slot in the shared budget; fail at once when
         the slot comes after the action's deadline (nothing is sent)."""
         if self._pacing is None or category is None:
             return
-        limit = max(0.0, min(deadline - self._clock(), self._settings.max_wait))
+        limit = max(0.0, min(self._run.seconds_left(), self._settings.max_wait))
         wait = self._pacing.reserve(category, limit)
         if wait > limit:
-            raise ApiError(
-                ErrorKind.RATE_LIMITED,
+            raise RateLimited(
                 f"the rate budget this connection shares has no room for "
                 f"{wait:.1f} s, past this action's deadline or max_retry_wait",
                 retry_after=wait,
                 sent=False,
             )
         if wait > 0:
-            self.report("wait", seconds=round(wait, 3), reason="the shared rate budget")
-            self._sleep(wait)
+            self._run.report({"event": "wait", "seconds": round(wait, 3), "reason": "the shared rate budget"})
+            self._run.sleep(wait)
 
-    def _once(
-        self, method: str, url: str, deadline: float, payload: dict[str, Any], category: str | None
-    ) -> JsonObject:
-        remaining = deadline - self._clock()
+    def _once(self, method: str, url: str, payload: dict[str, Any], category: str | None) -> JsonObject:
+        deadline = self._run.deadline
+        remaining = self._run.seconds_left()
         if remaining <= 0:
-            raise ApiError(ErrorKind.TIMEOUT, "the action's deadline passed before the request was sent", sent=False)
+            raise TimedOut("the action's deadline passed before the request was sent", sent=False)
         connect, read = self._settings.timeout
         timeout = (min(connect, remaining), min(read, remaining))
         with deadline_for_this_thread(deadline) as watches:
@@ -233,11 +226,10 @@ class PinterestClient:
                 with response:
                     raw = self._read_body(response, deadline)
                 if any(watch.fired for watch in watches):  # closed at the deadline: what arrived is cut short
-                    raise ApiError(ErrorKind.CONNECTION, "closed", status=response.status_code, sent=True)
+                    raise ConnectionFailed("closed", status=response.status_code, sent=True)
             except ApiError as error:
                 if any(watch.fired for watch in watches):  # the watchdog closed it: the deadline, not the network
-                    raise ApiError(
-                        ErrorKind.TIMEOUT,
+                    raise TimedOut(
                         "the answer did not finish arriving within the action's deadline",
                         status=error.status,
                         sent=error.sent,
@@ -247,25 +239,39 @@ class PinterestClient:
 
     def _send(self, method: str, url: str, payload: dict[str, Any], timeout: tuple[float, float]) -> requests.Response:
         """The request, with every requests failure turned into an ApiError saying whether it may have arrived."""
+        payload = {"auth": self._auth, **payload}
         try:
-            return self._session.request(
-                method, url, **payload, auth=self._auth, timeout=timeout, stream=True, allow_redirects=False
-            )
+            return self._session.request(method, url, **payload, timeout=timeout, stream=True, allow_redirects=False)
         except requests.exceptions.ConnectTimeout:
-            raise ApiError(ErrorKind.TIMEOUT, f"connecting timed out after {timeout[0]:g}s", sent=False) from None
+            raise TimedOut(f"connecting timed out after {timeout[0]:g}s", sent=False) from None
         except requests.exceptions.Timeout:
-            raise ApiError(ErrorKind.TIMEOUT, f"no response within {timeout[1]:g}s", sent=None) from None
+            raise TimedOut(f"no response within {timeout[1]:g}s", sent=None) from None
         except requests.exceptions.ConnectionError as exc:
             where = urlsplit(url).netloc
             if never_sent(exc):
-                raise ApiError(ErrorKind.CONNECTION, f"could not connect to {where}", sent=False) from None
-            raise ApiError(
-                ErrorKind.CONNECTION, f"the connection to {where} failed before a full response arrived", sent=None
+                raise ConnectionFailed(f"could not connect to {where}", sent=False) from None
+            raise ConnectionFailed(
+                f"the connection to {where} failed before a full response arrived", sent=None
             ) from None
         except requests.exceptions.RequestException as exc:
-            raise ApiError(
-                ErrorKind.CONNECTION, f"the request could not be sent ({type(exc).__name__})", sent=False
-            ) from None
+            raise ConnectionFailed(f"the request could not be sent ({type(exc).__name__})", sent=False) from None
+
+    def upload(self, url: str, payload: dict[str, Any]) -> int:
+        """POST ``payload`` (a streamed body, its headers and auth) to ``url`` through the same send
+        path and failure mapping as every request, within the run's deadline; the answer's status.
+        Never resent: the body is a stream read once. The answer's body is not read beyond 64 KiB."""
+        remaining = self._run.seconds_left()
+        if remaining <= 0:
+            raise TimedOut("the action's deadline passed before the upload started", sent=False)
+        connect, read = self._settings.timeout
+        with deadline_for_this_thread(self._run.deadline):
+            response = self._send("POST", url, payload, (min(connect, remaining), min(read, remaining)))
+            try:
+                with response:
+                    response.raw.read(UPLOAD_ANSWER_BYTES, decode_content=False)
+            except (Urllib3Error, OSError, requests.exceptions.RequestException):
+                raise ConnectionFailed("the connection broke while the answer was arriving", sent=True) from None
+        return response.status_code
 
     def _report_remaining(self, response: requests.Response, category: str) -> None:
         """``X-RateLimit-Remaining: 0``: the window is spent; everyone sharing the grant waits for its reset."""
@@ -287,33 +293,31 @@ class PinterestClient:
         try:
             decoder = Decoder(response.headers.get("Content-Encoding", ""), MAX_RESPONSE_BYTES)
         except ValueError as exc:
-            raise ApiError(ErrorKind.BAD_RESPONSE, str(exc), status=status, sent=True) from None
+            raise BadResponse(str(exc), status=status, sent=True) from None
         chunks = []
         try:
             while chunk := response.raw.read1(READ_CHUNK):
                 chunks.append(decoder.feed(chunk))
-                if self._clock() > deadline:
-                    raise ApiError(
-                        ErrorKind.TIMEOUT,
+                if self._run.now() > deadline:
+                    raise TimedOut(
                         "the response did not finish arriving within the action's deadline",
                         status=status,
                         sent=True,
                     )
             decoder.finish()
         except OverflowError:
-            raise ApiError(
-                ErrorKind.TOO_LARGE,
+            raise TooLarge(
                 f"the response is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB",
                 status=status,
                 sent=True,
             ) from None
         except ValueError as exc:
-            raise ApiError(ErrorKind.BAD_RESPONSE, str(exc), status=status, sent=True) from None
+            raise BadResponse(str(exc), status=status, sent=True) from None
         except (Urllib3Error, OSError, requests.exceptions.RequestException):
-            raise ApiError(
-                ErrorKind.CONNECTION, "the connection broke while the response was arriving", status=status, sent=True
+            raise ConnectionFailed(
+                "the connection broke while the response was arriving", status=status, sent=True
             ) from None
-        self.bytes_read += decoder.size
+        self._run.bytes_read += decoder.size
         return b"".join(chunks)
 
     def _decode(self, response: requests.Response, raw: bytes) -> JsonObject:
@@ -331,15 +335,13 @@ class PinterestClient:
             if not parsed:
                 kind = "empty" if not raw else "not JSON"
                 ctype = response.headers.get("Content-Type", "unknown")
-                raise ApiError(
-                    ErrorKind.BAD_RESPONSE,
+                raise BadResponse(
                     f"the response body is {kind} (Content-Type {ctype})",
                     status=status,
                     sent=True,
                 )
             if not isinstance(data, dict):
-                raise ApiError(
-                    ErrorKind.BAD_RESPONSE,
+                raise BadResponse(
                     f"expected a JSON object, got {type(data).__name__}",
                     status=status,
                     sent=True,
@@ -359,8 +361,7 @@ class PinterestClient:
             message = redact(message, self._secrets)[:MAX_SERVER_MESSAGE]
         status = response.status_code
         retry_after = retry_after_seconds(response.headers) if status in RETRYABLE_STATUSES else None
-        return ApiError(
-            ErrorKind.HTTP,
+        return StatusError(
             f"HTTP {status}",
             status=status,
             code=code,

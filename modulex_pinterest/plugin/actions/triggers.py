@@ -36,11 +36,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from . import actions, manifest
-from .client import JsonObject, PinterestClient, path_for
-from .errors import ApiError, ErrorKind, InputError
-from .messages import MAX_DETAIL, shown
-from .validation import PAGE_SIZE_MAX, schema_error_message, schema_errors
+from ..errors import ApiError, BadResponse, InputError
+from ..messages import MAX_DETAIL
+from ..run import Run
+from ..spec import manifest
+from ..spec.model import Request, Trigger
+from ..spec.validation import PAGE_SIZE_MAX, schema_error_message, schema_errors
+from ..transport.client import JsonObject, PinterestClient
+from .lists import page_of, request_path
 
 STATE_VERSION = 1
 MAX_SEEN = 100  # ids kept at the high-water mark: ~2 KB of state
@@ -68,7 +71,7 @@ class Mark:
 
 
 def _bad(detail: str) -> ApiError:
-    return ApiError(ErrorKind.BAD_RESPONSE, detail, status=200, sent=True)
+    return BadResponse(detail, status=200, sent=True)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -92,19 +95,15 @@ def _row(item: JsonObject) -> Row:
     return Row(at, item["id"], item)
 
 
-def check_trigger_inputs(name: str, inputs: Any) -> dict[str, Any]:
+def check_trigger_inputs(trigger: Trigger, inputs: Any) -> dict[str, Any]:
     """``inputs`` against the trigger's input schema, defaults applied, empty strings dropped."""
-    entry = manifest.triggers_by_name().get(name)
-    if entry is None:
-        offered = ", ".join(sorted(manifest.triggers_by_name())) or "none"
-        raise InputError(f"Unknown trigger {shown(name)}; this plugin offers: {offered}")
     if not isinstance(inputs, dict):
         raise InputError(f"Invalid input: inputs must be a JSON object, not {type(inputs).__name__}")
-    errors = schema_errors(entry["input_schema"], inputs)
+    errors = schema_errors(trigger.input_schema, inputs)
     if errors:
         raise InputError("Invalid input: " + schema_error_message(errors[0]))
     checked = {}
-    for field, prop in manifest.load_schema(entry["input_schema"])["properties"].items():
+    for field, prop in manifest.load_schema(trigger.input_schema)["properties"].items():
         value = inputs.get(field, prop.get("default"))
         if value is not None and value != "":
             checked[field] = value
@@ -151,17 +150,21 @@ def write_state(name: str, inputs: dict[str, Any], mark: Mark, newest_ids: list[
     return {"v": STATE_VERSION, **_scope(name, inputs), "created_at": at, "ids": kept}
 
 
-def _pages(client: PinterestClient, path: str, category: str, page_size: int) -> Iterator[list[JsonObject]]:
+def _pages(
+    client: PinterestClient, run: Run, request: Request, path: str, page_size: int
+) -> Iterator[list[JsonObject]]:
     """The list's pages in order, at most :data:`MAX_PAGES`."""
     bookmark: str | None = None
     followed: set[str] = set()
+    read = 0
     for number in range(1, MAX_PAGES + 1):
         params: dict[str, Any] = {"page_size": page_size}
         if bookmark:
             params["bookmark"] = bookmark
             followed.add(bookmark)
-        page, bookmark = actions._page(client.get(path, params, category=category), bookmark)
-        client.report("page", pages=number)
+        page, bookmark = page_of(client.send(request, path, params, None), bookmark)
+        read += len(page)
+        run.report({"event": "page", "pages": number, "items": read})
         yield page
         if bookmark is None or bookmark in followed:
             return
@@ -217,36 +220,29 @@ def _event(row: Row, fields: tuple[str, ...], whole: str) -> JsonObject:
     return event
 
 
-def _request(name: str) -> dict[str, Any]:
-    request: dict[str, Any] = manifest.trigger(name)["request"]
-    return request
-
-
-def new_pin(client: PinterestClient, inputs: dict[str, Any], mark: Mark | None) -> tuple[list[JsonObject], JsonObject]:
-    request = _request("new_pin")
-    section = inputs.get("board_section_id")
-    template = request["section_path"] if section else request["path"]
-    values = {"board_id": inputs["board_id"], **({"board_section_id": section} if section else {})}
-    pages = _pages(client, path_for(template, values), request["rate_limit_category"], inputs["page_size"])
+def new_pin(
+    client: PinterestClient, run: Run, trigger: Trigger, inputs: dict[str, Any], mark: Mark | None
+) -> tuple[list[JsonObject], JsonObject]:
+    path = request_path(trigger.request, inputs)
+    pages = _pages(client, run, trigger.request, path, inputs["page_size"])
     # The first poll reads until the page that ends older than its newest pin (nearly always one page).
     rows = _read(pages, lambda newest: newest if mark is None else mark.at)
     existing = min(len(rows), inputs["page_size"]) if mark is None and inputs.get("emit_existing") else 0
     events, new_mark, kept = advance(mark, rows, existing)
-    return [_event(r, PIN_FIELDS, "pin") for r in events], write_state("new_pin", inputs, new_mark, kept)
+    return [_event(r, PIN_FIELDS, "pin") for r in events], write_state(trigger.name, inputs, new_mark, kept)
 
 
 def new_board(
-    client: PinterestClient, inputs: dict[str, Any], mark: Mark | None
+    client: PinterestClient, run: Run, trigger: Trigger, inputs: dict[str, Any], mark: Mark | None
 ) -> tuple[list[JsonObject], JsonObject]:
-    request = _request("new_board")
-    pages = _pages(client, path_for(request["path"], {}), request["rate_limit_category"], PAGE_SIZE_MAX)
+    pages = _pages(client, run, trigger.request, request_path(trigger.request, {}), PAGE_SIZE_MAX)
     rows = _read(pages, lambda newest: None)  # no documented order: every page
     existing = EXISTING_BOARDS if mark is None and inputs.get("emit_existing") else 0
     events, new_mark, kept = advance(mark, rows, existing)
-    return [_event(r, BOARD_FIELDS, "board") for r in events], write_state("new_board", inputs, new_mark, kept)
+    return [_event(r, BOARD_FIELDS, "board") for r in events], write_state(trigger.name, inputs, new_mark, kept)
 
 
-Poller = Callable[[PinterestClient, dict[str, Any], Mark | None], tuple[list[JsonObject], JsonObject]]
+Poller = Callable[[PinterestClient, Run, Trigger, dict[str, Any], Mark | None], tuple[list[JsonObject], JsonObject]]
 POLLERS: dict[str, Poller] = {"new_pin": new_pin, "new_board": new_board}
 
 
@@ -255,10 +251,9 @@ def failed(error: str, state: Any) -> JsonObject:
     return {"success": False, "error": error, "events": [], "state": state if isinstance(state, dict) else None}
 
 
-def output_problem(name: str, output: JsonObject) -> str | None:
+def output_problem(trigger: Trigger, output: JsonObject) -> str | None:
     """Why ``output`` breaks the trigger's output or event schema (``None``: it does not)."""
-    entry = manifest.trigger(name)
-    errors = schema_errors(entry["output_schema"], output)
+    errors = schema_errors(trigger.output_schema, output)
     for event in output["events"]:
-        errors = errors or schema_errors(entry["event_schema"], event)
+        errors = errors or schema_errors(trigger.event_schema, event)
     return errors[0].message[:MAX_DETAIL] if errors else None

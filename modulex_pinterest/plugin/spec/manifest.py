@@ -1,7 +1,8 @@
-"""Load plugin.yaml and the action schemas once.
+"""Load plugin.yaml and the action schemas once, check the manifest against its
+schema, and hand out the typed :class:`.model.Spec`.
 
 plugin.yaml and schemas/ are the single source of truth for the actions: the
-hooks, the actions and the validators read them from here. This module needs
+hooks, the handlers and the validators read them from here. This module needs
 only PyYAML, so discovering the plugin and reading its manifest stay cheap.
 """
 
@@ -16,12 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .. import __version__
+from ... import __version__
+from .model import Action, Spec
+from .schemacheck import ManifestError, SchemaCheck
 
 if TYPE_CHECKING:  # importlib.abc's alias is deprecated from Python 3.12 (importlib.resources.abc: 3.11+)
     from importlib.abc import Traversable
 
 Entry = dict[str, Any]
+MANIFEST_SCHEMA = "schemas/manifest.schema.json"
 
 
 def data_root() -> Traversable | Path:
@@ -33,7 +37,7 @@ def data_root() -> Traversable | Path:
     packaged = resources.files("modulex_pinterest") / "data"
     if packaged.joinpath("plugin.yaml").is_file():
         return packaged
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[3]
 
 
 def read_data_file(relative_path: str) -> str:
@@ -56,7 +60,19 @@ def load_schema(relative_path: str) -> Entry:
 
 
 @functools.cache
+def spec() -> Spec:
+    """plugin.yaml checked against schemas/manifest.schema.json and typed, once per process.
+    A manifest that breaks its schema fails here, naming where (:class:`.schemacheck.ManifestError`)."""
+    raw = raw_manifest()
+    problems = SchemaCheck(load_schema(MANIFEST_SCHEMA)).problems(raw)
+    if problems:
+        raise ManifestError(f"plugin.yaml breaks {MANIFEST_SCHEMA}: " + "; ".join(problems[:5]))
+    return Spec.of(raw)
+
+
+@functools.cache
 def _manifest() -> Entry:
+    spec()  # checked before any host sees it
     manifest = copy.deepcopy(raw_manifest())
     manifest["version"] = __version__
     for action in manifest["actions"]:
@@ -73,51 +89,23 @@ def manifest() -> Entry:
     return copy.deepcopy(_manifest())
 
 
-def plugin_id() -> str:
-    return str(raw_manifest()["id"])
-
-
-@functools.cache
-def actions_by_name() -> dict[str, Entry]:
-    """Action entries of plugin.yaml by name (schema paths, not inlined)."""
-    return {action["name"]: action for action in raw_manifest()["actions"]}
-
-
-def action(name: str) -> Entry:
-    """One action's entry of plugin.yaml; a KeyError for a name it does not declare."""
-    return actions_by_name()[name]
-
-
-@functools.cache
-def triggers_by_name() -> dict[str, Entry]:
-    """Trigger entries of plugin.yaml by name (schema paths, not inlined)."""
-    return {trigger["name"]: trigger for trigger in raw_manifest().get("triggers", [])}
-
-
-def trigger(name: str) -> Entry:
-    """One trigger's entry of plugin.yaml; a KeyError for a name it does not declare."""
-    return triggers_by_name()[name]
-
-
-def credential_mode(mode: str) -> Entry | None:
-    for entry in raw_manifest()["credentials"]:
-        if entry["mode"] == mode:
-            return dict(entry)
-    return None
-
-
-def failed_output(action_name: str, error: str) -> Entry:
+def failed_output(action: Action | None, error: str) -> Entry:
     """A failed output of an action: ``success: false``, the error, and the
     output schema's defaults (empty lists for arrays), so it still validates."""
     output: Entry = {"success": False, "error": error}
-    entry = actions_by_name().get(action_name)
-    if entry is None:
-        return output
-    for name, prop in load_schema(entry["output_schema"])["properties"].items():
-        if name in output:
+    if action is not None:
+        output.update({name: copy.copy(value) for name, value in _failed_defaults(action.output_schema).items()})
+    return output
+
+
+@functools.cache
+def _failed_defaults(schema_path: str) -> Entry:
+    defaults: Entry = {}
+    for name, prop in load_schema(schema_path)["properties"].items():
+        if name in ("success", "error"):
             continue
         if "default" in prop:
-            output[name] = prop["default"]
+            defaults[name] = prop["default"]
         elif prop.get("type") == "array":
-            output[name] = []
-    return output
+            defaults[name] = []
+    return defaults

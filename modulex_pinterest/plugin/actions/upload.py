@@ -23,12 +23,13 @@ import requests
 from requests.auth import AuthBase
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from .client import PinterestClient, path_for
-from .errors import ApiError, ErrorKind
+from ..errors import BadResponse, ConnectionFailed, StatusError, TimedOut
+from ..run import Run
+from ..settings import is_loopback
+from ..spec.model import Request
+from ..spec.validation import is_pinterest_id
+from ..transport.client import PinterestClient, path_for
 from .localfiles import megabytes
-from .settings import is_loopback
-from .validation import is_pinterest_id
-from .watchdog import deadline_for_this_thread
 
 READ_PIECE = 1024 * 1024  # bytes the encoder asks the source for at most, per read
 REPORT_EVERY = 0.02  # of the total: an upload event at each 2 % (and at the end)
@@ -100,85 +101,66 @@ class Source:
         return piece
 
 
-def register(client: PinterestClient, request: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+def register(client: PinterestClient, request: Request) -> tuple[str, str, dict[str, str]]:
     """``POST /media``: (media_id, upload_url, upload_parameters), each checked."""
-    answer = client.post(
-        path_for(request["path"], {}), {"media_type": "video"}, category=request["rate_limit_category"]
-    )
+    answer = client.send(request, path_for(request.path, {}), None, {"media_type": "video"})
     media_id = answer.get("media_id")
     url = answer.get("upload_url")
     fields = answer.get("upload_parameters")
     if not isinstance(media_id, str) or not media_id or not is_pinterest_id(media_id):
-        raise ApiError(ErrorKind.BAD_RESPONSE, "the registered upload has no usable 'media_id'", status=201, sent=True)
+        raise BadResponse("the registered upload has no usable 'media_id'", status=201, sent=True)
     if not isinstance(fields, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
-        raise ApiError(ErrorKind.BAD_RESPONSE, "'upload_parameters' is not an object of strings", status=201, sent=True)
+        raise BadResponse("'upload_parameters' is not an object of strings", status=201, sent=True)
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or not parts.hostname or parts.scheme not in ("http", "https"):
-        raise ApiError(ErrorKind.BAD_RESPONSE, "'upload_url' is not an http(s) URL", status=201, sent=True)
+        raise BadResponse("'upload_url' is not an http(s) URL", status=201, sent=True)
     if parts.scheme != "https" and not is_loopback(parts.hostname):
-        raise ApiError(
-            ErrorKind.BAD_RESPONSE, "'upload_url' is not https (only a loopback one may be http)", status=201, sent=True
-        )
+        raise BadResponse("'upload_url' is not https (only a loopback one may be http)", status=201, sent=True)
     return media_id, str(url), fields
 
 
-def send_upload(client: PinterestClient, url: str, fields: dict[str, str], source: Source, content_type: str) -> None:
+def send_upload(
+    client: PinterestClient, run: Run, url: str, fields: dict[str, str], source: Source, content_type: str
+) -> None:
     """POST the multipart body to storage: the fields first, the file last as ``file``. An ApiError on failure."""
     from requests_toolbelt.multipart.encoder import MultipartEncoder  # only the video action needs it
 
     where = urlsplit(url).hostname or "storage"
     encoder = MultipartEncoder(fields=[*fields.items(), ("file", ("video", source, content_type))])
-    deadline = client.deadline()
-    source.deadline, source.clock = deadline, client.now
-    source.on_progress = lambda sent, total: client.report("upload", bytes=sent, total=total)
-    remaining = deadline - client.now()
-    if remaining <= 0:
-        raise ApiError(ErrorKind.TIMEOUT, "the action's deadline passed before the upload started", sent=False)
-    connect, read = client.settings.timeout
+    source.deadline, source.clock = run.deadline, run.now
+    source.on_progress = lambda sent, total: run.report({"event": "upload", "bytes": sent, "total": total})
     headers = {"Content-Type": encoder.content_type, "Content-Length": str(encoder.len)}
     sent_note = lambda: f"after {megabytes(source.sent)} of {megabytes(source.size)}"  # noqa: E731
     try:
-        with deadline_for_this_thread(deadline):
-            response = client.session.post(
-                url,
-                data=encoder,
-                headers=headers,
-                auth=_NoAuth(),
-                timeout=(min(connect, remaining), min(read, remaining)),
-                allow_redirects=False,
-                stream=True,
-            )
-            with response:
-                response.raw.read(64 * 1024, decode_content=False)  # storage answers are small; the rest is unused
+        status = client.upload(url, {"data": encoder, "headers": headers, "auth": _NoAuth()})
     except DeadlinePassed:
-        raise ApiError(ErrorKind.TIMEOUT, f"the upload outlasted the action's deadline ({sent_note()})") from None
+        raise TimedOut(f"the upload outlasted the action's deadline ({sent_note()})") from None
     except SourceError as exc:
-        raise ApiError(ErrorKind.CONNECTION, f"{exc}; the upload stopped", sent=False) from None
-    except requests.exceptions.Timeout:
-        raise ApiError(ErrorKind.TIMEOUT, f"the upload to {where} timed out ({sent_note()})") from None
-    except (requests.exceptions.RequestException, Urllib3Error, OSError):
-        raise ApiError(ErrorKind.CONNECTION, f"the upload to {where} broke off ({sent_note()})") from None
-    if not 200 <= response.status_code < 300:
+        raise ConnectionFailed(f"{exc}; the upload stopped", sent=False) from None
+    except TimedOut as error:
+        raise TimedOut(f"the upload to {where} timed out ({sent_note()})", sent=error.sent) from None
+    except ConnectionFailed as error:
+        raise ConnectionFailed(f"the upload to {where} broke off ({sent_note()})", sent=error.sent) from None
+    if not 200 <= status < 300:
         # The storage's own error text can quote the signed policy: it is not echoed.
-        raise ApiError(
-            ErrorKind.HTTP, f"HTTP {response.status_code}", status=response.status_code, sent=True,
-            message=f"the media storage at {where} refused the upload",
-        )  # fmt: skip
+        raise StatusError(
+            f"HTTP {status}", status=status, sent=True, message=f"the media storage at {where} refused the upload"
+        )
 
 
-def wait_for_processing(client: PinterestClient, request: dict[str, Any], media_id: str) -> str:
+def wait_for_processing(client: PinterestClient, run: Run, request: Request, media_id: str) -> str:
     """``GET /media/{media_id}`` until done or the deadline is near: the last status seen."""
-    path = path_for(request["path"], {"media_id": media_id})
+    path = path_for(request.path, {"media_id": media_id})
     interval = POLL_FIRST
     while True:
-        answer = client.get(path, category=request["rate_limit_category"])
+        answer = client.send(request, path, None, None)
         status = answer.get("status")
         if not isinstance(status, str):
-            raise ApiError(ErrorKind.BAD_RESPONSE, "the media upload has no 'status'", status=200, sent=True)
-        client.report("processing", media_id=media_id, status=status)
+            raise BadResponse("the media upload has no 'status'", status=200, sent=True)
+        run.report({"event": "processing", "media_id": media_id, "status": status})
         if status in DONE_STATUSES:
             return status
-        if client.now() + interval + CREATE_RESERVE > client.deadline():
+        if run.now() + interval + CREATE_RESERVE > run.deadline:
             return status
-        client.sleep(interval)
+        run.sleep(interval)
         interval = min(POLL_MAX, interval * POLL_GROWTH)

@@ -13,7 +13,7 @@ import math
 import zlib
 from typing import Any
 
-from .messages import MAX_SHOWN_NAME
+from ..messages import MAX_SHOWN_NAME
 
 ACCEPTED_ENCODINGS = "gzip, deflate"
 
