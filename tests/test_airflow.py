@@ -32,7 +32,7 @@ if "AIRFLOW_HOME" not in os.environ:  # never ~/airflow: a folder of this proces
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException  # noqa: E402
 
-from modulex_pinterest.airflow import CONN_FIELDS, DEFAULT_BASE_URL, get_provider_info  # noqa: E402
+from modulex_pinterest.airflow import DEFAULT_BASE_URL, conn_fields, get_provider_info  # noqa: E402
 from modulex_pinterest.airflow.hooks import PinterestConnectionError, PinterestHook  # noqa: E402
 from modulex_pinterest.airflow.operators import PinterestActionOperator  # noqa: E402
 from test_oauth import authorize, token_requests  # noqa: E402
@@ -76,7 +76,7 @@ def test_the_entry_point_offers_the_provider_and_airflow_finds_its_connection_ty
     assert "modulex-pinterest" in manager.providers
     widgets = manager.connection_form_widgets
     assert {name for name in widgets if name.startswith("extra__pinterest__")} == {
-        f"extra__pinterest__{name}" for name in CONN_FIELDS
+        f"extra__pinterest__{name}" for name in conn_fields()
     }
     assert widgets["extra__pinterest__app_secret"].is_sensitive
     assert not widgets["extra__pinterest__credential_store"].is_sensitive
@@ -100,8 +100,8 @@ def test_an_access_token_connection(connection):
     assert conn.credentials == {"mode": "access_token", "access_token": "pina_token"}
     assert conn.store is None
     assert conn.settings == {"base_url": "http://127.0.0.1:9/v5", "deadline": 30, "max_retries": 0}
-    connection(password="pina_token")
-    assert PinterestHook(CONN_ID).get_conn().settings == {"base_url": DEFAULT_BASE_URL}
+    connection(password="pina_token")  # no host: the plugin's base URL, and its token endpoint
+    assert PinterestHook(CONN_ID).get_conn().settings == {}
 
 
 def test_a_connection_without_any_token_is_refused(connection):
@@ -266,16 +266,26 @@ def test_a_redis_store_keeps_the_grant_and_the_rate_budget_in_the_same_redis(con
     assert shared_host(conn.store) is not shared_host(None)  # a file or token connection keeps the local budget
 
 
-def test_an_execution_timeout_bounds_the_whole_action_so_the_task_reports_before_airflow_kills_it(connection, sandbox):
+def test_an_execution_timeout_bounds_the_whole_action_so_the_task_reports_before_airflow_kills_it(
+    connection, sandbox, monkeypatch
+):
     connection(host=sandbox.base_url, password=sandbox.access_token)
     sandbox.inject_fault("hang", count=10, delay=30)
     task = operator("list_boards", execution_timeout=timedelta(seconds=2))
+    deadlines = []
+    hook_run = PinterestHook.run
+    monkeypatch.setattr(
+        PinterestHook, "run", lambda self, *a, **kw: deadlines.append(kw["deadline"]) or hook_run(self, *a, **kw)
+    )
     started = time.monotonic()
     with pytest.raises(AirflowException, match="^Pinterest list_boards failed: ") as error:
         task.execute(context={})
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.0  # the plugin's deadline (1.6 s here) ended the action, not Airflow
-    assert "time" in str(error.value).lower()
+    # Not timed against the 2 s execution_timeout (a busy machine adds more than the 0.4 s
+    # left over, issue 21): the deadline handed to the plugin is under it, and that
+    # deadline ended the action (the hang and the read timeout last 30 s, the default deadline 120 s).
+    assert len(deadlines) == 1 and 0 < deadlines[0] < 2
+    assert "deadline" in str(error.value)
+    assert time.monotonic() - started < 15  # a deadline's bound, with a margin for a machine ten times slower
 
 
 def test_progress_goes_to_the_task_log(connection, sandbox):
