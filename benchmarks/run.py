@@ -809,7 +809,8 @@ class Bench:
             run = Run(settings, progress=lambda event: None)
             return PinterestClient(session, run, self.token), run
 
-        _, url, fields = upload.register(client()[0], video.media_requests["register"])  # the server's precomputed registration
+        # the server's precomputed registration
+        _, url, fields = upload.register(client()[0], video.media_requests["register"])
         inputs = {"video_path": str(path)}
         floor_session = requests.Session()
 

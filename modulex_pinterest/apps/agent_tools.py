@@ -133,16 +133,16 @@ class ToolAnnotations(TypedDict):
     openWorldHint: bool
 
 
-def _annotations(entry: ActionEntry) -> ToolAnnotations:
-    """MCP behaviour hints from the action's request method: reads (GET) are read-only,
-    deletes (DELETE) destructive; GET, PATCH (fields set to values) and DELETE are idempotent."""
+def _annotations(manifest: Manifest, entry: ActionEntry) -> ToolAnnotations:
+    """MCP behaviour hints from the manifest's ``request_semantics`` row for the action's method:
+    read-only and destructive as stated there; idempotent when an engine may run it again."""
     method = ((entry.get("request") or {}).get("method") or "").upper()
-    read_only = method in ("GET", "HEAD")
+    semantics = (manifest.get("request_semantics") or {}).get(method) or {}
     return {
         "title": entry["title"],
-        "readOnlyHint": read_only,
-        "destructiveHint": method == "DELETE",
-        "idempotentHint": method in ("GET", "HEAD", "PATCH", "DELETE"),
+        "readOnlyHint": bool(semantics.get("read_only")),
+        "destructiveHint": bool(semantics.get("destructive")),
+        "idempotentHint": bool(semantics.get("rerun")),
         "openWorldHint": True,
     }
 
@@ -157,7 +157,7 @@ def _mcp_tool(manifest: Manifest, entry: ActionEntry) -> ToolDefinition:
     output_schema = entry.get("output_schema")
     if output_schema and output_schema.get("type") == "object":  # MCP requires an object root
         tool["outputSchema"] = _strip_schema(output_schema)
-    tool["annotations"] = _annotations(entry)
+    tool["annotations"] = _annotations(manifest, entry)
     return tool
 
 
