@@ -29,6 +29,7 @@ ACTIONS = [
     "create_carousel_pin",
     "create_video_pin",
     "create_board",
+    "get_board",
     "update_board",
     "delete_board",
     "create_board_section",

@@ -71,6 +71,7 @@ IN_SCOPE: dict[tuple[str, str], str] = {
     ("GET", "/media"): "media/list",
     ("GET", "/media/{media_id}"): "media/get",
     ("POST", "/boards"): "boards/create",
+    ("GET", "/boards/{board_id}"): "boards/get",
     ("PATCH", "/boards/{board_id}"): "boards/update",
     ("DELETE", "/boards/{board_id}"): "boards/delete",
     ("POST", "/boards/{board_id}/sections"): "board_sections/create",

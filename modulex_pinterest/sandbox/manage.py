@@ -5,6 +5,7 @@ of its ``security`` entry:
 
 * ``POST /boards`` (``boards/create``, boards:read boards:write): BoardCreate in,
   201 and the Board out;
+* ``GET /boards/{board_id}`` (``boards/get``, boards:read): 200 and the Board;
 * ``PATCH /boards/{board_id}`` (``boards/update``, boards:read boards:write):
   BoardWithUpdatePrivacyUpdate in (privacy PUBLIC or SECRET only), 200 and the Board;
 * ``DELETE /boards/{board_id}`` (``boards/delete``, boards:read boards:write): 204,
@@ -113,6 +114,7 @@ class Manage:
     def routes(self) -> list[Route]:
         return [
             ("/v5/boards", "POST", BOARD_WRITE_SCOPES, self.create_board),
+            ("/v5/boards/{board_id}", "GET", ("boards:read",), self.get_board),
             ("/v5/boards/{board_id}", "PATCH", BOARD_WRITE_SCOPES, self.update_board),
             ("/v5/boards/{board_id}", "DELETE", BOARD_WRITE_SCOPES, self.delete_board),
             ("/v5/boards/{board_id}/sections", "POST", BOARD_WRITE_SCOPES, self.create_section),
@@ -128,6 +130,9 @@ class Manage:
             body["name"], body.get("description") or "", body.get("privacy", "PUBLIC"), body.get("is_ads_only", False)
         )
         return json_response(201, board)
+
+    def get_board(self, req: Request) -> Response:
+        return json_response(200, self.store.board(req.params["board_id"]))
 
     def update_board(self, req: Request) -> Response:
         return json_response(200, self.store.update_board(req.params["board_id"], validate_board_update(req)))

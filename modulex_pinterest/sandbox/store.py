@@ -235,6 +235,14 @@ class Store(Mutations):
         with self._lock:
             return [self._board_json(self._boards[b]) for b in self._board_order]
 
+    def board(self, board_id: str) -> dict:
+        """One board as GET /boards/{board_id} serves it; 404 code 40 when there is none."""
+        with self._lock:
+            board = self._boards.get(board_id)
+            if board is None:
+                raise board_not_found()
+            return self._board_json(board)
+
     def sections(self, board_id: str) -> list[dict]:
         """A board's sections in listing order, each with its board_id."""
         with self._lock:
