@@ -549,7 +549,7 @@ def test_issued_token_expires_after_a_short_ttl():
         body = authorize(box)
         assert body["expires_in"] == 1
         assert get_boards(box, body["access_token"]).status_code == 200
-        deadline = issued + 1.5
+        deadline = issued + 5  # the 1 s ttl, and a margin for a machine ten times slower
         while (response := get_boards(box, body["access_token"])).status_code == 200:
             assert time.monotonic() < deadline, "the access token outlived its ttl"
             time.sleep(0.02)
@@ -632,17 +632,21 @@ def test_rate_limit_answers_429_with_pinterest_headers(contract):
     with Sandbox(rate_limit=5) as box, requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {box.access_token}"
         started = time.monotonic()
-        responses = [session.get(f"{box.base_url}/boards") for _ in range(12)]
-        elapsed = time.monotonic() - started
+        responses = []
+        for _ in range(1000):  # 12, and on a machine too slow to outpace the refill, on to a 429
+            responses.append(session.get(f"{box.base_url}/boards"))
+            if len(responses) >= 12 and responses[-1].status_code == 429:
+                break
+        refilled = int((time.monotonic() - started) * 5)  # at most this many tokens came back meanwhile
         exchanges = box.exchanges
     codes = [r.status_code for r in responses]
     assert codes[:5] == [200] * 5
     assert 429 in codes
-    assert codes.count(200) <= 5 + int(elapsed * 5) + 1  # the bucket refills at 5/s, no faster
+    assert codes.count(200) <= 5 + refilled + 1  # the bucket refills at 5/s, no faster
     for response in responses[:5]:
         assert response.headers["X-RateLimit-Limit"] == "5"
-    if elapsed < 0.2:  # less than one token refilled: exact counts
-        assert [r.headers["X-RateLimit-Remaining"] for r in responses[:5]] == ["4", "3", "2", "1", "0"]
+    for spent, response in enumerate(responses[:5], 1):  # exact (4, 3, 2, 1, 0) unless a token came back
+        assert 5 - spent <= int(response.headers["X-RateLimit-Remaining"]) <= min(4, 5 - spent + refilled)
     for response in responses:
         if response.status_code == 429:
             assert response.json() == {"code": 8, "message": RATE_LIMITED}
@@ -661,15 +665,18 @@ def test_rate_limit_refills(contract):
     with Sandbox(rate_limit=20) as box, requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {box.access_token}"
         url = f"{box.base_url}/user_account"
-        for _ in range(100):
+        for _ in range(1000):  # ~21 requests, unless the machine is too slow to outpace the refill
+            since = time.monotonic()  # at the 429, answered after this, the bucket held under one token
             if (response := session.get(url)).status_code == 429:
                 break
         assert response.status_code == 429 and response.headers["Retry-After"] == "1"
-        deadline = time.monotonic() + 0.5  # one token takes 50 ms at 20/s
+        deadline = time.monotonic() + 5  # one token takes 50 ms at 20/s: a margin for a machine ten times slower
         while (response := session.get(url)).status_code == 429:
             assert time.monotonic() < deadline, "the bucket did not refill"
             time.sleep(0.01)
-        assert response.status_code == 200 and response.headers["X-RateLimit-Remaining"] == "0"
+        # Continuously, a token at a time, not all at once: "0" unless the poll came late.
+        refilled = (time.monotonic() - since) * 20
+        assert response.status_code == 200 and int(response.headers["X-RateLimit-Remaining"]) <= refilled
         exchanges = box.exchanges
     if contract is not None:
         for exchange in exchanges:
@@ -1089,12 +1096,11 @@ def test_stop_leaves_no_threads(wait_until):
 
 
 def test_a_burst_of_connections_is_not_dropped(sb):
-    """The listen backlog holds a burst: none waits out a SYN retransmission (1 s)."""
-    started = time.monotonic()
-    socks = [socket.create_connection((sb.host, sb.port), timeout=5) for _ in range(64)]
+    """The listen backlog holds a burst: none waits out a SYN retransmission (1 s). The
+    kernel answers a loopback SYN at once, so each connect's own timeout is the bound."""
+    socks = [socket.create_connection((sb.host, sb.port), timeout=0.9) for _ in range(64)]
     for sock in socks:
         sock.close()
-    assert time.monotonic() - started < 0.9
 
 
 def test_sandbox_imports_nothing_from_the_plugin():
