@@ -161,7 +161,7 @@ def test_a_trickling_answer_ends_within_the_deadline(run, what):
         took = time.monotonic() - began
     assert not out["success"]
     assert "timed out" in out["error"]
-    assert took < DEADLINE + 1.0
+    assert took < DEADLINE + 5  # a margin for a machine ten times slower; unbounded, these run for minutes
 
 
 def test_fetch_all_stops_after_a_few_empty_pages_with_fresh_bookmarks(run):
@@ -186,7 +186,7 @@ def test_fetch_all_over_an_endless_list_ends_within_the_deadline(run):
         took = time.monotonic() - began
     assert not out["success"]
     assert "deadline" in out["error"]
-    assert took < DEADLINE + 1.0
+    assert took < DEADLINE + 5  # a margin for a machine ten times slower; unbounded, these run for minutes
 
 
 def test_slow_pages_end_within_the_deadline(run):
@@ -201,7 +201,7 @@ def test_slow_pages_end_within_the_deadline(run):
         out = run("list_boards", {"fetch_all": True}, server.base_url, deadline=DEADLINE)
         took = time.monotonic() - began
     assert not out["success"]
-    assert took < DEADLINE + 1.0
+    assert took < DEADLINE + 5  # a margin for a machine ten times slower; unbounded, these run for minutes
 
 
 def test_max_items_is_a_hard_cap_on_a_page_larger_than_asked(run):
