@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import PLUGIN
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
 from .flags import declared_settings, read_input
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 Command = Callable[[argparse.Namespace, Host], int]
 """A command's function (``COMMANDS[args.handler]``): its exit code."""
 
-PLUGIN = "pinterest"
 AUTOLOAD_ENV = "MODULEX_DISABLE_PLUGIN_AUTOLOAD"
 NO_CREDENTIALS = f"no credentials: set {TOKEN_ENV} or pass --credentials FILE"
 NOT_LOADED = f"the {PLUGIN} plugin is not loaded: {AUTOLOAD_ENV} is set, which turns plugin discovery off; unset it"
@@ -171,17 +171,8 @@ def cmd_run(args: argparse.Namespace, host: Host) -> int:
     host.action(PLUGIN, args.action)  # an unknown action is the first mistake named
     credentials, settings = _prepare(args, host)
     reports: list[Failure] = []
-    output = host.run(
-        PLUGIN,
-        args.action,
-        inputs,
-        credentials,
-        settings,
-        store=args.store,
-        progress=_progress(args),
-        report_failure=reports.append,
-    )
-    return _finish(output, reports)
+    calls = {"store": args.store, "progress": _progress(args), "report_failure": reports.append}
+    return _finish(host.run(PLUGIN, args.action, inputs, credentials, settings, **calls), reports)
 
 
 def cmd_check(args: argparse.Namespace, host: Host) -> int:
