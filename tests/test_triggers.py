@@ -126,7 +126,7 @@ def test_a_poll_failing_on_its_second_page_loses_and_repeats_nothing(poll, creat
     assert titles(poll("new_pin", inputs, done["state"])) == []
 
 
-def test_a_pin_created_during_a_poll_is_reported_by_the_next_one(poll, create, board, sandbox):
+def test_a_pin_created_during_a_poll_is_reported_by_the_next_one(poll, create, board, sandbox, wait_until):
     inputs = {"board_id": board, "page_size": 2}
     state = poll("new_pin", inputs, None)["state"]
     for n in range(3):
@@ -134,10 +134,21 @@ def test_a_pin_created_during_a_poll_is_reported_by_the_next_one(poll, create, b
     prefix = f"/v5/boards/{board}/pins"
     sandbox.inject_fault("delay", delay=0.0, method="GET", path_prefix=prefix)
     sandbox.inject_fault("delay", delay=0.5, method="GET", path_prefix=prefix)  # the second page, slowly
-    during = threading.Timer(0.2, lambda: create("during"))
+    answered = len(list_gets(sandbox, board))
+    failed = []
+
+    def create_during():  # once the first page is answered (it is logged before it is sent), not at a set time
+        try:
+            wait_until(lambda: len(list_gets(sandbox, board)) > answered, timeout=60)
+            create("during")
+        except BaseException as error:  # reported on the test's thread
+            failed.append(error)
+
+    during = threading.Thread(target=create_during)
     during.start()
     output = poll("new_pin", inputs, state)
     during.join()
+    assert not failed, failed
     assert titles(output) == ["pin 0", "pin 1", "pin 2"]
     assert titles(poll("new_pin", inputs, output["state"])) == ["during"]
 
