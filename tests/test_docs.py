@@ -74,7 +74,7 @@ def test_the_reference_renders_every_action_and_trigger_and_settings_when_declar
         assert f"`{item['request']['method']} {item['request']['path']}`" in text
     assert ("## Settings" in text) == bool(manifest.get("settings"))
     declared = dict(manifest, settings=[{"name": "deadline", "type": "number", "default": 120, "description": "a|b"}])
-    assert "| `deadline` | number | `120` | a\\|b |" in reference.render(declared)
+    assert "| `deadline` | number | `120` |  | a\\|b |" in reference.render(declared)
 
 
 def test_every_relative_link_resolves():

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 PLUGIN = "pinterest"
+
 COMMAND = "python -m modulex_pinterest.apps.reference docs/actions.md"
 
 
@@ -165,20 +166,46 @@ def _triggers(triggers: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _settings(settings: Sequence[Mapping[str, Any]]) -> list[str]:
+def _lookup(manifest: Mapping[str, Any], dotted: str) -> Any:
+    """The manifest's value at ``api.rate_limit``-style path, or None."""
+    value: Any = manifest
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _setting_type(setting: Mapping[str, Any]) -> str:
+    declared = setting.get("type", "")
+    kind = " or ".join(declared) if isinstance(declared, list) else str(declared)
+    return f"{kind} ({setting['unit']})" if setting.get("unit") else kind
+
+
+def _setting_default(manifest: Mapping[str, Any], setting: Mapping[str, Any]) -> str:
+    if "default" in setting:
+        return _code(setting["default"])
+    if setting.get("default_from"):
+        value = _lookup(manifest, setting["default_from"])
+        where = f"the manifest's `{setting['default_from']}`"
+        return f"{_code(value)} ({where})" if value is not None else where
+    return ""
+
+
+def _settings(manifest: Mapping[str, Any], settings: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = [
         "## Settings",
         "",
-        "The host's `settings` dict; every key is optional.",
+        "The host's `settings` dict; every key is optional. *Faces*: where else a person sets it "
+        "(`cli`: a `modulex-pinterest` flag, `--max-retries` for `max_retries`; `airflow`: a key of the "
+        "Airflow connection's extra).",
         "",
-        "| setting | type | default | description |",
-        "|---|---|---|---|",
+        "| setting | type | default | faces | description |",
+        "|---|---|---|---|---|",
     ]
     for setting in settings:
-        default = _code(setting["default"]) if setting.get("default") is not None else ""
+        faces = ", ".join(setting.get("faces", ()))
         lines.append(
-            f"| `{setting['name']}` | {_cell(setting.get('type', ''))} | {default} | "
-            f"{_cell(setting.get('description', ''))} |"
+            f"| `{setting['name']}` | {_cell(_setting_type(setting))} | {_cell(_setting_default(manifest, setting))} | "
+            f"{faces} | {_cell(setting.get('description', ''))} |"
         )
     lines.append("")
     return lines
@@ -191,7 +218,7 @@ def render(manifest: Mapping[str, Any] | None = None) -> str:
 
         manifest = Host().manifest(PLUGIN)
     lines = [
-        "# Actions and triggers",
+        "# Actions, triggers and settings",
         "",
         f"<!-- Generated from the manifest by `{COMMAND}`: do not edit by hand. -->",
         "",
@@ -207,7 +234,7 @@ def render(manifest: Mapping[str, Any] | None = None) -> str:
         lines += _triggers(triggers)
     settings = manifest.get("settings")
     if isinstance(settings, list) and settings:
-        lines += _settings(settings)
+        lines += _settings(manifest, settings)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
