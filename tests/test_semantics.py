@@ -130,3 +130,26 @@ def test_a_video_pin_whose_create_gets_a_401_uploads_and_registers_once(host, sa
     assert len([c for c in calls if "upload" in c[1]]) == 1, calls
     assert [c[2] for c in calls if c[:2] == ("POST", "/v5/pins")] == [401, 201]
     assert len([c for c in calls if c[1].endswith("/oauth/token")]) == 1
+
+
+def test_the_faces_address_the_plugin_by_its_manifest_id(host):
+    import modulex_pinterest
+
+    assert modulex_pinterest.PLUGIN == host.manifest(PLUGIN)["id"] == PLUGIN
+
+
+def test_a_manifest_with_an_unknown_key_or_a_wrong_type_fails_naming_where():
+    from modulex_pinterest.plugin.spec import manifest
+    from modulex_pinterest.plugin.spec.schemacheck import SchemaCheck
+
+    check = SchemaCheck(manifest.load_schema(manifest.MANIFEST_SCHEMA))
+    raw = manifest.raw_manifest()
+    assert check.problems(raw) == []
+    typo = json.loads(json.dumps(raw))
+    typo["actions"][2]["request"]["methd"] = "GET"
+    assert any(p.startswith("actions[2].request.methd: unknown key") for p in check.problems(typo))
+    wrong = json.loads(json.dumps(raw))
+    wrong["actions"][0]["scopes"] = "boards:read"
+    assert "actions[0].scopes: must be array, not str" in check.problems(wrong)
+    wrong["request_semantics"]["DELETE"]["rerun"] = "yes"
+    assert "request_semantics.DELETE.rerun: must be boolean, not str" in check.problems(wrong)

@@ -20,12 +20,11 @@ import functools
 import json
 from typing import Any
 
-from .. import __version__
+from .. import PLUGIN, __version__
 from ..apps.flags import declared_default, declared_settings
 
 CONN_TYPE = "pinterest"
 DEFAULT_CONN_ID = "pinterest_default"
-PLUGIN = "pinterest"
 FACE = "airflow"  # the settings plugin.yaml marks with this face are connection extra keys and form fields
 
 # The connection form's credential fields (Airflow's ``conn-fields``, with the setting fields of

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
+from .. import PLUGIN
 from ..apps.output import progress_printer
 from ..contract import Credentials, CredentialStore, FailureReport, Progress
 from ..host import CredentialsFile, Host, open_store
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
     _Store = CredentialsFile | RedisStore  # what open_store gives: a CredentialStore that can also save
 
-PLUGIN = "pinterest"
 SEED_FIELDS = ("app_id", "app_secret", "refresh_token")  # what seeding an empty store needs
 LEASE_SECONDS = 30.0  # the lease held while an empty store is seeded, and how long to wait for it
 

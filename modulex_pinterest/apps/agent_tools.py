@@ -47,7 +47,7 @@ ActionEntry = Mapping[str, Any]
 ToolDefinition = dict[str, Any]
 """One tool, as JSON: an MCP ``Tool`` or an OpenAI function tool."""
 
-FORMATS = ("mcp", "openai")
+TOOL_FORMATS = ("mcp", "openai")
 
 # OpenAI rejects function descriptions longer than this (string_above_max_length).
 OPENAI_DESCRIPTION_LIMIT = 1024
@@ -181,5 +181,5 @@ def tool_definitions(manifest: Manifest, fmt: str) -> list[ToolDefinition]:
     elif fmt == "openai":
         build = _openai_tool
     else:
-        raise ValueError(f"unknown tool format {fmt!r} (formats: {', '.join(FORMATS)})")
+        raise ValueError(f"unknown tool format {fmt!r} (formats: {', '.join(TOOL_FORMATS)})")
     return [build(manifest, entry) for entry in manifest["actions"]]

@@ -27,7 +27,7 @@ DEMO_PIN = {
     "alt_text": "A lemon tart on a marble counter",
 }
 LIST_PAGE_SIZE = 4
-MAX_PAGES = 50
+DEMO_MAX_PAGES = 50
 
 
 class DemoFailed(Exception):
@@ -113,7 +113,7 @@ def run_demo(host: Host, plugin: str, as_json: bool = False) -> int:
                 pin_inputs["board_section_id"] = section_id
             created = flow.node("create_pin", pin_inputs, _pin)
             found, bookmark, pages = None, None, 0
-            while pages < MAX_PAGES:
+            while pages < DEMO_MAX_PAGES:
                 inputs = {"board_id": board["id"], "page_size": LIST_PAGE_SIZE}
                 if section_id:
                     inputs["board_section_id"] = section_id

@@ -34,7 +34,7 @@ class CommandHelp(NamedTuple):
     exits: str
 
 
-COMMANDS: dict[str, CommandHelp] = {
+COMMAND_HELP: dict[str, CommandHelp] = {
     "actions": CommandHelp(
         "list the actions as JSON",
         "Print the plugin's actions (name, title, description) as a JSON list.",

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlsplit
 
+from .. import MASK
 from ..contract import Credentials
 from ..host import StoreError
 
@@ -32,7 +33,6 @@ Exchange = Callable[[Credentials, str, str], dict[str, Any]]
 
 REDIRECT_PATH = "/"
 PAGE = "<!doctype html><title>modulex-pinterest</title><p>{}</p>"
-MASK = "[redacted]"
 MAX_ERROR = 1000  # characters of an error shown at the terminal
 
 

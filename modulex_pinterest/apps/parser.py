@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import __version__
 from .flags import declared_default, declared_settings
-from .help import BASE_URL_ENV, COMMANDS, SANDBOX_DESCRIPTION, TOKEN_ENV, WIDTH
+from .help import BASE_URL_ENV, COMMAND_HELP, SANDBOX_DESCRIPTION, TOKEN_ENV, WIDTH
 from .output import PROG
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def _paragraph(text: str) -> str:
 def _command(sub: Subcommands, name: str, handler: str | None = None) -> argparse.ArgumentParser:
     """A subcommand with its one-line summary (in the command list), a one-paragraph
     description, an example and its exit codes (the epilog) under ``--help``, from :mod:`.help`."""
-    text = COMMANDS[handler or name]
+    text = COMMAND_HELP[handler or name]
     epilog = "example:\n" + textwrap.indent(text.example.strip(), "  ") + "\n\n" + _paragraph(text.exits)
     parser = sub.add_parser(
         name, help=text.summary, description=_paragraph(text.description), epilog=epilog, formatter_class=Formatter

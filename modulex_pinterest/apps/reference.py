@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-PLUGIN = "pinterest"
+from .. import PLUGIN
 
 COMMAND = "python -m modulex_pinterest.apps.reference docs/actions.md"
 

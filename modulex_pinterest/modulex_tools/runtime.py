@@ -11,9 +11,9 @@ import functools
 import os
 from typing import Any
 
+from .. import PLUGIN
 from ..host import Host
 
-PLUGIN = "pinterest"
 """The plugin this face runs (its id in the ``modulex.plugins`` entry points)."""
 INTEGRATION_NAME = "modulex_pinterest"
 """The integration's name in the runtime, also its ``modulex.tools`` entry point's name:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-MASK = "[redacted]"
+from .. import MASK
 
 _TOKEN_SHAPES = re.compile(
     r"(?i)(bearer\s+|basic\s+)[^\s,;\"']+"
