@@ -220,7 +220,12 @@ class PinterestClient:
         timeout = (min(connect, remaining), min(read, remaining))
         with deadline_for_this_thread(deadline) as watches:
             try:
-                response = self._send(method, url, payload, timeout)
+                try:
+                    response = self._send(method, url, payload, timeout)
+                except TimedOut as error:
+                    if timeout[1] < read:  # the read timeout was the deadline's: say so
+                        raise TimedOut("no answer before the action's deadline", sent=error.sent) from None
+                    raise
                 if self._pacing is not None and category is not None and response.status_code != 429:
                     self._report_remaining(response, category)
                 with response:
