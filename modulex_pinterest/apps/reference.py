@@ -114,21 +114,21 @@ def _entry(item: Mapping[str, Any], facts: list[str]) -> list[str]:
     ]
 
 
-def _actions(actions: Sequence[Mapping[str, Any]]) -> list[str]:
-    lines = [
-        "## Actions",
-        "",
-        "| action | title | Pinterest call | scopes |",
-        "|---|---|---|---|",
-    ]
-    for action in actions:
-        request = action.get("request", {})
+def _summary(title: str, entries: Sequence[Mapping[str, Any]], columns: Sequence[str], extra: Any) -> list[str]:
+    """The section's heading and one table row per entry: name, title, call, scopes and ``extra(entry)``."""
+    lines = [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for entry in entries:
+        request = entry.get("request", {})
         call = f"`{request.get('method', '')} {request.get('path', '')}`"
-        lines.append(
-            f"| [`{action['name']}`](#{action['name']}) | {_cell(action.get('title', ''))} | {call} | "
-            f"{_scopes(action.get('scopes', ()))} |"
-        )
+        cells = [f"[`{entry['name']}`](#{entry['name']})", _cell(entry.get("title", "")), call]
+        cells += [_scopes(entry.get("scopes", ())), *extra(entry)]
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
+    return lines
+
+
+def _actions(actions: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = _summary("Actions", actions, ("action", "title", "Pinterest call", "scopes"), lambda action: ())
     for action in actions:
         facts = [f"call: {_calls(action.get('request', {}))}", f"scopes: {_scopes(action.get('scopes', ()))}"]
         lines += _entry(action, facts)
@@ -138,20 +138,8 @@ def _actions(actions: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _triggers(triggers: Sequence[Mapping[str, Any]]) -> list[str]:
-    lines = [
-        "## Triggers",
-        "",
-        "| trigger | title | reads | scopes | poll every |",
-        "|---|---|---|---|---|",
-    ]
-    for trigger in triggers:
-        request = trigger.get("request", {})
-        call = f"`{request.get('method', '')} {request.get('path', '')}`"
-        lines.append(
-            f"| [`{trigger['name']}`](#{trigger['name']}) | {_cell(trigger.get('title', ''))} | {call} | "
-            f"{_scopes(trigger.get('scopes', ()))} | {trigger.get('poll_interval_seconds', '?')} s |"
-        )
-    lines.append("")
+    columns = ("trigger", "title", "reads", "scopes", "poll every")
+    lines = _summary("Triggers", triggers, columns, lambda trigger: (f"{trigger.get('poll_interval_seconds', '?')} s",))
     for trigger in triggers:
         event = trigger.get("event_schema", {}).get("properties", {})
         facts = [

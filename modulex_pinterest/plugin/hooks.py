@@ -85,9 +85,7 @@ class PinterestPlugin:
             f"action {str(action)[:MAX_SHOWN_NAME]!r}",
             credentials,
             lambda service: service.execute(action, inputs, credentials, settings, host),
-            lambda error: manifest.failed_output(
-                manifest.spec().actions.get(action) if isinstance(action, str) else None, error
-            ),
+            lambda error: manifest.failed_output(manifest.find_action(action), error),
         )
 
     @hookimpl

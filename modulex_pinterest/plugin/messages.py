@@ -194,8 +194,7 @@ def api_error_message(
     """
     text = _answer_text(error, context, action, step)
     if step:
-        subject = action.subject if action is not None and action.subject else "object"
-        text = f"While {step}: {text}; no {subject} was {action.request.may_have if action else 'created'}"
+        text = f"While {step}: {text}; no {action.subject if action and action.subject else 'pin'} was created"
     elif error.may_have_acted:
         text += _may_have_acted(action)
     return clip(redact(text, secrets), MAX_ERROR_LENGTH)

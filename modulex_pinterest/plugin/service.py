@@ -44,7 +44,7 @@ def _report_failure(host: PluginHost | None, error: Exception, *, rerun: bool, s
 
 
 def _action(name: Any) -> Action:
-    action = manifest.spec().actions.get(name) if isinstance(name, str) else None
+    action = manifest.find_action(name)
     if action is None:
         offered = ", ".join(sorted(manifest.spec().actions))
         raise InputError(f"Unknown action {shown(name)}; this plugin offers: {offered}")
@@ -107,7 +107,7 @@ class Service:
         _report_failure(host, failed.error, rerun=action.request.semantics.rerun, step=failed.step)
         context = dict(inputs, scopes=action.scopes, **failed.fields)
         message = api_error_message(failed.error, context, secrets, action=action, step=failed.step) + failed.note
-        output = manifest.failed_output(action, clip(redact(message, secrets), MAX_ERROR_LENGTH))
+        output = manifest.failed_output(action, clip(message, MAX_ERROR_LENGTH))  # redacted: only the note is added
         output.update(failed.fields)
         return output
 

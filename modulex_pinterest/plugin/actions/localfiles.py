@@ -16,7 +16,7 @@ import binascii
 import os
 import stat
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from ..errors import InputError
 from ..messages import shown
@@ -25,12 +25,6 @@ from ..spec import manifest
 SNIFF_BYTES = 12
 IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 QUICKTIME_BRAND = b"qt  "
-
-
-def limits(kind: str) -> dict[str, Any]:
-    """``media_limits.<kind>`` of plugin.yaml (image, carousel, video)."""
-    found: dict[str, Any] = manifest.raw_manifest()["media_limits"][kind]
-    return found
 
 
 def megabytes(size: int) -> str:
@@ -54,13 +48,13 @@ def video_type(head: bytes) -> str | None:
 
 def check_image(field: str, head: bytes, size: int) -> str:
     """The image's content type, after checking its type and size; an InputError naming ``field`` otherwise."""
-    image = limits("image")
+    limits = manifest.spec().media_limits
     content_type = image_type(head)
-    if content_type is None or content_type not in image["content_types"]:
+    if content_type is None or content_type not in limits.image_types:
         raise InputError(f"Invalid input: '{field}' is not a JPEG or PNG image (checked by its first bytes)")
-    if size > image["max_bytes"]:
+    if size > limits.image_max_bytes:
         raise InputError(
-            f"Invalid input: '{field}' is {megabytes(size)}, over Pinterest's {megabytes(image['max_bytes'])} "
+            f"Invalid input: '{field}' is {megabytes(size)}, over Pinterest's {megabytes(limits.image_max_bytes)} "
             "limit for an image"
         )
     return content_type
@@ -68,13 +62,13 @@ def check_image(field: str, head: bytes, size: int) -> str:
 
 def check_video(field: str, head: bytes, size: int | None) -> str:
     """The video's content type, after checking its type and (when known) size."""
-    video = limits("video")
+    limits = manifest.spec().media_limits
     content_type = video_type(head)
     if content_type is None:
         raise InputError(f"Invalid input: '{field}' is not an MP4 or MOV video (no 'ftyp' box at its start)")
-    if size is not None and size > video["max_bytes"]:
+    if size is not None and size > limits.video_max_bytes:
         raise InputError(
-            f"Invalid input: '{field}' is {megabytes(size)}, over Pinterest's {megabytes(video['max_bytes'])} "
+            f"Invalid input: '{field}' is {megabytes(size)}, over Pinterest's {megabytes(limits.video_max_bytes)} "
             "limit for a video"
         )
     return content_type
@@ -126,7 +120,7 @@ def read_image_file(field: str, value: str, roots: tuple[Path, ...]) -> tuple[st
         head = handle.read(SNIFF_BYTES)
         content_type = check_image(field, head, size)
         data = head + handle.read(size)  # at most the limit: the size was checked
-    if len(data) > limits("image")["max_bytes"]:
+    if len(data) > manifest.spec().media_limits.image_max_bytes:
         raise InputError(f"Invalid input: '{field}' grew past the image limit while it was read")
     return content_type, base64.b64encode(data).decode("ascii")
 

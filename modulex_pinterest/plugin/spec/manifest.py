@@ -84,6 +84,11 @@ def _manifest() -> Entry:
     return manifest
 
 
+def find_action(name: Any) -> Action | None:
+    """The action called ``name``, or None (not a string, or not declared)."""
+    return spec().actions.get(name) if isinstance(name, str) else None
+
+
 def manifest() -> Entry:
     """The manifest as hosts see it: version set, schemas inlined (a copy)."""
     return copy.deepcopy(_manifest())

@@ -119,15 +119,6 @@ class PinterestClient:
     def __repr__(self) -> str:
         return f"PinterestClient(base_url={self._settings.base_url!r}, auth=[redacted])"
 
-    @property
-    def session(self) -> requests.Session:
-        """The shared session, for a media upload to Pinterest's storage (sent without the token)."""
-        return self._session
-
-    def secrets(self) -> tuple[str, ...]:
-        """Every secret this client has sent or may send, for redaction."""
-        return self._secrets
-
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, category: str | None = None) -> JsonObject:
         """``category``: Pinterest's rate-limit category of the call (``org_read``), for the shared budget."""
         return self._call("GET", path, {"params": params}, category)
@@ -160,9 +151,10 @@ class PinterestClient:
                 self._pace(category)
                 return self._once(method, url, payload, category)
             except ApiError as error:
-                if self._may_reauthorize(error) and not reauthorized:
+                # A 401 that a new access token may cure (not one for a missing scope): once.
+                if error.status == 401 and self._reauthorize and not reauthorized and not is_scope_error(error):
                     reauthorized = True
-                    self._use_token(self._reauthorize_after(error))
+                    self._use_token(self._reauthorize(self._token or ""))
                     continue
                 if error.status == 429 and self._pacing is not None and category is not None:
                     self._pacing.pause(
@@ -179,14 +171,6 @@ class PinterestClient:
                 self._run.report({"event": "wait", "seconds": round(wait, 3), "reason": f"retry after {error.detail}"})
                 self._run.sleep(wait)
                 attempt += 1
-
-    def _may_reauthorize(self, error: ApiError) -> bool:
-        """A 401 that a new access token may cure (not one for a missing scope)."""
-        return error.status == 401 and self._reauthorize is not None and not is_scope_error(error)
-
-    def _reauthorize_after(self, error: ApiError) -> str:
-        assert self._reauthorize is not None and self._token is not None
-        return self._reauthorize(self._token)
 
     def _use_token(self, token: str) -> None:
         self._token = token
