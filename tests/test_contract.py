@@ -320,12 +320,9 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         status, payload = self.script.pop(0)
         raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
         parts = urlsplit(self.path)
+        # Recorded before answering: the client sends its next request only after this answer,
+        # so the recorded order is the order sent (appending after the write raced the next one).
         self.exchanges.append(
             types.SimpleNamespace(
                 method=self.command,
@@ -339,6 +336,11 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
                 fault=None,
             )
         )
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
 
     do_GET = do_POST = _handle
 
