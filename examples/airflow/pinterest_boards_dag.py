@@ -1,7 +1,7 @@
 """List the boards, then the first board's pins, then check what came back.
 
 Needs ``pip install 'modulex-pinterest[airflow]'`` and a ``pinterest_default``
-connection, e.g. against the sandbox (see the README's Airflow section)::
+connection, e.g. against the sandbox (see docs/airflow.md)::
 
     export AIRFLOW_CONN_PINTEREST_DEFAULT='{"conn_type": "pinterest", "host": "'"$PINTEREST_BASE_URL"'",
                                             "password": "'"$PINTEREST_ACCESS_TOKEN"'"}'
