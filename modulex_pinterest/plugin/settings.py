@@ -11,7 +11,6 @@ be a ``[connect, read]`` pair, ``file_roots`` are resolved once.
 
 from __future__ import annotations
 
-import copy
 import functools
 import ipaddress
 import math
@@ -92,9 +91,10 @@ def requirement(entry: Entry, json_type: str | None = None) -> str:
 
 def check_value(entry: Entry, value: Any) -> Any:
     """``value`` of the declared setting ``entry``, checked by its type(s) and bounds (a ValueError
-    naming the setting); ``None`` is its default (a copy)."""
+    naming the setting); ``None`` is its default (a list default is copied)."""
     if value is None:
-        return copy.deepcopy(entry.get("default"))
+        default = entry.get("default")
+        return list(default) if isinstance(default, list) else default  # defaults are scalars or lists of them
     for json_type in _types(entry):
         if json_type in _json_types(value):
             if json_type in ("integer", "number") and not _within(entry, value):

@@ -8,6 +8,8 @@ page returns what it fetched and the bookmark of the page that failed, as a
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from ..errors import ApiError, BadResponse
@@ -22,8 +24,12 @@ MAX_FETCH_BYTES = 64 * 1024 * 1024  # response bytes one whole-list fetch reads 
 def request_path(request: Request, inputs: Inputs) -> str:
     """The request's path filled from the inputs (``section_path`` when a section is named)."""
     template = request.section_path if request.section_path and inputs.get("board_section_id") else request.path
-    names = [name for name in inputs if "{" + name + "}" in template]
-    return path_for(template, {name: inputs[name] for name in names})
+    return path_for(template, {name: inputs[name] for name in _placeholders(template) if name in inputs})
+
+
+@functools.cache
+def _placeholders(template: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\{([a-z_]+)\}", template))
 
 
 def page_of(response: JsonObject, sent_bookmark: str | None) -> tuple[list[JsonObject], str | None]:
