@@ -16,7 +16,7 @@ import modulex_pinterest
 from conftest import ACTIONS
 from modulex_pinterest import contract
 from modulex_pinterest.host import Host, HostError
-from modulex_pinterest.plugin.actions import HANDLERS
+from modulex_pinterest.plugin.actions import HANDLERS, POLLERS
 from modulex_pinterest.plugin.spec import manifest
 
 MISSION_PAGE = Path(__file__).resolve().parents[2] / "shared" / "mission" / "000_1d9c0e84d1cb038b.txt"
@@ -155,6 +155,7 @@ def test_every_schema_is_valid_and_uses_only_known_keywords(name):
 def test_each_declared_action_has_a_handler_and_each_handler_a_declaration():
     assert list(manifest.spec().actions) == ACTIONS
     assert {action.handler for action in manifest.spec().actions.values()} == set(HANDLERS)
+    assert {trigger.handler for trigger in manifest.spec().triggers.values()} == set(POLLERS)
 
 
 PAGED_DEFAULTS = {"page_size": 25, "fetch_all": False, "max_items": 1000}

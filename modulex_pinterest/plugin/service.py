@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from ..contract import Credentials, PluginHost
-from .actions import HANDLERS, triggers
+from .actions import HANDLERS, POLLERS, triggers
 from .credentials import Connection
 from .errors import ApiError, CredentialError, InputError, PluginError, RefreshError, SettingsError, failure_report
 from .messages import MAX_DETAIL, MAX_ERROR_LENGTH, api_error_message, clip, shown
@@ -183,7 +183,7 @@ class Service:
             checked = triggers.check_trigger_inputs(trigger, inputs)
             mark = triggers.read_state(trigger.name, checked, state)
             connection = self.connection(credentials, settings, host)
-            poller = triggers.POLLERS[trigger.name]
+            poller = POLLERS[trigger.handler]
             events, new_state = poller(connection.client(), connection.run, trigger, checked, mark)
         except ApiError as error:
             context = dict(checked, scopes=trigger.scopes) if trigger is not None else {}

@@ -11,6 +11,7 @@ from .lists import list_items
 from .media import create_carousel_pin, create_pin_from_file, create_video_pin
 from .pins import create_pin
 from .plain import run_plain
+from .triggers import Poller, new_board, new_pin
 
 HANDLERS: dict[str, Handler] = {
     "plain": run_plain,
@@ -20,4 +21,7 @@ HANDLERS: dict[str, Handler] = {
     "create_carousel_pin": create_carousel_pin,
     "create_video_pin": create_video_pin,
 }
-"""Every handler by the name plugin.yaml gives it (``handler:``; ``plain`` when none is given)."""
+"""Every action's handler by the name plugin.yaml gives it (``handler:``; ``plain`` when none is given)."""
+
+POLLERS: dict[str, Poller] = {"new_pin": new_pin, "new_board": new_board}
+"""Every trigger's poller by the name plugin.yaml gives it (``handler:``)."""

@@ -243,7 +243,6 @@ def new_board(
 
 
 Poller = Callable[[PinterestClient, Run, Trigger, dict[str, Any], Mark | None], tuple[list[JsonObject], JsonObject]]
-POLLERS: dict[str, Poller] = {"new_pin": new_pin, "new_board": new_board}
 
 
 def failed(error: str, state: Any) -> JsonObject:

@@ -134,6 +134,7 @@ class Action:
 @dataclass(frozen=True)
 class Trigger:
     name: str
+    handler: str
     input_schema: str
     event_schema: str
     output_schema: str
@@ -145,6 +146,7 @@ class Trigger:
     def of(cls, entry: Entry, table: dict[str, Semantics]) -> Trigger:
         return cls(
             name=entry["name"],
+            handler=entry["handler"],
             input_schema=entry["input_schema"],
             event_schema=entry["event_schema"],
             output_schema=entry["output_schema"],
