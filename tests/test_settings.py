@@ -51,19 +51,20 @@ def test_plugin_yaml_declares_each_setting_the_plugin_reads_once(manifest):
     for entry in manifest["settings"]:
         assert not ("default" in entry and "default_from" in entry), entry["name"]  # one statement of the default
         assert entry["description"].strip(), entry["name"]
-    assert declarations()["base_url"]["default"] == manifest["api"]["base_url"]
-    assert declarations()["rate_limit"]["default"] == manifest["api"]["rate_limit"]
+    assert declarations()["base_url"].default == manifest["api"]["base_url"]
+    assert declarations()["rate_limit"].default == manifest["api"]["rate_limit"]
 
 
 def test_every_declared_default_is_a_value_its_own_declaration_accepts():
     for name, entry in declarations().items():
-        if entry.get("default") is not None:
-            assert check_value(entry, entry["default"]) == entry["default"], name
+        if entry.default is not None:
+            default = list(entry.default) if isinstance(entry.default, tuple) else entry.default
+            assert check_value(entry, default) == default, name
 
 
 def test_without_settings_the_plugin_applies_the_declared_defaults(manifest):
     applied = Settings()
-    default = {name: entry.get("default") for name, entry in declarations().items()}
+    default = {name: entry.default for name, entry in declarations().items()}
     assert applied.base_url == manifest["api"]["base_url"] == default["base_url"]
     assert applied.rate_limit == manifest["api"]["rate_limit"] == default["rate_limit"]
     assert applied.timeout == tuple(default["timeout"])
@@ -81,7 +82,7 @@ def test_given_settings_are_applied_and_unknown_keys_ignored(tmp_path):
     )
     assert applied.timeout == (2.0, 2.0) and applied.deadline == 9.0 and applied.max_retries == 0
     assert applied.rate_limit == 0.5 and applied.file_roots == (tmp_path.resolve(),)
-    connect = declarations()["timeout"]["default"][0]
+    connect = declarations()["timeout"].default[0]
     assert Settings({"timeout": 600}).timeout == (connect, 600.0)  # one number: connecting takes the default's
     assert Settings({"timeout": [1, 2]}).timeout == (1.0, 2.0)
 
@@ -99,13 +100,12 @@ def test_a_custom_base_url_moves_the_token_endpoint_and_a_given_token_url_wins(m
 
 def _refused_values(entry):
     """Values the declaration refuses: the wrong type, and past each bound."""
-    types = [entry["type"]] if isinstance(entry["type"], str) else entry["type"]
     wrong = {"string": 5, "number": "5", "integer": 2.5, "boolean": "yes", "array": "x"}
-    values = [wrong[types[0]]]
-    if "exclusiveMinimum" in entry:
-        values += [entry["exclusiveMinimum"], float("inf")]
-    if "minimum" in entry:
-        values.append(entry["minimum"] - 1)
+    values = [wrong[entry.types[0]]]
+    if entry.exclusive_minimum is not None:
+        values += [entry.exclusive_minimum, float("inf")]
+    if entry.minimum is not None:
+        values.append(entry.minimum - 1)
     return values
 
 

@@ -11,6 +11,7 @@ be a ``[connect, read]`` pair, ``file_roots`` are resolved once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import math
@@ -20,26 +21,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .spec import manifest
+from .spec.model import Setting
 
-Entry = dict[str, Any]
 LOOPBACK_NAMES = frozenset({"localhost"})
 
 
-@functools.cache
-def declarations() -> dict[str, Entry]:
-    """plugin.yaml's settings by name, each ``default_from`` (a dotted path in the manifest, such as
-    ``api.base_url``) resolved to ``default``; ``token_url``'s default is the oauth2 mode's ``token_url``.
-    The one place this module reads the manifest."""
-    raw = manifest.raw_manifest()
-    declared: dict[str, Entry] = {}
-    for entry in raw["settings"]:
-        entry = dict(entry)
-        if "default_from" in entry:
-            entry["default"] = functools.reduce(lambda node, key: node[key], entry["default_from"].split("."), raw)
-        declared[entry["name"]] = entry
-    oauth: Entry = next((mode for mode in raw["credentials"] if mode["mode"] == "oauth2"), {})
-    declared["token_url"].setdefault("default", oauth.get("token_url"))
-    return declared
+def declarations() -> dict[str, Setting]:
+    """plugin.yaml's settings by name, typed (:class:`~.spec.model.Setting`): the one place this
+    module reads the manifest."""
+    return manifest.spec().settings
 
 
 def is_loopback(host: str) -> bool:
@@ -69,38 +59,37 @@ def check_base_url(url: str, name: str = "base_url") -> str:
     return url.rstrip("/")
 
 
-def requirement(entry: Entry, json_type: str | None = None) -> str:
+def requirement(entry: Setting, json_type: str | None = None) -> str:
     """What a value of the declared setting must be, in words: "a positive number of seconds"."""
-    json_type = json_type or _types(entry)[0]
+    json_type = json_type or entry.types[0]
     if json_type == "boolean":
         return "true or false"
     noun = {"integer": "integer", "number": "number", "string": "string", "array": "list"}[json_type]
-    if entry.get("exclusiveMinimum") == 0:
+    if entry.exclusive_minimum == 0:
         noun = f"positive {noun}"
-    elif entry.get("minimum") == 0:
+    elif entry.minimum == 0:
         noun = f"non-negative {noun}"
     words = ("an " if noun[0] in "aeiou" else "a ") + noun
-    if "unit" in entry:
-        words += f" of {entry['unit']}"
-    if entry.get("exclusiveMinimum") not in (None, 0):
-        words += f" above {entry['exclusiveMinimum']:g}"
-    if entry.get("minimum") not in (None, 0):
-        words += f" of at least {entry['minimum']:g}"
+    if entry.unit:
+        words += f" of {entry.unit}"
+    if entry.exclusive_minimum:
+        words += f" above {entry.exclusive_minimum:g}"
+    if entry.minimum:
+        words += f" of at least {entry.minimum:g}"
     return words
 
 
-def check_value(entry: Entry, value: Any) -> Any:
+def check_value(entry: Setting, value: Any) -> Any:
     """``value`` of the declared setting ``entry``, checked by its type(s) and bounds (a ValueError
     naming the setting); ``None`` is its default (a list default is copied)."""
     if value is None:
-        default = entry.get("default")
-        return list(default) if isinstance(default, list) else default  # defaults are scalars or lists of them
-    for json_type in _types(entry):
+        return list(entry.default) if isinstance(entry.default, tuple) else entry.default
+    for json_type in entry.types:
         if json_type in _json_types(value):
             if json_type in ("integer", "number") and not _within(entry, value):
-                raise ValueError(f"setting '{entry['name']}' must be {requirement(entry, json_type)}")
+                raise ValueError(f"setting '{entry.name}' must be {requirement(entry, json_type)}")
             return value
-    raise ValueError(f"setting '{entry['name']}' must be {requirement(entry)}")
+    raise ValueError(f"setting '{entry.name}' must be {requirement(entry)}")
 
 
 class Settings:
@@ -131,11 +120,6 @@ class Settings:
         return f"Settings(base_url={self.base_url!r}, timeout={self.timeout!r}, deadline={self.deadline:g})"
 
 
-def _types(entry: Entry) -> list[str]:
-    declared = entry["type"]
-    return [declared] if isinstance(declared, str) else list(declared)
-
-
 def _json_types(value: Any) -> frozenset[str]:
     """The JSON Schema types a Python value has (a bool is no number here)."""
     if isinstance(value, bool):
@@ -149,22 +133,22 @@ def _json_types(value: Any) -> frozenset[str]:
     return frozenset({"array"}) if isinstance(value, (list, tuple)) else frozenset()
 
 
-def _within(entry: Entry, number: float) -> bool:
+def _within(entry: Setting, number: float) -> bool:
     """A finite number inside the declared bounds."""
     if not math.isfinite(number):
         return False
-    if "minimum" in entry and number < entry["minimum"]:
+    if entry.minimum is not None and number < entry.minimum:
         return False
-    return not ("exclusiveMinimum" in entry and number <= entry["exclusiveMinimum"])
+    return not (entry.exclusive_minimum is not None and number <= entry.exclusive_minimum)
 
 
-def _token_url(given: Any, base_url: str, declared: dict[str, Entry]) -> str | None:
+def _token_url(given: Any, base_url: str, declared: dict[str, Setting]) -> str | None:
     """The token endpoint: ``token_url`` when the host sets it; else the manifest's, moved beside a
     ``base_url`` other than the manifest's (the sandbox, a proxy): its path under the manifest's base URL."""
     if given is not None:
         return check_base_url(check_value(declared["token_url"], given), "token_url")
-    default: str | None = declared["token_url"].get("default")
-    production = check_base_url(declared["base_url"]["default"])
+    default: str | None = declared["token_url"].default
+    production = check_base_url(declared["base_url"].default)
     if default is None or base_url == production:
         return default
     if not default.startswith(production + "/"):  # nowhere to move it: never send a sandbox grant to Pinterest
@@ -172,21 +156,21 @@ def _token_url(given: Any, base_url: str, declared: dict[str, Entry]) -> str | N
     return check_base_url(base_url + default[len(production) :], "token_url")
 
 
-def _timeouts(entry: Entry, value: Any) -> tuple[float, float]:
+def _timeouts(entry: Setting, value: Any) -> tuple[float, float]:
     """``timeout``: one number (the read timeout; connecting takes at most the default's) or [connect, read]."""
-    connect, read = (float(seconds) for seconds in entry["default"])
+    connect, read = (float(seconds) for seconds in entry.default)
     checked = check_value(entry, value)
     if value is None:
         return connect, read
     if isinstance(checked, (list, tuple)):
-        number = dict(entry, type="number")
+        number = dataclasses.replace(entry, types=("number",))
         if len(checked) != 2:
             raise ValueError(f"setting 'timeout' must be {requirement(entry)}, or two: [connect, read]")
         return float(check_value(number, checked[0])), float(check_value(number, checked[1]))
     return min(float(checked), connect), float(checked)
 
 
-def _file_roots(entry: Entry, value: Any) -> tuple[Path, ...]:
+def _file_roots(entry: Setting, value: Any) -> tuple[Path, ...]:
     """``file_roots``: a list of directories, each resolved (symlinks, ``..``) once, here."""
     value = check_value(entry, value)
     if not all(isinstance(item, str) and item.strip() for item in value):

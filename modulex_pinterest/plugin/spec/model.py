@@ -7,6 +7,7 @@ its schema, so the constructors here trust the shape and only convert.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,6 +201,40 @@ class MediaLimits:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One host setting (``settings`` in plugin.yaml): its JSON types, bounds and default
+    (``default_from`` resolved; ``token_url``'s is the oauth2 mode's)."""
+
+    name: str
+    types: tuple[str, ...]
+    description: str
+    default: Any = None
+    minimum: float | None = None
+    exclusive_minimum: float | None = None
+    unit: str | None = None
+    faces: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, entry: Entry, raw: Entry) -> Setting:
+        default = entry.get("default")
+        if "default_from" in entry:
+            default = functools.reduce(lambda node, key: node[key], entry["default_from"].split("."), raw)
+        if entry["name"] == "token_url" and default is None:
+            default = next((m.get("token_url") for m in raw["credentials"] if m["mode"] == "oauth2"), None)
+        declared = entry["type"]
+        return cls(
+            name=entry["name"],
+            types=(declared,) if isinstance(declared, str) else tuple(declared),
+            description=entry["description"],
+            default=tuple(default) if isinstance(default, list) else default,
+            minimum=entry.get("minimum"),
+            exclusive_minimum=entry.get("exclusiveMinimum"),
+            unit=entry.get("unit"),
+            faces=tuple(entry.get("faces", ())),
+        )
+
+
+@dataclass(frozen=True)
 class Spec:
     """The whole manifest, typed."""
 
@@ -214,6 +249,7 @@ class Spec:
     triggers: dict[str, Trigger]
     media_limits: MediaLimits
     semantics: dict[str, Semantics]
+    settings: dict[str, Setting]
 
     @classmethod
     def of(cls, raw: Entry) -> Spec:
@@ -230,6 +266,7 @@ class Spec:
             triggers={entry["name"]: Trigger.of(entry, table) for entry in raw.get("triggers", [])},
             media_limits=MediaLimits.of(raw["media_limits"]),
             semantics=table,
+            settings={entry["name"]: Setting.of(entry, raw) for entry in raw.get("settings", [])},
         )
 
 
