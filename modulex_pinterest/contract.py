@@ -40,7 +40,20 @@ SUPPORTED_CONTRACT_VERSIONS = (2, 3)
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-Credentials = dict[str, Any]
+
+class Credentials(TypedDict, total=False):
+    """One connection's credentials, as a host passes and stores them. ``mode`` is
+    ``"access_token"`` (only ``access_token``) or ``"oauth2"`` (``app_id``, ``app_secret``,
+    ``refresh_token``, and when known ``access_token`` and ``expires_at``, Unix seconds).
+    ``rotated_from`` is a fingerprint of the refresh token a refresh replaced (never a token)."""
+
+    mode: str
+    access_token: str
+    app_id: str
+    app_secret: str
+    refresh_token: str
+    expires_at: int
+    rotated_from: str
 
 
 @runtime_checkable

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.sdk import BaseHook
 
@@ -106,7 +106,7 @@ def _seed(store: _Store, conn_id: str, oauth: dict[str, Any]) -> None:
                 f"(no {', '.join(missing)} in its extra): run `modulex-pinterest auth login --credentials STORE` "
                 "to store a grant there"
             )
-        seed = {"mode": "oauth2", **{name: value for name, value in oauth.items() if value}}
+        seed = cast(Credentials, {"mode": "oauth2", **{name: value for name, value in oauth.items() if value}})
         with store.lease(LEASE_SECONDS, LEASE_SECONDS) as held:
             if not held:
                 raise PinterestConnectionError(f"credential store {store!r} stayed locked for {LEASE_SECONDS:g} s")

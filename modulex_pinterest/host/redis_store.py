@@ -24,7 +24,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import redis
@@ -197,7 +197,7 @@ class RedisStore:
             credentials = None
         if not isinstance(credentials, dict):
             raise StoreError(f"Redis key {self.key!r} holds something that is not a JSON object of credentials")
-        return credentials
+        return cast(Credentials, credentials)  # a JSON object: the plugin checks each field it uses
 
     def save(self, credentials: Credentials) -> None:
         """Store ``credentials`` whatever is there (a login or an import, not a refresh)."""

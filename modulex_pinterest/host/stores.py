@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..contract import Credentials
 from .errors import StoreError
@@ -32,7 +32,7 @@ class MemoryStore:
     """Credentials held by one process: enough for a host whose workers are threads."""
 
     def __init__(self, credentials: Credentials | None = None, grant_id: str | None = None) -> None:
-        self._credentials = dict(credentials) if credentials is not None else None
+        self._credentials = credentials.copy() if credentials is not None else None
         self._lock = threading.Lock()
         self.grant_id = grant_id or f"memory:{id(self):x}"
 
@@ -40,7 +40,7 @@ class MemoryStore:
         return f"MemoryStore({self.grant_id!r})"
 
     def read(self) -> Credentials | None:
-        return dict(self._credentials) if self._credentials is not None else None
+        return self._credentials.copy() if self._credentials is not None else None
 
     @contextmanager
     def lease(self, ttl: float, wait: float) -> Iterator[bool]:
@@ -55,11 +55,11 @@ class MemoryStore:
         # Called by the lease holder; the lease is what serialises writers here.
         if (self._credentials or {}).get("refresh_token") != presented_refresh_token:
             return False
-        self._credentials = dict(credentials)
+        self._credentials = credentials.copy()
         return True
 
     def save(self, credentials: Credentials) -> None:
-        self._credentials = dict(credentials)
+        self._credentials = credentials.copy()
 
 
 class CredentialsFile:
@@ -102,7 +102,7 @@ class CredentialsFile:
             raise StoreError(f"credentials file {self.path} is not valid JSON") from None
         if not isinstance(credentials, dict):
             raise StoreError(f"credentials file {self.path} does not hold a JSON object")
-        return credentials
+        return cast(Credentials, credentials)  # a JSON object: the plugin checks each field it uses
 
     def _file_lock(self) -> FileLock:
         """The OS lock beside the target. (filelock's ``Timeout`` is a ``TimeoutError``, caught as such.)"""

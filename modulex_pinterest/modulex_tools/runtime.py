@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from .. import PLUGIN
+from ..contract import Credentials
 from ..host import Host
 
 """The plugin this face runs (its id in the ``modulex.plugins`` entry points)."""
@@ -37,7 +38,7 @@ def settings() -> dict[str, Any]:
     return {"base_url": base_url} if base_url else {}
 
 
-def credentials(api_key: Any) -> dict[str, Any]:
+def credentials(api_key: Any) -> Credentials:
     """The runtime injects the bearer token as ``api_key``, whichever auth schema made it
     (its own OAuth flow refreshes tokens), so the plugin always sees an access token."""
-    return {"mode": "access_token", "access_token": api_key} if api_key else {}
+    return {"mode": "access_token", "access_token": str(api_key)} if api_key else {}

@@ -286,7 +286,11 @@ class Connection:
         except ApiError as error:
             detail = api_error_message(error, {"action": "oauth_code_exchange"}, self.secrets() + (code,))
             raise RefreshError("Authorization failed: could not exchange the authorization code: " + detail) from None
-        app = {"mode": "oauth2", "app_id": self.credentials["app_id"], "app_secret": self.credentials["app_secret"]}
+        app: Credentials = {
+            "mode": "oauth2",
+            "app_id": self.credentials["app_id"],
+            "app_secret": self.credentials["app_secret"],
+        }
         granted = updated_credentials(app, answer, started)
         if "access_token" not in granted:
             raise RefreshError(UNUSABLE_TOKEN + "; nothing was stored: authorize again")
@@ -318,7 +322,7 @@ def updated_credentials(credentials: Credentials, answer: dict[str, Any], now: f
     access_token = answer.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise RefreshError("Authentication failed: Pinterest's token answer has no access_token")
-    updated = dict(credentials, mode="oauth2", access_token=access_token)
+    updated: Credentials = {**credentials, "mode": "oauth2", "access_token": access_token}
     try:
         usable_token(access_token, "oauth2")
     except CredentialError:
