@@ -248,7 +248,7 @@ def test_the_hooks_connection_test(connection, sandbox, host):
 def test_a_redis_store_keeps_the_grant_and_the_rate_budget_in_the_same_redis(connection, sandbox, redis_url):
     pytest.importorskip("redis", reason="the redis client is not installed (pip install '.[redis]')")
     from modulex_pinterest.airflow.hooks import shared_host
-    from modulex_pinterest.host.redis_store import RedisRateBudget
+    from modulex_pinterest.host.redis_budget import RedisRateBudget
 
     grant = authorize(sandbox)
     spec = f"{redis_url}{'&' if '?' in redis_url else '?'}key=modulex-test:airflow:{uuid.uuid4().hex}"

@@ -24,11 +24,8 @@ from modulex_pinterest.host.budget import (
     gcra_params,
 )
 from modulex_pinterest.host.errors import StoreError
-from modulex_pinterest.host.redis_store import (
-    RedisRateBudget,
-    RedisStore,
-    parse_redis_url,
-)
+from modulex_pinterest.host.redis_budget import RedisRateBudget
+from modulex_pinterest.host.redis_store import RedisStore, parse_redis_url
 
 PASSWORD = quote("s3cret-Pa55/word", safe="")  # as it must appear in a URL
 

@@ -7,9 +7,7 @@ with a random owner, released by a Lua compare-and-delete) saves duplicate
 refreshes, and a Lua compare-and-swap on the stored refresh token keeps the
 store correct when a lease holder stalls past its lease.
 
-The budget runs the same GCRA as :class:`~.budget.LocalRateBudget`, in one Lua
-script per call on the Redis server's clock, so workers on machines whose
-clocks disagree still share one rate.
+The store's rate budget is in :mod:`.redis_budget`, on the same connection pool.
 
 Needs the optional ``redis`` extra and Redis 5 or later (scripts that read
 ``TIME`` and then write). Only this module imports ``redis``.
@@ -32,11 +30,10 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
 from ..contract import Credentials
-from .budget import IDLE_AFTER, gcra_params
 from .errors import StoreError
 
 if TYPE_CHECKING:
-    from redis.commands.core import Script
+    from .redis_budget import RedisRateBudget
 
 log = logging.getLogger(__name__)
 
@@ -62,44 +59,6 @@ RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-# Budget scripts: times in integer microseconds on the server's clock. Lua
-# numbers are doubles (exact for integers below 2**53) and a number returned
-# to the client is truncated to an integer, hence microseconds throughout;
-# '%.0f' writes them without the exponent tostring() would use.
-_BUDGET_PRELUDE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local allow = tonumber(redis.call('GET', KEYS[1])) or 0
-local function store(value, idle_after)
-  local ttl_ms = math.max(1, math.ceil((value - now + idle_after) / 1000))
-  redis.call('SET', KEYS[1], string.format('%.0f', value), 'PX', string.format('%.0f', ttl_ms))
-end
-"""
-
-RESERVE = (
-    _BUDGET_PRELUDE
-    + """
--- ARGV: interval, tau, max_wait, idle_after
-allow = math.max(allow, now - tonumber(ARGV[2]))
-local wait = math.max(0, allow - now)
-if wait > tonumber(ARGV[3]) then return wait end
-store(allow + tonumber(ARGV[1]), tonumber(ARGV[4]))
-return wait
-"""
-)
-
-PAUSE = (
-    _BUDGET_PRELUDE
-    + """
--- ARGV: seconds, idle_after
-local until_ = now + tonumber(ARGV[1])
-if until_ > allow then store(until_, tonumber(ARGV[2])) end
-return 0
-"""
-)
-
-_MAX_SECONDS = 1e9  # caps an infinite max_wait or pause to something Lua can hold exactly
 
 
 def parse_redis_url(url: str) -> tuple[str, str]:
@@ -244,50 +203,7 @@ class RedisStore:
                 log.warning("%s; it expires by itself within %.1f s", error, ttl)
 
     def rate_budget(self, prefix: str = "modulex:budget:") -> RedisRateBudget:
-        """A :class:`RedisRateBudget` on this store's connection pool."""
+        """A :class:`~.redis_budget.RedisRateBudget` on this store's connection pool."""
+        from .redis_budget import RedisRateBudget
+
         return RedisRateBudget(self._client, prefix)
-
-
-class RedisRateBudget:
-    """A :class:`~modulex_pinterest.contract.RateBudget` shared through Redis:
-    the GCRA of :mod:`.budget`, atomic in one script, on the server's clock.
-
-    State for ``key`` lives at ``{prefix}{key}`` (microseconds) and expires
-    once idle, so unused keys vanish by themselves.
-    """
-
-    def __init__(self, client: redis.Redis, prefix: str = "modulex:budget:") -> None:
-        self._client = client
-        self._prefix = prefix
-        self._hidden = _secrets_of(client)
-        self._reserve = client.register_script(RESERVE)
-        self._pause = client.register_script(PAUSE)
-
-    def __repr__(self) -> str:
-        return f"RedisRateBudget(prefix={self._prefix!r})"
-
-    def _run(self, what: str, script: Script, key: str, args: list[int]) -> int:
-        """Run a budget script on ``key``; its integer answer (microseconds)."""
-        try:
-            return int(script(keys=[self._prefix + key], args=args))
-        except redis.exceptions.RedisError as error:
-            raise _failure(f"{what} at Redis key {self._prefix + key!r}", error, self._hidden) from None
-
-    def reserve(self, key: str, rate: float, max_wait: float) -> float:
-        """Reserve one request at ``rate`` per second; the seconds to wait
-        before sending it, or (reserving nothing) the wait that exceeded ``max_wait``."""
-        interval, tau = gcra_params(rate)
-        args = [
-            max(1, round(interval * 1e6)),
-            round(tau * 1e6),
-            math.floor(min(max_wait, _MAX_SECONDS) * 1e6),
-            round(IDLE_AFTER * 1e6),
-        ]
-        return self._run("reserve from the rate budget", self._reserve, key, args) / 1e6
-
-    def pause(self, key: str, seconds: float) -> None:
-        """Nobody sharing ``key`` sends for ``seconds``."""
-        if not seconds > 0:
-            return
-        args = [math.ceil(min(seconds, _MAX_SECONDS) * 1e6), round(IDLE_AFTER * 1e6)]
-        self._run("pause the rate budget", self._pause, key, args)
