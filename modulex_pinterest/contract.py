@@ -45,7 +45,14 @@ class Credentials(TypedDict, total=False):
     """One connection's credentials, as a host passes and stores them. ``mode`` is
     ``"access_token"`` (only ``access_token``) or ``"oauth2"`` (``app_id``, ``app_secret``,
     ``refresh_token``, and when known ``access_token`` and ``expires_at``, Unix seconds).
-    ``rotated_from`` is a fingerprint of the refresh token a refresh replaced (never a token)."""
+    ``rotated_from`` is a fingerprint of the refresh token a refresh replaced (never a token).
+
+    Two notes the plugin keeps beside the tokens, for the other workers sharing them
+    (each names a refresh token by its fingerprint, never the token itself):
+    ``refreshing``, a refresh of that token was sent at ``since`` (store time) and
+    its result is not stored yet; ``rejected``, Pinterest answered ``invalid_grant``
+    for it at ``at``: no worker presents it again. Storing new credentials (a login,
+    an import) drops both."""
 
     mode: str
     access_token: str
@@ -54,6 +61,8 @@ class Credentials(TypedDict, total=False):
     refresh_token: str
     expires_at: int
     rotated_from: str
+    refreshing: dict[str, Any]
+    rejected: dict[str, Any]
 
 
 @runtime_checkable
@@ -65,6 +74,12 @@ class CredentialStore(Protocol):
     machine: take :meth:`lease`, :meth:`read` again under it, use what is
     stored if another worker already refreshed, else refresh and
     :meth:`swap` the new tokens in before using them.
+
+    Two methods are optional, looked up with ``getattr``: ``now() -> float``,
+    the store's clock in Unix seconds (Redis ``TIME``), so that workers whose
+    clocks disagree judge an expiry alike; and ``rescue(credentials) -> str``,
+    which keeps credentials the store could not write (in a 0600 file) and
+    says where, so tokens Pinterest issued are never dropped.
     """
 
     @property
@@ -80,11 +95,15 @@ class CredentialStore(Protocol):
     def lease(self, ttl: float, wait: float) -> AbstractContextManager[bool]:
         """Hold the refresh lease for this grant while the ``with`` block runs.
 
-        Enters ``True`` once held (for at most ``ttl`` seconds, unless the
-        store renews it), ``False`` if another holder kept it past ``wait``
-        seconds. Before granting it, the store checks that it can write: a
-        refresh whose result cannot be stored would burn the refresh token.
-        A lease saves work; :meth:`swap` is what keeps the store correct.
+        Enters ``True`` once held, ``False`` if another holder kept it past
+        ``wait`` seconds. The store renews a held lease while its holder lives
+        (a lock a dying process releases, or a key with a time limit of
+        ``ttl`` seconds renewed well within it), so a crashed holder blocks
+        the others for at most about ``ttl`` seconds while a living one keeps
+        it through a slow token answer. Before granting it, the store checks
+        that it can write: a refresh whose result cannot be stored would burn
+        the refresh token. A lease saves work; :meth:`swap` is what keeps the
+        store correct.
         """
 
     def swap(self, presented_refresh_token: str, credentials: Credentials) -> bool:

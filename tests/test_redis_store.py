@@ -197,8 +197,17 @@ def test_lease_waits_for_the_holder_to_release(redis_url, store, key):
     assert entered == [True]
 
 
+def test_a_living_holder_keeps_its_lease_past_its_ttl(redis_url, store, key):
+    other = RedisStore(with_key(redis_url, key))
+    with store.lease(ttl=0.2, wait=0) as held:
+        assert held is True
+        with other.lease(ttl=5, wait=1.0) as second:  # five times the ttl: renewed all along
+            assert second is False
+
+
 def test_an_expired_lease_passes_on_and_its_late_release_spares_the_new_holder(redis_url, store, raw, key):
     other, third = (RedisStore(with_key(redis_url, key)) for _ in range(2))
+    store._renew = lambda owner, ttl_ms: True  # a stalled holder: its renewals never reach Redis
     stalled = store.lease(ttl=0.1, wait=0)
     assert stalled.__enter__() is True
     with other.lease(ttl=5, wait=5) as second:  # polls until the stalled holder's lease expires

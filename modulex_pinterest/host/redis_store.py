@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,6 +55,11 @@ end
 if current['refresh_token'] ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1
+"""
+
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 """
 
 RELEASE = """
@@ -91,6 +98,16 @@ def parse_redis_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), keys[0]
 
 
+def _without_password(url: str) -> str:
+    """``url`` as messages may show it: a password replaced by the word PASSWORD."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:PASSWORD@{host}"))
+
+
 def _secrets_of(client: redis.Redis) -> tuple[str, ...]:
     """The client's password, as given and URL-quoted, to scrub from messages."""
     pool = getattr(client, "connection_pool", None)
@@ -120,6 +137,7 @@ class RedisStore:
         :param client: a ready client to use instead of one built from ``url``
             (``url`` still names the key)."""
         base, self.key = parse_redis_url(url)
+        self.location = _without_password(url)
         self.grant_id = f"redis:{self.key}"
         self._lease_key = f"{self.key}:lease"
         if client is None:
@@ -134,6 +152,8 @@ class RedisStore:
         self._hidden = _secrets_of(client)
         self._swap = client.register_script(SWAP)
         self._release = client.register_script(RELEASE)
+        self._renew_script = client.register_script(RENEW)
+        self._renewer = _Renewer(self)
 
     def __repr__(self) -> str:
         return f"RedisStore(key={self.key!r})"
@@ -173,15 +193,29 @@ class RedisStore:
         )
         return bool(stored)
 
+    def now(self) -> float:
+        """The Redis server's clock (``TIME``), shared by every worker whatever its own clock says."""
+        seconds, microseconds = self._call("read the server's clock", self._client.time)
+        return float(seconds) + microseconds / 1e6
+
+    def rescue(self, credentials: Credentials) -> str:
+        """Keep credentials that could not be written to Redis in a 0600 file (see :func:`.stores.rescue`)."""
+        from .stores import rescue
+
+        name = "redis-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in self.key)[:80]
+        return rescue(credentials, name, [])
+
     @contextmanager
     def lease(self, ttl: float, wait: float) -> Iterator[bool]:
-        """Hold the refresh lease for at most ``ttl`` seconds; enters ``False``
-        if another holder kept it past ``wait`` seconds.
+        """Hold the refresh lease; enters ``False`` if another holder kept it past ``wait`` seconds.
 
-        Polls every 5 ms, growing to 50 ms, never past the deadline. Releasing
-        deletes the lease only if it is still ours: once ``ttl`` has passed
-        another worker may hold it. A failed release is logged, not raised: the
-        lease expires by itself, and the work done under it already counts.
+        The key lives ``ttl`` seconds and a thread of this store renews it
+        every ``ttl / 4`` while the ``with`` block runs, so a holder that dies blocks the
+        others for at most ``ttl`` and a living one keeps it through a slow
+        token answer. Polls every 5 ms, growing to 50 ms, never past the
+        deadline. Releasing deletes the lease only if it is still ours. A
+        failed renewal or release is logged, not raised: the compare-and-swap
+        keeps the store right, and the lease expires by itself.
         """
         owner = secrets.token_hex(16)
         ttl_ms = max(1, math.ceil(ttl * 1000))
@@ -194,16 +228,73 @@ class RedisStore:
                 return
             time.sleep(min(interval, left))
             interval = min(2 * interval, 0.05)
+        self._renewer.hold(owner, ttl_ms)
         try:
             yield True
         finally:
+            self._renewer.drop(owner)
             try:
                 self._call("release the refresh lease", self._release, keys=[self._lease_key], args=[owner])
             except StoreError as error:
                 log.warning("%s; it expires by itself within %.1f s", error, ttl)
+
+    def _renew(self, owner: str, ttl_ms: int) -> bool:
+        return bool(
+            self._call("renew the refresh lease", self._renew_script, keys=[self._lease_key], args=[owner, ttl_ms])
+        )
 
     def rate_budget(self, prefix: str = "modulex:budget:") -> RedisRateBudget:
         """A :class:`~.redis_budget.RedisRateBudget` on this store's connection pool."""
         from .redis_budget import RedisRateBudget
 
         return RedisRateBudget(self._client, prefix)
+
+
+class _Renewer:
+    """One daemon thread per store that keeps its held leases alive.
+
+    Started with the first lease (a thread per lease would cost more than
+    the rest of a refresh); it sleeps until the next renewal is due. After a
+    fork the child starts a thread of its own: threads do not survive fork.
+    """
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self._held: dict[str, tuple[int, float]] = {}  # owner -> (ttl in ms, when it is next due)
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def hold(self, owner: str, ttl_ms: int) -> None:
+        with self._changed:
+            self._held[owner] = (ttl_ms, time.monotonic() + ttl_ms / 4000)
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="modulex-lease-renewer", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def drop(self, owner: str) -> None:
+        with self._changed:
+            self._held.pop(owner, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while True:
+                    now = time.monotonic()
+                    due = [(owner, ttl) for owner, (ttl, at) in self._held.items() if at <= now]
+                    if due:
+                        for owner, ttl in due:
+                            self._held[owner] = (ttl, now + ttl / 4000)
+                        break
+                    soonest = min((at for _, at in self._held.values()), default=None)
+                    self._changed.wait(None if soonest is None else soonest - now)
+            for owner, ttl in due:
+                try:
+                    if owner in self._held and not self._store._renew(owner, ttl):
+                        log.warning(
+                            "the refresh lease at Redis key %r was lost: another worker holds it", self._store.key
+                        )
+                except StoreError as error:
+                    log.warning("%s; retrying", error)

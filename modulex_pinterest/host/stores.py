@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
@@ -26,6 +28,52 @@ if TYPE_CHECKING:  # imported when first used: redis is an optional extra, filel
     from .redis_store import RedisStore
 
 SAVE_LOCK_WAIT = 30.0  # seconds a plain save waits for a refresh in progress elsewhere
+RESCUE_DIR_VARIABLE = "MODULEX_PINTEREST_RESCUE_DIR"
+
+
+def rescue_folder() -> str:
+    """Where credentials a store could not write are kept when nowhere better
+    is writable: ``$MODULEX_PINTEREST_RESCUE_DIR``, else the user's state folder
+    (``$XDG_STATE_HOME``, else ``~/.local/state``) under ``modulex-pinterest/rescued``."""
+    named = os.environ.get(RESCUE_DIR_VARIABLE)
+    if named:
+        return named
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(state, "modulex-pinterest", "rescued")
+
+
+def rescue(credentials: Credentials, name: str, folders: list[str]) -> str:
+    """Write ``credentials`` to a new 0600 file ``NAME.rescued-TIME-RANDOM.json`` in
+    the first of ``folders`` (then :func:`rescue_folder`) that takes it; its path.
+
+    Used when a refresh's new tokens could not be stored: the refresh token
+    Pinterest just issued is the only one left that works, so it must land on
+    disk somewhere, and ``auth import`` that file puts it back.
+    """
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    failures = []
+    for folder in [*folders, rescue_folder()]:
+        path = os.path.join(folder, f"{name}.rescued-{stamp}-{secrets.token_hex(3)}.json")
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            failures.append(f"{folder}: {exc.strerror}")
+            continue
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(credentials, handle, indent=2)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            return path
+        except OSError as exc:
+            failures.append(f"{folder}: {exc.strerror}")
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    raise StoreError("could not write a rescue file (" + "; ".join(failures) + ")")
 
 
 class MemoryStore:
@@ -41,6 +89,9 @@ class MemoryStore:
 
     def read(self) -> Credentials | None:
         return self._credentials.copy() if self._credentials is not None else None
+
+    def now(self) -> float:
+        return time.time()
 
     @contextmanager
     def lease(self, ttl: float, wait: float) -> Iterator[bool]:
@@ -89,6 +140,20 @@ class CredentialsFile:
     @property
     def grant_id(self) -> str:
         return "file:" + self.target
+
+    @property
+    def location(self) -> str:
+        """What ``--credentials`` takes to name this store."""
+        return self.path
+
+    def now(self) -> float:
+        """This machine's clock: every process using the file shares it."""
+        return time.time()
+
+    def rescue(self, credentials: Credentials) -> str:
+        """Keep credentials that could not be written here (see :func:`rescue`): beside the file, else elsewhere."""
+        target = self.target
+        return rescue(credentials, os.path.basename(target), [os.path.dirname(target)])
 
     def read(self) -> Credentials | None:
         try:

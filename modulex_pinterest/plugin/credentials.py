@@ -7,13 +7,24 @@ many machines share one grant, so a refresh follows one path everywhere:
 
 1. no refresh without somewhere to keep its result: the host's credential
    store is required, checked before anything is sent;
-2. take the store's lease for the grant, re-read the stored credentials under
-   it, and use them if another worker already refreshed;
-3. otherwise refresh, and store the new tokens with a compare-and-swap on the
-   refresh token that was presented, before the new access token is used;
-4. a lease not granted in time is re-read once more and, if still stale,
+2. take the store's lease for the grant (renewed by the store while this
+   worker lives, so a crashed holder blocks the others for at most
+   :data:`LEASE_TTL`; waiting lasts as long as the action's deadline allows),
+   re-read the stored credentials under it, and use them if another worker
+   already refreshed. Expiry is judged on the store's clock when it has one;
+3. a refresh token Pinterest rejected (``invalid_grant``) is noted in the
+   store (``rejected``) and never presented again, by any worker, until new
+   credentials are stored: every worker fails at once, sending nothing;
+4. otherwise note ``refreshing`` in the store, refresh, and store the new
+   tokens with a compare-and-swap on the refresh token that was presented,
+   before the new access token is used. Tokens Pinterest issued are never
+   dropped: a store that fails is tried again within the deadline, then its
+   ``rescue`` file keeps them and the action fails, not retryable, saying how
+   to put them back;
+5. a lease not granted in time is re-read once more and, if still stale,
    reported as retryable: never a refresh without the lease;
-5. a refresh whose outcome is unknown (read timeout) is not resent.
+6. a refresh whose outcome is unknown (read timeout) is not resent, and its
+   ``refreshing`` note tells the next lease holder so.
 
 Nothing here outlives one call, so no OAuth state is shared between hosts or
 callers in a process: what a caller gets depends only on what it passes and on
@@ -34,16 +45,21 @@ from requests.auth import HTTPBasicAuth
 from ..contract import Credentials, CredentialStore, PluginHost
 from .errors import ApiError, CredentialError, RefreshError
 from .messages import MAX_SERVER_MESSAGE, MAX_SHOWN_NAME, api_error_message, clip_middle
-from .redaction import secrets_of
+from .redaction import install_log_filter, secrets_of
 from .run import Run
 from .spec import manifest
 from .transport.client import JsonObject, PinterestClient
 from .transport.retry import Pacing
 
+log = install_log_filter(__name__)
+
 EXPIRY_MARGIN = 300  # seconds before expires_at when a token counts as expired
 MAX_TOKEN_LENGTH = 4096
 DIGEST_LENGTH = 24  # hex digits of a grant's non-secret name: 96 bits, no collisions in practice
-LEASE_MARGIN = 5.0  # the lease outlasts the token call's connect + read timeouts by this much
+NOTES = ("refreshing", "rejected")
+LEASE_TTL = 10.0  # seconds a crashed holder's refresh lease blocks the others (a living holder's store renews it)
+KEEP_TRYING = 30.0  # seconds a refresh keeps trying to store the tokens Pinterest issued before rescuing them
+KEEP_RESERVE = 2.0  # seconds of the deadline left for writing the rescue file
 UNUSABLE_TOKEN = (
     "Authentication failed: Pinterest's token answer held an access token that cannot be sent "
     "(spaces, control or non-ASCII characters), so it was not used or stored"
@@ -156,17 +172,20 @@ class Connection:
 
     # ----- the refresh ----------------------------------------------------
 
-    def _needs_refresh(self, credentials: Credentials, rejected_token: str | None, force: bool) -> bool:
+    def _needs_refresh(
+        self, credentials: Credentials, rejected_token: str | None, force: bool, now: float | None = None
+    ) -> bool:
         if force:
             return True
         if rejected_token is not None:
             return credentials.get("access_token") == rejected_token
-        return expiring(credentials, self.clock())
+        return expiring(credentials, self.clock() if now is None else now)
 
     def fresh(self, *, rejected_token: str | None = None, force: bool = False) -> Credentials:
         """Credentials with a usable access token, refreshing when needed (see the module's rules)."""
         if not self._needs_refresh(self.credentials, rejected_token, force):
             return self.credentials
+        refuse_dead_grant(self.credentials)
         self._check_refreshable(self.credentials)
         store = self.store
         if store is None:
@@ -175,42 +194,117 @@ class Connection:
                 "the rotated refresh token would be lost. Run it through a host that stores credentials (for the "
                 "CLI: --credentials FILE or redis://...), or pass a current access_token"
             )
-        connect, read = self.settings.timeout
-        ttl = connect + read + LEASE_MARGIN
-        wait = max(0.0, min(ttl, self.run.seconds_left()))
         try:
-            with store.lease(ttl, wait) as held:
-                current = self._stored(store)
-                self._check_lineage(current)
-                if not self._needs_refresh(current, rejected_token, force and current == self.credentials):
-                    self.credentials = current  # another worker refreshed meanwhile
-                    return current
-                if not held:
-                    raise RefreshError(
-                        "Authentication failed: another worker has been refreshing this connection's OAuth token "
-                        f"for over {wait:.0f} s; retry in a minute",
-                        retryable=True,
-                    )
-                updated = self._refresh(current)
-                if not store.swap(str(current["refresh_token"]), updated):
-                    raise RefreshError(
-                        "Authentication failed: the stored credentials changed while this refresh ran (another "
-                        "worker wrote them without the lease); the new tokens were not used. Retry",
-                        retryable=True,
-                    )
-                if "access_token" not in updated:
-                    self.credentials = updated
-                    raise RefreshError(f"{UNUSABLE_TOKEN}; the new refresh token was stored: retry", retryable=True)
+            return self._refresh_under_lease(store, rejected_token, force)
         except (RefreshError, CredentialError):
             raise
         except Exception as exc:  # noqa: BLE001 - any host's store may fail its own way: say so, without internals
+            # Only before the token request: after it, _keep handles every store failure.
             raise RefreshError(
                 f"Cannot refresh the OAuth access token: the host's credential store failed "
-                f"({type(exc).__name__}: {clip_middle(str(exc), MAX_SERVER_MESSAGE)})",
+                f"({type(exc).__name__}: {clip_middle(str(exc), MAX_SERVER_MESSAGE)}); nothing was sent",
                 retryable=True,
             ) from None
+
+    def _store_now(self, store: CredentialStore) -> float:
+        """The store's clock when it has one: a worker whose own clock runs ahead
+        must not judge a token stored moments ago as expired."""
+        now = getattr(store, "now", None)
+        return float(now()) if callable(now) else self.clock()
+
+    def _refresh_under_lease(self, store: CredentialStore, rejected_token: str | None, force: bool) -> Credentials:
+        if not force and rejected_token is None and not expiring(self.credentials, self._store_now(store)):
+            return self.credentials  # only this worker's clock said so
+        wait = max(0.0, self.run.seconds_left())
+        with store.lease(LEASE_TTL, wait) as held:
+            current = self._stored(store)
+            refuse_dead_grant(current)
+            now = self._store_now(store)
+            forced = force and current.get("access_token") == self.credentials.get("access_token")
+            if not (forced or self._needs_refresh(current, rejected_token, False, now)):
+                self.credentials = current  # another worker refreshed meanwhile
+                return current
+            if not held:
+                raise RefreshError(
+                    "Authentication failed: another worker held this connection's refresh lease for the "
+                    f"{wait:.3g} s this action could wait (a living holder renews it; a crashed one's lapses "
+                    f"within {LEASE_TTL:.0f} s); nothing was sent. Retry, or give the action a longer deadline",
+                    retryable=True,
+                )
+            presented = str(current["refresh_token"])
+            lapsed = _in_flight(current)
+            clean = without_notes(current)
+            # Say a refresh of this token is on its way, so that a worker taking the lease
+            # after this one died knows it may have been rotated already.
+            marked: Credentials = {**clean, "refreshing": {"token": rotation_mark(presented), "since": round(now, 3)}}
+            if not store.swap(presented, marked):
+                raise RefreshError(
+                    "Authentication failed: the stored credentials changed under the lease (another worker "
+                    "wrote them without it); nothing was sent. Retry",
+                    retryable=True,
+                )
+            try:
+                answer = self._token_request(clean, self._refresh_form(presented))
+            except ApiError as error:
+                failure = _refresh_failure(error, clean, lapsed)
+                self._after_failed_refresh(store, presented, clean, failure, now)
+                raise failure from None
+            updated = updated_credentials(clean, answer, now)
+            self._keep(store, presented, updated)
+            if "access_token" not in updated:
+                self.credentials = updated
+                raise RefreshError(f"{UNUSABLE_TOKEN}; the new refresh token was stored: retry", retryable=True)
         self.credentials = updated
         return updated
+
+    @staticmethod
+    def _after_failed_refresh(
+        store: CredentialStore, presented: str, clean: Credentials, failure: RefreshError, now: float
+    ) -> None:
+        """Leave the store telling the next worker what happened: a rejected token
+        (so nobody presents it again), or no note when nothing was rotated.
+        Best effort: the error the caller gets already says what to do."""
+        if failure.dead_grant:
+            note: Credentials = {
+                **clean,
+                "rejected": {"token": rotation_mark(presented), "at": round(now, 3), "why": failure.dead_grant},
+            }
+        elif failure.retryable:
+            note = clean  # the token endpoint surely did not rotate it
+        else:
+            return  # outcome unknown: the "refreshing" note stays, for whoever comes next
+        try:
+            store.swap(presented, note)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not note the failed refresh in the credential store (%s)", type(exc).__name__)
+
+    def _keep(self, store: CredentialStore, presented: str, updated: Credentials) -> None:
+        """Store the tokens the token endpoint just issued, whatever it takes.
+
+        The refresh token presented is dead now, so these are the grant's only
+        working tokens: a store that fails is tried again within the action's
+        deadline (at most :data:`KEEP_TRYING` seconds), and if it stays down
+        they go to the store's rescue file and the action fails, not
+        retryable, with the command that puts them back.
+        """
+        started = self.clock()
+        pause = 0.25
+        while True:
+            try:
+                if store.swap(presented, updated):
+                    return
+                why = "the stored credentials changed under the lease (another worker or a login wrote them)"
+                break
+            except Exception as exc:  # noqa: BLE001
+                detail = clip_middle(str(exc), MAX_SERVER_MESSAGE)
+                why = f"the host's credential store failed ({type(exc).__name__}: {detail})"
+            spent = self.clock() - started
+            if spent + pause > KEEP_TRYING or pause > self.run.seconds_left() - KEEP_RESERVE:
+                break
+            self.run.report({"event": "wait", "seconds": pause, "reason": "the credential store, to keep new tokens"})
+            self.run.sleep(pause)
+            pause = min(2 * pause, 4.0)
+        raise RefreshError(rescued(store, updated, why))
 
     def _stored(self, store: CredentialStore) -> Credentials:
         """The stored credentials, if they are this caller's grant.
@@ -234,17 +328,6 @@ class Connection:
         self._check_refreshable(stored)
         return stored
 
-    def _check_lineage(self, stored: Credentials) -> None:
-        """Answer only a caller whose refresh token is the stored one or the one
-        it just replaced (a worker that read the store as another refreshed);
-        an older one is what Pinterest calls a reused token."""
-        presented = str(self.credentials.get("refresh_token"))
-        if presented != stored.get("refresh_token") and stored.get("rotated_from") != rotation_mark(presented):
-            raise RefreshError(
-                "Authentication failed: invalid_grant: the refresh token passed was already rotated, and the "
-                "connection's stored credentials hold a newer one; nothing was sent. Pass the stored credentials"
-            )
-
     @staticmethod
     def _check_refreshable(credentials: Credentials) -> None:
         if not (credentials.get("app_id") and credentials.get("app_secret") and credentials.get("refresh_token")):
@@ -253,18 +336,9 @@ class Connection:
                 "access token; authorize the app first (modulex-pinterest auth login)"
             )
 
-    def _refresh(self, credentials: Credentials) -> Credentials:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": str(credentials["refresh_token"]),
-            "continuous_refresh": "true",
-        }
-        started = self.clock()
-        try:
-            answer = self._token_request(credentials, form)
-        except ApiError as error:
-            raise _refresh_failure(error, credentials) from None
-        return updated_credentials(credentials, answer, started)
+    @staticmethod
+    def _refresh_form(refresh_token: str) -> dict[str, str]:
+        return {"grant_type": "refresh_token", "refresh_token": refresh_token, "continuous_refresh": "true"}
 
     def exchange_code(self, code: str, redirect_uri: str) -> Credentials:
         """The credentials an authorization code grants (RFC 6749 section 4.1.3), by the same
@@ -312,6 +386,62 @@ def rotation_mark(refresh_token: str) -> str:
     return "sha256:" + _digest("rotated", refresh_token)
 
 
+def without_notes(credentials: Credentials) -> Credentials:
+    """The credentials without the notes a refresh leaves for other workers (``refreshing``, ``rejected``)."""
+    return {key: value for key, value in credentials.items() if key not in NOTES}  # type: ignore[return-value]
+
+
+def refuse_dead_grant(credentials: Credentials) -> None:
+    """Fail at once, sending nothing, when Pinterest already rejected the stored refresh token."""
+    rejected = credentials.get("rejected")
+    refresh_token = credentials.get("refresh_token")
+    if not (isinstance(rejected, dict) and refresh_token and rejected.get("token") == rotation_mark(refresh_token)):
+        return
+    when = rejected.get("at")
+    at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when)) if isinstance(when, (int, float)) else "earlier"
+    why = str(rejected.get("why") or "invalid_grant")[:MAX_SERVER_MESSAGE]
+    raise RefreshError(
+        f"Authentication failed: Pinterest rejected this connection's refresh token at {at} ({why}); it is not "
+        "sent again. Re-authorize the app and store the new grant where the workers read it "
+        "(modulex-pinterest auth login --credentials STORE, or auth import FILE --credentials STORE)"
+    )
+
+
+def _in_flight(credentials: Credentials) -> bool:
+    """Whether a refresh of the stored refresh token was sent and never finished
+    (its worker died or lost the lease): Pinterest may have rotated it already."""
+    note = credentials.get("refreshing")
+    refresh_token = credentials.get("refresh_token")
+    return isinstance(note, dict) and bool(refresh_token) and note.get("token") == rotation_mark(str(refresh_token))
+
+
+def store_name(store: CredentialStore) -> str:
+    """How the CLI's ``--credentials`` names ``store``, when the store says (never a password)."""
+    location = getattr(store, "location", None)
+    return str(location) if location else "STORE"
+
+
+def rescued(store: CredentialStore, updated: Credentials, why: str) -> str:
+    """Write ``updated`` to the store's rescue file; the message saying where and what next."""
+    head = f"Authentication failed: Pinterest issued new OAuth tokens but they could not be stored: {why}. "
+    keep = getattr(store, "rescue", None)
+    if callable(keep):
+        try:
+            path = str(keep(updated))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not write the rescue file (%s)", type(exc).__name__)
+        else:
+            return head + (
+                f"They were saved to {path} (readable only by you). Put them back before anything else uses "
+                f"this connection: modulex-pinterest auth import {path} --credentials {store_name(store)} "
+                "(the stored refresh token was rotated away and would be refused)"
+            )
+    return head + (
+        "The stored refresh token was rotated away and the new one is lost: re-authorize the app "
+        "(modulex-pinterest auth login)"
+    )
+
+
 def updated_credentials(credentials: Credentials, answer: dict[str, Any], now: float) -> Credentials:
     """Credentials after a token answer: a missing refresh token keeps the old
     one, and ``expires_in`` of 0 or absent leaves the expiry unknown (so a
@@ -322,7 +452,7 @@ def updated_credentials(credentials: Credentials, answer: dict[str, Any], now: f
     access_token = answer.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise RefreshError("Authentication failed: Pinterest's token answer has no access_token")
-    updated: Credentials = {**credentials, "mode": "oauth2", "access_token": access_token}
+    updated: Credentials = {**without_notes(credentials), "mode": "oauth2", "access_token": access_token}
     try:
         usable_token(access_token, "oauth2")
     except CredentialError:
@@ -342,13 +472,22 @@ def updated_credentials(credentials: Credentials, answer: dict[str, Any], now: f
     return updated
 
 
-def _refresh_failure(error: ApiError, credentials: Credentials) -> RefreshError:
+def _refresh_failure(error: ApiError, credentials: Credentials, lapsed: bool = False) -> RefreshError:
     text = (error.message or "").lower()
     if error.oauth_error == "invalid_grant" or "invalid_grant" in text:
-        return RefreshError(
-            "Authentication failed: Pinterest rejected the OAuth refresh token (invalid_grant: it expired, was "
-            "revoked or was already used). Re-authorize the app (modulex-pinterest auth login) to get new tokens"
+        cause = (
+            "the refresh lease lapsed without a result before this refresh: the worker holding it may have died "
+            "after Pinterest rotated the token. "
+            if lapsed
+            else ""
         )
+        failure = RefreshError(
+            "Authentication failed: Pinterest rejected the OAuth refresh token (invalid_grant: it expired, was "
+            f"revoked or was already used). {cause}Re-authorize the app (modulex-pinterest auth login "
+            "--credentials STORE) to get new tokens; no worker will present this one again"
+        )
+        failure.dead_grant = "invalid_grant" + (" after a lapsed lease" if lapsed else "")
+        return failure
     if error.status == 401 or error.oauth_error == "invalid_client":
         return RefreshError(
             "Authentication failed: Pinterest rejected the app id and app secret while refreshing "

@@ -56,6 +56,7 @@ class RefreshError(PluginError):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.dead_grant = ""  # why, when Pinterest rejected the refresh token itself (invalid_grant)
 
 
 class ErrorKind(str, Enum):
