@@ -291,7 +291,7 @@ class Connection:
         pause = 0.25
         while True:
             try:
-                if store.swap(presented, updated):
+                if store.swap(presented, updated) or stored_already(store, updated):
                     return
                 why = "the stored credentials changed under the lease (another worker or a login wrote them)"
                 break
@@ -419,6 +419,13 @@ def store_name(store: CredentialStore) -> str:
     """How the CLI's ``--credentials`` names ``store``, when the store says (never a password)."""
     location = getattr(store, "location", None)
     return str(location) if location else "STORE"
+
+
+def stored_already(store: CredentialStore, updated: Credentials) -> bool:
+    """Whether an earlier swap whose answer was lost (a timeout, then the Redis
+    client's own resend) did store ``updated``: the swap then fails because it worked."""
+    stored = store.read() or {}
+    return all(stored.get(name) == updated.get(name) for name in ("refresh_token", "access_token"))
 
 
 def rescued(store: CredentialStore, updated: Credentials, why: str) -> str:
