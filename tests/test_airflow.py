@@ -140,6 +140,22 @@ def test_oauth_seeds_an_empty_file_store_once_then_the_store_wins(connection, tm
     assert conn.store.read() == rotated  # the connection's refresh token is stale now: not written back
 
 
+@pytest.mark.parametrize("given", [1767171600, "1767171600", "2025-12-31T09:00:00Z", "2025-12-31T10:00:00+01:00"])
+def test_a_seeded_access_token_takes_its_expiry_from_the_extra(connection, tmp_path, given):
+    store = tmp_path / "pinterest.json"
+    connection(app_id="1234", credential_store=str(store), access_token="pina_seeded", expires_at=given, **SECRETS)
+    PinterestHook(CONN_ID).get_conn()
+    assert json.loads(store.read_text())["expires_at"] == 1767171600
+
+
+@pytest.mark.parametrize("given", ["tomorrow", "2025-12-31T09:00:00", "1.5e9"])
+def test_an_expiry_airflow_cannot_read_names_the_field(connection, tmp_path, given):
+    connection(app_id="1234", credential_store=str(tmp_path / "p.json"), expires_at=given, **SECRETS)
+    with pytest.raises(PinterestConnectionError, match=r"'expires_at' in its extra must be Unix seconds or an ISO"):
+        PinterestHook(CONN_ID).get_conn()
+    assert not (tmp_path / "p.json").exists()
+
+
 def test_a_store_holding_another_apps_grant_is_refused(connection, tmp_path):
     store = tmp_path / "pinterest.json"
     store.write_text(json.dumps({"mode": "oauth2", "app_id": "999", "app_secret": "x", "refresh_token": "pinr_x"}))

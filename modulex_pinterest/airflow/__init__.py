@@ -61,6 +61,15 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {"type": ["string", "null"], "format": "password"},
         "description": "Optional, seeds an empty credential store with the refresh token.",
     },
+    "expires_at": {
+        "label": "Access token expires at (OAuth 2.0, first use)",
+        "schema": {"type": ["string", "integer", "null"]},
+        "description": (
+            "When the seeded access token expires: Unix seconds or an ISO 8601 time such as "
+            "2026-12-31T09:00:00Z (Pinterest's answer gives expires_in seconds from when it was issued). "
+            "Without it a seeded access token is used until Pinterest refuses it, then refreshed."
+        ),
+    },
 }
 
 

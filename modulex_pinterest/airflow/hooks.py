@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from airflow.sdk import BaseHook
@@ -95,6 +96,27 @@ def _field(extra: dict[str, Any], name: str) -> Any:
     return value if value not in (None, "") else None
 
 
+def _expires_at(conn_id: str, value: Any) -> int | None:
+    """The extra's ``expires_at`` as Unix seconds: an integer, digits, or an ISO 8601 time with a zone."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    text = str(value).strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise PinterestConnectionError(
+            f"connection {conn_id!r}: 'expires_at' in its extra must be Unix seconds or an ISO 8601 time "
+            "with a zone, such as 2026-12-31T09:00:00Z"
+        )
+    return int(moment.timestamp())
+
+
 def _seed(store: _Store, conn_id: str, oauth: dict[str, Any]) -> None:
     """Put the connection's tokens into an empty store, once; a store holding a grant is left alone."""
     stored = store.read()
@@ -130,6 +152,7 @@ def pinterest_connection(conn: Any, settings: dict[str, Any] | None = None) -> P
         merged["base_url"] = base_url
     merged.update(settings or {})
     oauth = {name: _field(extra, name) for name in (*SEED_FIELDS, "access_token")}
+    oauth["expires_at"] = _expires_at(conn_id, _field(extra, "expires_at"))
     spec = _field(extra, "credential_store")
     if spec:
         store = _store(str(spec))

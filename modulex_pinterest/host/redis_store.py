@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 3.0
 RETRIES = 2
+CLOCK_CHECK = 60.0  # seconds between two readings of the server's clock (see RedisStore.now)
 """redis-py's default (10 retries with backoff, each up to a timeout) would
 hold a worker for most of a minute when Redis is unreachable; fail sooner."""
 
@@ -154,6 +155,8 @@ class RedisStore:
         self._release = client.register_script(RELEASE)
         self._renew_script = client.register_script(RENEW)
         self._renewer = _Renewer(self)
+        self._clock_offset: float | None = None
+        self._clock_checked = 0.0
 
     def __repr__(self) -> str:
         return f"RedisStore(key={self.key!r})"
@@ -194,9 +197,18 @@ class RedisStore:
         return bool(stored)
 
     def now(self) -> float:
-        """The Redis server's clock (``TIME``), shared by every worker whatever its own clock says."""
-        seconds, microseconds = self._call("read the server's clock", self._client.time)
-        return float(seconds) + microseconds / 1e6
+        """The Redis server's clock (``TIME``), shared by every worker whatever its own clock says.
+
+        Read as this machine's clock plus the offset to the server's, measured
+        with ``TIME`` at most every :data:`CLOCK_CHECK` seconds: a refresh asks
+        the time more than once, and clocks do not drift apart in a minute.
+        """
+        mono = time.monotonic()
+        if self._clock_offset is None or mono - self._clock_checked > CLOCK_CHECK:
+            seconds, microseconds = self._call("read the server's clock", self._client.time)
+            self._clock_offset = float(seconds) + microseconds / 1e6 - time.time()
+            self._clock_checked = mono
+        return time.time() + self._clock_offset
 
     def rescue(self, credentials: Credentials) -> str:
         """Keep credentials that could not be written to Redis in a 0600 file (see :func:`.stores.rescue`)."""
