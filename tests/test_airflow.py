@@ -156,6 +156,27 @@ def test_an_expiry_airflow_cannot_read_names_the_field(connection, tmp_path, giv
     assert not (tmp_path / "p.json").exists()
 
 
+def test_the_hook_refreshes_a_stored_grant_ahead_of_expiry(connection, sandbox, tmp_path):
+    from test_oauth import authorize
+
+    store = tmp_path / "pinterest.json"
+    granted = authorize(sandbox)
+    store.write_text(json.dumps(granted))
+    connection(host=sandbox.base_url, credential_store=str(store))
+    answer = PinterestHook(CONN_ID).refresh_credentials()
+    assert answer["success"] is True, answer
+    refreshed = json.loads(store.read_text())
+    assert refreshed["refresh_token"] != granted["refresh_token"]
+    assert not sandbox.grant_revoked(refreshed["refresh_token"])
+    assert granted["refresh_token"] not in json.dumps(answer) and refreshed["access_token"] not in json.dumps(answer)
+
+
+def test_an_access_token_connection_has_nothing_to_refresh(connection):
+    connection(password="pina_token")
+    with pytest.raises(PinterestConnectionError, match="no grant to refresh"):
+        PinterestHook(CONN_ID).refresh_credentials()
+
+
 def test_a_store_holding_another_apps_grant_is_refused(connection, tmp_path):
     store = tmp_path / "pinterest.json"
     store.write_text(json.dumps({"mode": "oauth2", "app_id": "999", "app_secret": "x", "refresh_token": "pinr_x"}))

@@ -238,6 +238,18 @@ class PinterestHook(BaseHook):
             report_failure=report_failure,
         )
 
+    def refresh_credentials(self) -> dict[str, Any]:
+        """Refresh the connection's stored OAuth grant now, under the same lease and
+        compare-and-swap as every worker: a DAG that runs this ahead of expiry means
+        the tasks almost never refresh themselves (see examples/airflow/). The
+        answer has ``success`` and ``error``; it never holds a token."""
+        conn = self.get_conn()
+        if conn.store is None:
+            raise PinterestConnectionError(
+                f"connection {self.pinterest_conn_id!r} uses an access token: there is no grant to refresh"
+            )
+        return shared_host(conn.store).refresh(PLUGIN, conn.store, conn.settings)
+
     def _progress_logger(self) -> Progress:
         return progress_printer(lambda text: self.log.info("Pinterest: %s", text))
 
