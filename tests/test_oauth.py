@@ -397,7 +397,7 @@ def test_cli_refresh_rewrites_the_credentials_file(tmp_path, sandbox):
     assert result.returncode == 0 and json.loads(path.read_text())["refresh_token"] != stored["refresh_token"]
 
 
-def _start_login(tmp_path, sandbox=None, *, base_url=None, app=None, credentials=None, port="0"):
+def _start_login(tmp_path, sandbox=None, *, base_url=None, app=None, credentials=None, port="0", env=None):
     """``auth login`` in a process, against the sandbox or any loopback server; returns it and the URL it printed."""
     app_id, app_secret = app or (sandbox.app_id, sandbox.app_secret)
     secret_file = tmp_path / "secret"
@@ -424,6 +424,7 @@ def _start_login(tmp_path, sandbox=None, *, base_url=None, app=None, credentials
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
+        env=None if env is None else {**os.environ, **env},
     )
     for line in proc.stdout:
         if line.startswith("http"):
@@ -455,6 +456,38 @@ def test_login_end_to_end_against_the_sandbox(tmp_path, sandbox):
     assert stored["access_token"] not in out + err and sandbox.app_secret not in out + err
     host = Host()
     assert host.check("pinterest", stored, {"base_url": sandbox.base_url})["success"]
+
+
+def test_a_traced_login_and_refresh_show_no_secret_token_or_code(tmp_path, sandbox):
+    """MODULEX_TRACE_HOOKS=1 prints every hook call and result: the code exchange's
+    arguments and answer, and a refresh's, hold every secret there is."""
+    proc, url = _start_login(tmp_path, sandbox, env={"MODULEX_TRACE_HOOKS": "1"})
+    assert requests.get(url, timeout=10).status_code == 200
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    stored = json.loads((tmp_path / "credentials.json").read_text())
+    (exchange,) = token_requests(sandbox)
+    code = parse_qs(exchange.body.decode())["code"][0]
+    refreshed = subprocess.run(
+        [CLI, "auth", "refresh", "--credentials", str(tmp_path / "credentials.json"), "--base-url", sandbox.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MODULEX_TRACE_HOOKS": "1"},
+    )
+    assert refreshed.returncode == 0, refreshed.stderr
+    newest = json.loads((tmp_path / "credentials.json").read_text())
+    traced = err + refreshed.stderr
+    assert "[modulex] call modulex_exchange_authorization_code" in traced
+    assert "[modulex] done modulex_refresh_credentials" in traced
+    basic = base64.b64encode(f"{sandbox.app_id}:{sandbox.app_secret}".encode()).decode()
+    for secret in (
+        sandbox.app_secret,
+        code,
+        basic,
+        *(c[k] for c in (stored, newest) for k in ("access_token", "refresh_token")),
+    ):
+        assert secret not in traced + out + refreshed.stdout
 
 
 def test_login_ignores_foreign_and_wrong_state_requests_until_the_right_redirect(tmp_path, sandbox):

@@ -12,7 +12,7 @@ real. The plugin never imports this package: a host could be anyone's.
 Environment switches (as pytest and datasette have):
 ``MODULEX_DISABLE_PLUGIN_AUTOLOAD=1`` skips entry-point discovery;
 ``MODULEX_TRACE_HOOKS=1`` logs every hook call and result to stderr
-(outputs only; credentials are not printed).
+(tokens, secrets, codes and credentials masked wherever they appear).
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ from ..contract import (
     Progress,
     RateBudget,
 )
-from .budget import LocalRateBudget
 from .errors import StoreError
+from .machine_budget import default_budget
 from .stores import CredentialsFile, MemoryStore, open_store
+from .trace import scrub
 
 __all__ = ["CredentialsFile", "Host", "HostError", "HostServices", "MemoryStore", "StoreError", "open_store"]
 
@@ -63,8 +64,11 @@ class HostServices:
 class Host:
     """Discovers plugins and routes each call to the one plugin it is for.
 
-    ``budget`` is the rate budget shared by every call this host makes
-    (in-process by default; a Redis budget shares it across machines).
+    ``budget`` is the rate budget shared by every call this host makes: by
+    default a :class:`~.machine_budget.MachineRateBudget`, shared with every
+    other process of this machine (CLI runs, an MCP server, each Airflow task);
+    in-process where there is no ``fcntl`` (Windows); a Redis store's budget
+    shares it across machines.
     """
 
     def __init__(
@@ -81,7 +85,7 @@ class Host:
         self.pm.check_pending()
         if os.environ.get("MODULEX_TRACE_HOOKS"):
             self._trace()
-        self.budget = budget if budget is not None else LocalRateBudget()
+        self.budget = budget if budget is not None else default_budget()
         self._manifests: dict[str, dict[str, Any]] | None = None
         self._owners: dict[str, object] = {}  # plugin id -> the registered plugin object that owns it
         self._refused: dict[str, str] = {}  # plugin id -> why its contract version is refused
@@ -91,11 +95,12 @@ class Host:
         return f"<Host plugins={sorted(self.manifests())}>"
 
     def _trace(self) -> None:
-        """Log each hook call and its result to stderr, leaving out the credentials argument."""
+        """Log each hook call and its result to stderr, without the credentials argument
+        and with every secret masked (:func:`.trace.scrub`)."""
 
         def before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
             shown = {k: v for k, v in kwargs.items() if k != "credentials"}
-            print(f"[modulex] call {hook_name} {shown}", file=sys.stderr)
+            print(scrub(f"[modulex] call {hook_name}", shown, kwargs), file=sys.stderr)
 
         def after(
             outcome: pluggy.Result[object],
@@ -103,7 +108,11 @@ class Host:
             hook_impls: Sequence[pluggy.HookImpl],
             kwargs: Mapping[str, Any],
         ) -> None:
-            print(f"[modulex] done {hook_name} -> {outcome.get_result()!r}"[:TRACE_LENGTH], file=sys.stderr)
+            try:
+                result = outcome.get_result()
+            except BaseException as error:  # noqa: BLE001 - the trace shows what the hook raised, then pluggy re-raises
+                result = f"raised {type(error).__name__}"
+            print(scrub(f"[modulex] done {hook_name} ->", result, kwargs)[:TRACE_LENGTH], file=sys.stderr)
 
         self.pm.add_hookcall_monitoring(before, after)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import tempfile
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, cast
 
 from ..contract import Credentials
 from .errors import StoreError
+from .rescue import rescue
 
 if TYPE_CHECKING:  # imported when first used: redis is an optional extra, filelock costs 50 ms at start-up
     from filelock import FileLock
@@ -28,52 +28,6 @@ if TYPE_CHECKING:  # imported when first used: redis is an optional extra, filel
     from .redis_store import RedisStore
 
 SAVE_LOCK_WAIT = 30.0  # seconds a plain save waits for a refresh in progress elsewhere
-RESCUE_DIR_VARIABLE = "MODULEX_PINTEREST_RESCUE_DIR"
-
-
-def rescue_folder() -> str:
-    """Where credentials a store could not write are kept when nowhere better
-    is writable: ``$MODULEX_PINTEREST_RESCUE_DIR``, else the user's state folder
-    (``$XDG_STATE_HOME``, else ``~/.local/state``) under ``modulex-pinterest/rescued``."""
-    named = os.environ.get(RESCUE_DIR_VARIABLE)
-    if named:
-        return named
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(state, "modulex-pinterest", "rescued")
-
-
-def rescue(credentials: Credentials, name: str, folders: list[str]) -> str:
-    """Write ``credentials`` to a new 0600 file ``NAME.rescued-TIME-RANDOM.json`` in
-    the first of ``folders`` (then :func:`rescue_folder`) that takes it; its path.
-
-    Used when a refresh's new tokens could not be stored: the refresh token
-    Pinterest just issued is the only one left that works, so it must land on
-    disk somewhere, and ``auth import`` that file puts it back.
-    """
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    failures = []
-    for folder in [*folders, rescue_folder()]:
-        path = os.path.join(folder, f"{name}.rescued-{stamp}-{secrets.token_hex(3)}.json")
-        try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except OSError as exc:
-            failures.append(f"{folder}: {exc.strerror}")
-            continue
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(credentials, handle, indent=2)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            return path
-        except OSError as exc:
-            failures.append(f"{folder}: {exc.strerror}")
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-    raise StoreError("could not write a rescue file (" + "; ".join(failures) + ")")
 
 
 class MemoryStore:
