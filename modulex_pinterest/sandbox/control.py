@@ -9,6 +9,7 @@ API; nothing a client sends reaches it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 
 from . import auth
@@ -240,6 +241,11 @@ class Sandbox:
     def add_large_board(self, pin_count: int = 10000, name: str = "Large board") -> str:
         """A board whose pins are generated from their index when listed: cheap at any size."""
         return self.store.add_board(name, description=f"Generated board with {pin_count} pins.", lazy_count=pin_count)
+
+    def date_new_pins(self, epoch: float | None) -> None:
+        """Date every pin created from now on at ``epoch`` (Unix seconds; ``None``: the real clock
+        again): many pins sharing one ``created_at``, as when they are made within one second."""
+        self.store.clock = time.time if epoch is None else (lambda: epoch)
 
     @property
     def boards(self) -> list[dict]:

@@ -61,6 +61,7 @@ class Store(Mutations):
         self._board_order: list[str] = []
         self._sections: dict[str, SectionRec] = {}
         self._pins: dict[int, dict] = {}  # stored pins by sequence (not the generated ones)
+        self.clock: Callable[[], float] = time.time  # dates created pins (Sandbox.date_new_pins sets it)
 
     # ----- building state -------------------------------------------------
 
@@ -184,7 +185,7 @@ class Store(Mutations):
                 pin_id=pin_id,
                 board_id=board.id,
                 section_id=section.id if section else None,
-                created_at=data.iso(time.time()),
+                created_at=data.iso(self.clock()),
                 title=fields.get("title"),
                 description=fields.get("description"),
                 link=fields.get("link"),
