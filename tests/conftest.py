@@ -2,10 +2,12 @@
 embedded sandbox, a scripted loopback server, and the contract check that
 holds every request the plugin sends to Pinterest's OpenAPI description."""
 
+import atexit
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -15,6 +17,13 @@ from modulex_pinterest.host import Host
 from modulex_pinterest.host.budget import LocalRateBudget
 from modulex_pinterest.sandbox import Sandbox
 from scripted_server import ScriptedServer
+
+# The reference host's rate budget is shared by every process of the machine, through files: one
+# directory per test process (per xdist worker), so parallel tests using the same token (the sandbox's
+# demo one) do not pace each other. XDG_RUNTIME_DIR too: the tests start commands without MODULEX_*.
+_BUDGET_DIR = tempfile.mkdtemp(prefix="modulex-budget-")
+atexit.register(shutil.rmtree, _BUDGET_DIR, True)
+os.environ["MODULEX_PINTEREST_BUDGET_DIR"] = os.environ["XDG_RUNTIME_DIR"] = _BUDGET_DIR
 
 PLUGIN = "pinterest"
 TOKEN = "pina_TEST-token-5ec7e7-do-not-leak"

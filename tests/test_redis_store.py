@@ -18,10 +18,12 @@ import redis
 
 from modulex_pinterest.contract import CredentialStore, RateBudget
 from modulex_pinterest.host.budget import (
+    ARRIVAL_JITTER,
     IDLE_AFTER,
     LocalRateBudget,
     burst_of,
     gcra_params,
+    rate_key,
 )
 from modulex_pinterest.host.errors import StoreError
 from modulex_pinterest.host.redis_budget import RedisRateBudget
@@ -296,43 +298,50 @@ def assert_wait(wait, expected, since):
 
 
 def test_redis_budget_spaces_requests_at_the_rate(budget):
+    interval, _ = gcra_params(10)
     since = time.monotonic()
     assert budget.reserve("grant:org_read", 10, 5) == 0
-    assert_wait(budget.reserve("grant:org_read", 10, 5), 0.1, since)
-    assert_wait(budget.reserve("grant:org_read", 10, 5), 0.2, since)
+    assert_wait(budget.reserve("grant:org_read", 10, 5), interval, since)
+    assert_wait(budget.reserve("grant:org_read", 10, 5), 2 * interval, since)
     assert budget.reserve("grant:other", 10, 5) == 0  # keys are independent
 
 
-def test_redis_budget_allows_a_burst_of_a_tenth_of_a_second(budget):
+def test_redis_budget_allows_its_burst_then_the_interval(budget):
+    interval, _ = gcra_params(100)
     since = time.monotonic()
-    assert [budget.reserve("k", 50, 5) for _ in range(burst_of(50))] == [0] * 5
-    assert_wait(budget.reserve("k", 50, 5), 0.02, since)
+    assert [budget.reserve("k", 100, 5) for _ in range(burst_of(100))] == [0] * 5
+    assert_wait(budget.reserve("k", 100, 5), interval, since)
 
 
 def test_redis_budget_refuses_past_max_wait_without_reserving(budget):
+    interval, _ = gcra_params(10)
     since = time.monotonic()
     budget.reserve("k", 10, 5)
     budget.reserve("k", 10, 5)
     refused = budget.reserve("k", 10, 0.01)
     assert refused > 0.01
-    assert_wait(refused, 0.2, since)
-    assert_wait(budget.reserve("k", 10, 5), 0.2, since)  # the refusal took nothing
+    assert_wait(refused, 2 * interval, since)
+    assert_wait(budget.reserve("k", 10, 5), 2 * interval, since)  # the refusal took nothing
 
 
 def test_redis_budget_pause_holds_everyone_back(budget):
+    interval, _ = gcra_params(100)
     budget.reserve("k", 100, 5)
     since = time.monotonic()
     budget.pause("k", 0.5)
     assert_wait(budget.reserve("k", 100, 5), 0.5, since)
-    assert_wait(budget.reserve("k", 100, 5), 0.51, since)  # then spaced at the rate, no burst
+    assert_wait(budget.reserve("k", 100, 5), 0.5 + interval, since)  # then spaced at the rate, no burst
     budget.pause("k", 0.1)  # a shorter pause does not shorten a longer one
-    assert_wait(budget.reserve("k", 100, 5), 0.52, since)
+    assert_wait(budget.reserve("k", 100, 5), 0.5 + 2 * interval, since)
+    assert_wait(budget.reserve("k", 3, 5), 0.5, since)  # a pause holds every rate back
 
 
 def test_redis_budget_state_expires_once_idle(budget, raw, key):
     budget.reserve("k", 10, 5)
-    ttl = raw.pttl(f"{key}:budget:k")
-    assert 0 < ttl <= (0.1 + IDLE_AFTER) * 1000 + 1
+    ttl = raw.pttl(f"{key}:budget:k{rate_key('', 10)}")
+    assert 0 < ttl <= (gcra_params(10)[0] + IDLE_AFTER) * 1000 + 1
+    budget.pause("k", 0.2)
+    assert 0 < raw.pttl(f"{key}:budget:k") <= 201
 
 
 # --- the in-process budget, on a fake clock ------------------------------------------
@@ -346,43 +355,52 @@ class FakeClock:
         return self.now
 
 
-def test_burst_is_a_tenth_of_a_second_at_least_one():
-    assert [burst_of(r) for r in (0.5, 1, 10, 19.9, 20, 25, 100, 1000)] == [1, 1, 1, 1, 2, 2, 10, 100]
-    for rate in (0.1, 1, 10, 19, 20, 21, 99, 100, 101, 999, 10_000):
-        assert gcra_params(rate)[1] < 0.1 < IDLE_AFTER  # what IDLE_AFTER relies on
-    with pytest.raises(ValueError, match="positive rate"):
-        gcra_params(0)
+def test_burst_is_a_twentieth_of_a_second_at_least_one_and_counts_against_the_rate():
+    assert [burst_of(r) for r in (0.5, 1, 10, 19.9, 20, 39.9, 40, 100, 1000)] == [1, 1, 1, 1, 1, 1, 2, 5, 50]
+    for rate in (0.1, 1, 10, 19, 20, 21, 99, 100, 101, 999, 10_000, 1e9):
+        interval, tau = gcra_params(rate)
+        assert tau < 0.1 < IDLE_AFTER  # what IDLE_AFTER relies on
+        # A burst, then the interval: no more than `rate` requests in any 1 + J seconds.
+        assert burst_of(rate) + (1 + ARRIVAL_JITTER) / interval == pytest.approx(rate + 1)
+    for rate in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="positive, finite rate"):
+            gcra_params(rate)
 
 
 def test_local_budget_spaces_requests_at_the_rate():
     clock = FakeClock()
     budget = LocalRateBudget(clock=clock)
     assert isinstance(budget, RateBudget)
-    assert [budget.reserve("k", 10, 5) for _ in range(3)] == pytest.approx([0, 0.1, 0.2])
+    interval, _ = gcra_params(10)
+    assert [budget.reserve("k", 10, 5) for _ in range(3)] == pytest.approx([0, interval, 2 * interval])
     clock.now += 0.25
-    assert budget.reserve("k", 10, 5) == pytest.approx(0.05)
+    assert budget.reserve("k", 10, 5) == pytest.approx(3 * interval - 0.25)
     clock.now += 10  # idle: the burst is back, no more
-    assert [budget.reserve("k", 100, 5) for _ in range(11)] == pytest.approx([0] * 10 + [0.01])
+    fast, _ = gcra_params(100)
+    assert [budget.reserve("k", 100, 5) for _ in range(6)] == pytest.approx([0] * 5 + [fast])
 
 
 def test_local_budget_refuses_past_max_wait_without_reserving():
     budget = LocalRateBudget(clock=FakeClock())
+    interval, _ = gcra_params(10)
     budget.reserve("k", 10, 5)
     budget.reserve("k", 10, 5)
-    assert budget.reserve("k", 10, 0.15) == pytest.approx(0.2)
-    assert budget.reserve("k", 10, 0.2) == pytest.approx(0.2)  # nothing was taken by the refusal
+    assert budget.reserve("k", 10, 0.15) == pytest.approx(2 * interval)
+    assert budget.reserve("k", 10, 2 * interval) == pytest.approx(2 * interval)  # nothing was taken by the refusal
 
 
 def test_local_budget_pause():
     clock = FakeClock()
     budget = LocalRateBudget(clock=clock)
+    interval, _ = gcra_params(100)
     budget.pause("fresh", 2)  # no reserve before: the rate is unknown, the pause still holds
     assert budget.reserve("fresh", 100, 5) == pytest.approx(2)
-    assert budget.reserve("fresh", 100, 5) == pytest.approx(2.01)
+    assert budget.reserve("fresh", 100, 5) == pytest.approx(2 + interval)
     budget.pause("fresh", 1)  # shorter: no effect
-    assert budget.reserve("fresh", 100, 5) == pytest.approx(2.02)
+    assert budget.reserve("fresh", 100, 5) == pytest.approx(2 + 2 * interval)
     budget.pause("fresh", 0)
     budget.pause("other", -1)
+    budget.pause("other", float("nan"))
     assert budget.reserve("other", 100, 5) == 0
 
 
@@ -395,11 +413,12 @@ def test_local_budget_forgets_idle_keys():
     for i in range(100):
         budget.reserve(f"new{i}", 10, 5)
     assert len(budget._allow) <= 100
-    assert budget.reserve("new0", 10, 5) == pytest.approx(0.1)  # busy keys are kept
+    assert budget.reserve("new0", 10, 5) == pytest.approx(gcra_params(10)[0])  # busy keys are kept
 
 
 def test_local_budget_is_thread_safe():
     budget = LocalRateBudget(clock=FakeClock())  # frozen time: every reservation must queue
+    interval, _ = gcra_params(10)
     waits, start = [], threading.Barrier(8)
 
     def take():
@@ -412,4 +431,4 @@ def test_local_budget_is_thread_safe():
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(waits) == pytest.approx([i / 10 for i in range(400)])
+    assert sorted(waits) == pytest.approx([i * interval for i in range(400)])

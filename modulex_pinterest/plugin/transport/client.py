@@ -34,7 +34,7 @@ from ..run import Run
 from ..spec import manifest
 from ..spec.model import Request
 from .decoding import ACCEPTED_ENCODINGS, Decoder, parse_json
-from .retry import Pacing, backoff, never_sent, retry_after_seconds, retry_wait
+from .retry import Pacing, backoff, never_sent, pause_for, retry_after_seconds, retry_wait
 from .watchdog import WatchedHTTPAdapter, deadline_for_this_thread
 
 log = install_log_filter(__name__)
@@ -157,10 +157,10 @@ class PinterestClient:
                     self._use_token(self._reauthorize(self._token or ""))
                     continue
                 if error.status == 429 and self._pacing is not None and category is not None:
-                    self._pacing.pause(
-                        category,
-                        error.retry_after if error.retry_after is not None else backoff(self._settings, attempt),
-                    )
+                    # Everyone sharing the grant holds back: for what the server asked, bounded by
+                    # max_retry_wait and the ceiling (a Retry-After of days must not stop every worker).
+                    asked = error.retry_after if error.retry_after is not None else backoff(self._settings, attempt)
+                    self._pacing.pause(category, pause_for(asked, self._settings))
                 wait = retry_wait(
                     error, attempt, resend, self._settings, seconds_left=self._run.seconds_left(), rand=self._run.rand
                 )
@@ -263,12 +263,14 @@ class PinterestClient:
         return response.status_code
 
     def _report_remaining(self, response: requests.Response, category: str) -> None:
-        """``X-RateLimit-Remaining: 0``: the window is spent; everyone sharing the grant waits for its reset."""
+        """``X-RateLimit-Remaining: 0``: the window is spent; everyone sharing the grant waits for its
+        reset (``X-RateLimit-Reset`` or ``Retry-After``, bounded as a 429's pause is). Without a reset
+        there is nothing to wait for: the budget's own spacing goes on."""
         if response.headers.get("X-RateLimit-Remaining", "").strip() != "0" or self._pacing is None:
             return
         reset = retry_after_seconds(response.headers)
         if reset:
-            self._pacing.pause(category, min(reset, self._settings.max_wait))
+            self._pacing.pause(category, pause_for(reset, self._settings))
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
         """Read and decode the body in pieces as they arrive, bounded in decoded size and by the deadline.

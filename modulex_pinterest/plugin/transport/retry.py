@@ -14,8 +14,10 @@ body with Pinterest's error code.)
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -30,7 +32,14 @@ from ..settings import Settings
 log = install_log_filter(__name__)
 
 BACKOFF_CAP = 8.0
-EPOCH_THRESHOLD = 1e9  # an X-RateLimit-Reset above this is a timestamp, below it a number of seconds
+PAUSE_CEILING = 300.0
+"""The longest pause of the shared budget a server's answer can cause, in
+seconds, whatever ``max_retry_wait`` says (the hosts' budgets clamp again)."""
+EPOCH_SECONDS = 1e9  # an X-RateLimit-Reset at or above this is a time (epoch seconds, 2001 on), below it a delay
+EPOCH_MILLISECONDS = 1e11  # ... at or above this, epoch milliseconds (1973 on): in seconds, the year 5138
+# Retry-After's delay-seconds and X-RateLimit-Reset: ASCII digits, and (liberally: harmless, and some
+# servers send it) a decimal fraction; never a sign, an exponent, inf, nan or another script's digits.
+_SECONDS = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,9})?", re.ASCII)
 
 
 def backoff(settings: Settings, attempt: int) -> float:
@@ -38,26 +47,63 @@ def backoff(settings: Settings, attempt: int) -> float:
     return float(min(BACKOFF_CAP, settings.backoff * (2**attempt)))
 
 
+def _http_date(value: str, now: float) -> float | None:
+    """Seconds until an HTTP date (RFC 9110 section 5.6.7: IMF-fixdate, or the obsolete
+    RFC 850 and asctime forms), 0 if it is past; None if ``value`` is not one."""
+    if not value.isascii() or len(value) > 40:  # no Unicode digits slipping through int()
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    offset = when.utcoffset()
+    if offset is None:  # asctime's form carries no zone: it is GMT, as every HTTP date
+        when = when.replace(tzinfo=timezone.utc)
+    elif offset.total_seconds() != 0:  # HTTP dates are GMT
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds the server asks us to wait, from Retry-After or X-RateLimit-Reset; None if neither is usable."""
+    """Seconds the server asks us to wait, from ``Retry-After`` or ``X-RateLimit-Reset``; None if
+    neither is usable. Always a finite number of seconds, at least 0 (never capped here:
+    :func:`retry_wait` fails past ``max_retry_wait``, saying when to retry; :func:`pause_for`
+    bounds the pause of the shared budget).
+
+    Parsed strictly: ``Retry-After`` is delay-seconds (ASCII digits, a decimal fraction
+    tolerated) or an HTTP date;
+    ``X-RateLimit-Reset`` is a delay in seconds, or a time in epoch seconds (from
+    :data:`EPOCH_SECONDS`), or in epoch milliseconds (from :data:`EPOCH_MILLISECONDS`: no
+    epoch-seconds value reaches that for three thousand years, and some servers send
+    milliseconds, so the unit is unambiguous and converting gives the wait they mean). Anything
+    else (``inf``, ``nan``, ``-5``, ``1e3``, Unicode digits, a date with a zone other than GMT)
+    is ignored, and the caller backs off as it would without the header.
+    """
     now = time.time() if now is None else now
-    value = headers.get("Retry-After", "").strip()
+    value = headers.get("Retry-After", "").strip(" \t")
     if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-            except (TypeError, ValueError, IndexError, OverflowError):
-                pass
-    reset = headers.get("X-RateLimit-Reset", "").strip()
-    if reset:
-        try:
-            seconds = float(reset)
-        except ValueError:
-            return None
-        return max(0.0, seconds - now) if seconds > EPOCH_THRESHOLD else max(0.0, seconds)
+        if _SECONDS.fullmatch(value):
+            return float(value)
+        date = _http_date(value, now)
+        if date is not None:
+            return date
+    reset = headers.get("X-RateLimit-Reset", "").strip(" \t")
+    if reset and _SECONDS.fullmatch(reset):
+        seconds = float(reset)
+        if seconds >= EPOCH_MILLISECONDS:
+            return max(0.0, seconds / 1000.0 - now)
+        if seconds >= EPOCH_SECONDS:
+            return max(0.0, seconds - now)
+        return seconds
     return None
+
+
+def pause_for(seconds: float, settings: Settings) -> float:
+    """How long a server's answer may pause everyone sharing the budget: ``seconds``, at most
+    ``max_retry_wait`` and :data:`PAUSE_CEILING`; 0 for anything not a positive number."""
+    if not seconds > 0:
+        return 0.0
+    return float(min(seconds, settings.max_wait, PAUSE_CEILING))
 
 
 def never_sent(exc: requests.exceptions.ConnectionError) -> bool:
@@ -105,8 +151,12 @@ class Pacing:
     """The host's shared rate budget, as one grant's client uses it.
 
     Before each request it reserves a slot for the request's rate-limit
-    category; a 429 or an exhausted ``X-RateLimit-Remaining`` pauses every
-    worker sharing the grant.
+    category at this worker's ``rate``; a 429 or an exhausted
+    ``X-RateLimit-Remaining`` pauses every worker sharing the grant, at any
+    rate, for at most :data:`PAUSE_CEILING` (the caller bounds it by
+    ``max_retry_wait`` too: :func:`pause_for`). The host's budget keeps each
+    rate's reservations apart (see the contract's ``RateBudget``), so a worker
+    run with a low ``rate_limit`` spaces its own requests only.
     """
 
     def __init__(self, budget: RateBudget, grant: str, rate: float) -> None:
@@ -131,6 +181,9 @@ class Pacing:
 
     def pause(self, category: str, seconds: float) -> None:
         """Advisory: a budget that cannot take the pause only costs the other workers a 429 of their own."""
+        seconds = min(seconds, PAUSE_CEILING) if seconds > 0 else 0.0
+        if not seconds:
+            return
         try:
             self._budget.pause(self._key(category), seconds)
         except Exception as exc:  # noqa: BLE001
