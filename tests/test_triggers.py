@@ -209,11 +209,20 @@ def test_bad_inputs_and_unknown_triggers_are_values(poll, host):
         host.poll(PLUGIN, "nope", {}, {"mode": "access_token", "access_token": TOKEN})
 
 
-def test_the_state_is_small_even_for_many_pins_in_one_second():
-    rows = [triggers.Row(triggers.parse_time("2026-01-01T00:00:00Z"), str(n), {}) for n in range(500)]
+def test_the_state_keeps_every_id_at_its_mark_and_stays_within_the_declared_size():
+    at = triggers.parse_time("2026-01-01T00:00:00Z")
+    rows = [triggers.Row(at, str(n), {}) for n in range(500)]
     _, _, kept = triggers.advance(None, rows, 0)
-    state = triggers.write_state("new_pin", {"board_id": "1"}, triggers.Mark(rows[0].at, frozenset()), kept)
-    assert len(state["ids"]) == triggers.MAX_SEEN and len(json.dumps(state)) < 4096
+    state = triggers.write_state("new_pin", {"board_id": "1"}, triggers.Mark(at, frozenset()), kept)
+    assert sorted(state["ids"]) == sorted(str(n) for n in range(500))
+    # The largest state the plugin can write: MAX_SEEN ids of the longest shape, the longest board ids.
+    longest = "9" * triggers.MAX_ID_DIGITS
+    ids = [str(10**31 + n) for n in range(triggers.MAX_SEEN)]
+    inputs = {"board_id": longest, "board_section_id": longest}
+    state = triggers.write_state("new_pin", inputs, triggers.Mark(at, frozenset(ids)), ids)
+    assert triggers.state_bytes(state) <= triggers.state_max_bytes() == 64 * 1024
+    with pytest.raises(triggers.PollError, match=f"More than {triggers.MAX_SEEN} items were created within one"):
+        triggers.advance(None, [triggers.Row(at, str(n), {}) for n in range(triggers.MAX_SEEN + 1)], 0)
 
 
 def test_the_host_serves_version_2_and_3_plugins_and_refuses_others():

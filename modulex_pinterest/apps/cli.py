@@ -199,7 +199,7 @@ def cmd_poll(args: argparse.Namespace, host: Host) -> int:
 
     inputs = read_input(args.input)
     host.trigger(PLUGIN, args.trigger)
-    state = read_state(args.state)
+    state = read_state(args.state, host.manifest(PLUGIN)["trigger_state_max_bytes"])
     credentials, settings = _prepare(args, host)
     output = host.poll(PLUGIN, args.trigger, inputs, credentials, settings, state, store=args.store)
     code = _finish(output)

@@ -16,20 +16,19 @@ from typing import Any
 
 from .output import UsageError, refuse_constant
 
-MAX_STATE_BYTES = 64 * 1024  # a trigger's state is a few KB; a bigger file is not one
 
-
-def read_state(path: str) -> dict[str, Any] | None:
-    """The state stored at ``path``; ``None`` when there is no such file (the first poll)."""
+def read_state(path: str, max_bytes: int) -> dict[str, Any] | None:
+    """The state stored at ``path``; ``None`` when there is no such file (the first poll).
+    ``max_bytes``: the plugin's manifest's ``trigger_state_max_bytes``, the limit the hook applies too."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_STATE_BYTES + 1)
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise UsageError(f"cannot read the state file {path}: {exc.strerror}") from None
-    if len(data) > MAX_STATE_BYTES:
-        raise UsageError(f"the state file {path} is larger than {MAX_STATE_BYTES} bytes: it is not a trigger's state")
+    if len(data) > max_bytes:
+        raise UsageError(f"the state file {path} is larger than {max_bytes} bytes: it is not a trigger's state")
     try:
         state = json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):

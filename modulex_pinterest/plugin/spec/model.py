@@ -250,6 +250,7 @@ class Spec:
     media_limits: MediaLimits
     semantics: dict[str, Semantics]
     settings: dict[str, Setting]
+    trigger_state_max_bytes: int | None = None  # required with triggers (the manifest's schema says so)
 
     @classmethod
     def of(cls, raw: Entry) -> Spec:
@@ -267,6 +268,7 @@ class Spec:
             media_limits=MediaLimits.of(raw["media_limits"]),
             semantics=table,
             settings={entry["name"]: Setting.of(entry, raw) for entry in raw.get("settings", [])},
+            trigger_state_max_bytes=raw.get("trigger_state_max_bytes"),
         )
 
 
