@@ -13,17 +13,21 @@ after the upload carries the ``media_id`` so a later run resumes from it.
 
 from __future__ import annotations
 
-from typing import IO, Any
+from contextlib import ExitStack
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ..errors import ApiError, InputError
-from ..messages import MAX_ERROR_LENGTH, clip
+from ..errors import ApiError, InputError, TimedOut
+from ..messages import MAX_ERROR_LENGTH, clip, shown
 from ..run import Failed, Inputs, JsonObject, Outcome, Run
 from ..spec import manifest
 from ..spec.model import Action
 from ..transport.client import PinterestClient
-from ..transport.netguard import PrivateAddressError, download_session
+from ..transport.decoding import header_number
+from ..transport.netguard import MAX_REDIRECTS, PrivateAddressError, download_session
+from ..transport.watchdog import deadline_for_this_thread
 from . import upload
 from .localfiles import SNIFF_BYTES, check_image_base64, check_video, open_allowed, read_image_file
 from .pins import post_pin
@@ -132,53 +136,128 @@ def _open_video(run: Run, inputs: Inputs, field: str) -> tuple[upload.Source, st
     return _open_download(run, inputs["video_url"])
 
 
-def _open_download(run: Run, url: str) -> tuple[upload.Source, str, Any]:
-    """Start downloading ``video_url`` (a non-public address refused at connect time, see :mod:`.netguard`)."""
-    session = download_session(run.allow_private_network)
+def _open_download(run: Run, url: str) -> tuple[upload.Source, str, _Download]:
+    """Start downloading ``video_url``: its headers and first bytes, checked before any upload."""
+    download = _Download(run)
     try:
-        response = session.get(url, stream=True, timeout=run.settings.timeout)
-    except PrivateAddressError as exc:
-        session.close()
-        raise InputError(
-            f"Invalid input: 'video_url' was refused: {exc.host} resolves to {exc.address}, {exc.why}; "
-            "the plugin downloads only from public addresses unless the host sets allow_private_network"
-        ) from None
-    except requests.exceptions.RequestException as exc:
-        session.close()
-        raise InputError(f"Invalid input: 'video_url' could not be downloaded ({type(exc).__name__})") from None
-    length = response.headers.get("Content-Length", "")
-    if response.status_code != 200 or not length.isdigit():
-        response.close()
-        session.close()
-        why = f"HTTP {response.status_code}" if response.status_code != 200 else "no Content-Length"
-        raise InputError(f"Invalid input: 'video_url' cannot be streamed to Pinterest ({why})")
-    head = _read_head(response.raw)
-    try:
-        content_type = check_video("video_url", head, int(length))
-    except InputError:
-        response.close()
-        session.close()
+        response = download.get(url)
+        length = header_number(response.headers.get("Content-Length"))
+        if response.status_code != 200 or length is None:
+            given = response.headers.get("Content-Length")
+            why = (
+                f"HTTP {response.status_code}"
+                if response.status_code != 200
+                else "no Content-Length"
+                if given is None
+                else f"a malformed Content-Length {shown(given)}"
+            )
+            raise InputError(f"Invalid input: 'video_url' cannot be streamed to Pinterest ({why})")
+        head = download.read_head()
+        content_type = check_video("video_url", head, length)
+    except BaseException:
+        download.close()
         raise
-    return upload.Source(response.raw, int(length), head), content_type, _Closer(response, session)
+    return upload.Source(download, length, head), content_type, download
 
 
-def _read_head(raw: IO[bytes] | Any) -> bytes:
-    head = b""
-    try:
-        while len(head) < SNIFF_BYTES and (piece := raw.read(SNIFF_BYTES - len(head))):
-            head += piece
-    except Exception:  # noqa: BLE001 - any failure here means no usable video
-        raise InputError("Invalid input: 'video_url' broke off before its first bytes arrived") from None
-    return head
+class _Download:
+    """``video_url`` being downloaded: its session, its answer, and a watch that closes the
+    connection at the action's deadline (:mod:`..transport.watchdog`), kept until :meth:`close`,
+    so the headers and the body (read while the video is uploaded) both end at the deadline.
+    Redirects are followed here, each hop's host checked by :mod:`..transport.netguard`."""
 
+    def __init__(self, run: Run) -> None:
+        self._run = run
+        self._session = download_session(run.allow_private_network)
+        self._closing = ExitStack()
+        self._closing.callback(self._session.close)
+        self._watches = self._closing.enter_context(deadline_for_this_thread(run.deadline))
+        self._response: requests.Response | None = None
+        self.received = 0
 
-class _Closer:
-    def __init__(self, *things: Any) -> None:
-        self._things = things
+    @property
+    def cut(self) -> bool:
+        """Whether the watchdog closed the connection at the deadline."""
+        return any(watch.fired for watch in self._watches)
+
+    def _late(self) -> InputError:
+        return InputError(
+            f"Invalid input: 'video_url' did not answer within the action's deadline "
+            f"({self._run.settings.deadline:g} s); nothing was uploaded"
+        )
+
+    def get(self, url: str) -> requests.Response:
+        """The answer to ``GET url`` after at most MAX_REDIRECTS redirects (each answer closed unread)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._get(url)
+            location = self._session.get_redirect_target(response)
+            if location is None:
+                return response
+            response.close()
+            url = urljoin(url, location)
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise InputError("Invalid input: 'video_url' redirected to a URL that is not http(s)")
+        raise InputError(f"Invalid input: 'video_url' redirected more than {MAX_REDIRECTS} times")
+
+    def _get(self, url: str) -> requests.Response:
+        remaining = self._run.seconds_left()
+        if remaining <= 0:
+            raise self._late()
+        connect, read = self._run.settings.timeout
+        timeout = (min(connect, remaining), min(read, remaining))
+        try:
+            self._response = self._session.get(url, stream=True, allow_redirects=False, timeout=timeout)
+        except PrivateAddressError as exc:
+            raise InputError(
+                f"Invalid input: 'video_url' was refused: {exc.host} resolves to {exc.address}, {exc.why}; "
+                "the plugin downloads only from public addresses unless the host sets allow_private_network"
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            if self.cut or self._run.seconds_left() <= 0:
+                raise self._late() from None
+            raise InputError(f"Invalid input: 'video_url' could not be downloaded ({type(exc).__name__})") from None
+        return self._response
+
+    def read_head(self) -> bytes:
+        """The first SNIFF_BYTES bytes (fewer only if the body is shorter), for the type check."""
+        head = b""
+        try:
+            while len(head) < SNIFF_BYTES and (piece := self.read(SNIFF_BYTES - len(head))):
+                head += piece
+        except upload.DeadlinePassed:
+            raise self._late() from None
+        except Exception:  # noqa: BLE001 - any failure here means no usable video
+            raise InputError("Invalid input: 'video_url' broke off before its first bytes arrived") from None
+        return head
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes of the body; DeadlinePassed once the watchdog closed it."""
+        assert self._response is not None  # read only after get()
+        try:
+            piece = self._response.raw.read(size)
+        except Exception:
+            if self.cut:
+                raise upload.DeadlinePassed from None
+            raise
+        if not piece and self.cut:
+            raise upload.DeadlinePassed
+        self.received += len(piece)
+        return piece
+
+    def late_upload(self, error: ApiError, size: int) -> ApiError:
+        """The upload's error, said as the download's when the download was cut at the deadline."""
+        if not self.cut:
+            return error
+        return TimedOut(
+            f"'video_url' was still arriving at the action's deadline ({self.received} of {size} bytes "
+            "downloaded); the upload stopped",
+            sent=error.sent,
+        )
 
     def close(self) -> None:
-        for thing in self._things:
-            thing.close()
+        if self._response is not None:
+            self._response.close()
+        self._closing.close()
 
 
 def _upload_video(action: Action, inputs: Inputs, client: PinterestClient, run: Run, field: str) -> str | Failed:
@@ -191,6 +270,8 @@ def _upload_video(action: Action, inputs: Inputs, client: PinterestClient, run: 
         try:
             upload.send_upload(client, run, url, fields, source, content_type)
         except ApiError as error:
+            if isinstance(closer, _Download):
+                error = closer.late_upload(error, source.size)
             return Failed(error, {"media_id": media_id, "media_status": "registered"}, step=step)
     except ApiError as error:
         return Failed(error, step=step)

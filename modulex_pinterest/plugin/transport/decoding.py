@@ -1,4 +1,5 @@
-"""Bodies as they arrive: the ``Content-Encoding`` undone within a size limit, and strict JSON.
+"""Bodies as they arrive: the ``Content-Encoding`` undone within a size limit, strict JSON,
+and strict numbers in headers.
 
 The client offers ``gzip`` and ``deflate`` and reads the raw stream itself
 (a read bounded by the deadline), so it decodes here: piece by piece, never
@@ -16,6 +17,7 @@ from typing import Any
 from ..messages import MAX_SHOWN_NAME
 
 ACCEPTED_ENCODINGS = "gzip, deflate"
+MAX_HEADER_DIGITS = 18  # a length or a count in a header: beyond this it is no number the plugin uses
 
 
 class Decoder:
@@ -78,3 +80,19 @@ def parse_json(raw: bytes) -> Any:
     """Strict JSON: ``NaN``, ``Infinity`` and numbers beyond a float (``1e999``) are refused, since no
     output may carry them (they are not JSON, and a host would print them as such)."""
     return json.loads(raw, parse_float=_finite_float, parse_constant=_no_constant)
+
+
+def header_number(value: str | None) -> int | None:
+    """A header's whole number (``Content-Length``), or None when absent or malformed.
+
+    ASCII digits only, between optional spaces or tabs (the header's own
+    whitespace): ``str.isdigit`` and ``int`` take Unicode digits (``"²³"``,
+    ``"١٢"``), ``int`` also a sign, inner underscores and spaces around it,
+    and no header value may raise here (``int`` refuses over 4300 digits).
+    """
+    if value is None:
+        return None
+    text = value.strip(" \t")
+    if not 0 < len(text) <= MAX_HEADER_DIGITS or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)

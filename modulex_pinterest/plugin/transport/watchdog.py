@@ -90,17 +90,21 @@ _thread_state = threading.local()
 
 @contextmanager
 def deadline_for_this_thread(deadline: float) -> Iterator[list[Watch]]:
-    """While the block runs, answers read on this thread are closed at ``deadline``.
+    """While the block runs, answers read on this thread are closed at ``deadline``;
+    an answer stays watched until the block ends, so its body is bounded too.
 
-    Yields a list that holds the watch of the answer in progress (if any), so
-    the caller can tell a closed connection from a broken one.
+    Yields a list that holds the watches of the answers read in the block, so
+    the caller can tell a closed connection from a broken one. Blocks nest:
+    the outer block's deadline applies again after an inner one (a download
+    whose body is read while the client sends other requests stays watched).
     """
     watches: list[Watch] = []
+    outer = getattr(_thread_state, "deadline", None), getattr(_thread_state, "watches", None)
     _thread_state.deadline, _thread_state.watches = deadline, watches
     try:
         yield watches
     finally:
-        _thread_state.deadline = _thread_state.watches = None
+        _thread_state.deadline, _thread_state.watches = outer
         for entry in watches:
             WATCHDOG.release(entry)
 
@@ -117,20 +121,20 @@ class _WatchedConnection:
         return super().getresponse(*args, **kwargs)  # type: ignore[misc]  # the urllib3 class it is mixed into
 
 
-class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+class WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
     pass
 
 
-class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+class WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
     pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
+    ConnectionCls = WatchedHTTPConnection
 
 
 class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
+    ConnectionCls = WatchedHTTPSConnection
 
 
 class WatchedHTTPAdapter(HTTPAdapter):
