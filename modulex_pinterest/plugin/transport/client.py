@@ -210,9 +210,9 @@ class PinterestClient:
                     if timeout[1] < read:  # the read timeout was the deadline's: say so
                         raise TimedOut("no answer before the action's deadline", sent=error.sent) from None
                     raise
-                if self._pacing is not None and category is not None and response.status_code != 429:
-                    self._report_remaining(response, category)
-                with response:
+                with response:  # closed on every path, a failing rate budget's too
+                    if self._pacing is not None and category is not None and response.status_code != 429:
+                        self._report_remaining(response, category)
                     raw = self._read_body(response, deadline)
                 if any(watch.fired for watch in watches):  # closed at the deadline: what arrived is cut short
                     raise ConnectionFailed("closed", status=response.status_code, sent=True)
