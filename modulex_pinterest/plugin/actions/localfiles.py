@@ -2,7 +2,13 @@
 
 Local files are a privilege of the host: a path is read only when it lies,
 once resolved (symlinks and ``..`` followed), under one of the host's
-``file_roots`` (none by default, so every path is refused). Content is checked
+``file_roots`` (none by default, so every path is refused). What is read is
+what was checked: the resolved path holds no symlink, and it is opened one
+component at a time from the root's own descriptor (``openat`` with
+``O_NOFOLLOW``), so a folder swapped for a symlink after the check makes the
+open fail instead of leading outside the roots. Only a regular file is opened
+(by ``lstat`` first, so a device or FIFO is never opened), without blocking
+(``O_NONBLOCK``), and the descriptor's ``fstat`` decides. Content is checked
 by its first bytes, not its name: JPEG or PNG for images, an ISO media file
 (MP4, MOV: ``ftyp`` at offset 4) for video; and against the limits stated in
 plugin.yaml's ``media_limits``. Every refusal is an :class:`~.errors.InputError`
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import os
 import stat
 from pathlib import Path
@@ -95,21 +102,77 @@ def allowed_path(field: str, value: str, roots: tuple[Path, ...]) -> Path:
     return resolved
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_FILE = (
+    os.O_RDONLY
+    | _NOFOLLOW
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO or device swapped in at the last moment cannot block the open
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_CHANGED = (errno.ELOOP, errno.ENOTDIR, errno.EMLINK)  # what O_NOFOLLOW answers for a symlink
+
+
+def _open_beneath(path: Path) -> int:
+    """A descriptor for ``path`` (resolved: no symlink in it), opened from ``/`` one component at
+    a time with ``O_NOFOLLOW``: each directory by the descriptor of the one before, so nothing
+    replaced after the check can lead elsewhere. ``OSError`` when a component is missing or has
+    become a symlink; a :class:`_NotRegular` for anything but a regular file, which is not opened."""
+    parts = path.parts
+    if len(parts) < 2:
+        raise _NotRegular  # "/"
+    fd = os.open(parts[0], _DIRECTORY)
+    try:
+        for name in parts[1:-1]:
+            parent, fd = fd, os.open(name, _DIRECTORY, dir_fd=fd)
+            os.close(parent)
+        info = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode) and not stat.S_ISLNK(info.st_mode):
+            raise _NotRegular  # never opened: opening a device or FIFO may act or block
+        parent, fd = fd, os.open(parts[-1], _FILE, dir_fd=fd)
+        os.close(parent)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class _NotRegular(Exception):
+    pass
+
+
 def open_allowed(field: str, value: str, roots: tuple[Path, ...]) -> tuple[IO[bytes], int]:
     """The file at ``value`` open for reading, and its size: a regular file under ``roots``.
 
-    The resolved path is opened without following a final symlink, and what
-    was opened must be a regular file (not a FIFO or device that never ends).
+    The resolved path is opened by :func:`_open_beneath` where the system offers ``dir_fd``
+    (POSIX), else directly without following a final symlink; either way without blocking,
+    and what was opened must be a regular file by its descriptor (not a FIFO, socket,
+    device or directory, which never end or cannot be read as one).
     """
     path = allowed_path(field, value, roots)
+    not_regular = InputError(f"Invalid input: '{field}' {shown(value)} is not a regular file")
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        if os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd:
+            fd = _open_beneath(path)
+        else:
+            fd = os.open(path, _FILE)
+    except _NotRegular:
+        raise not_regular from None
     except OSError as exc:
+        if exc.errno in _CHANGED:
+            raise InputError(
+                f"Invalid input: '{field}' {shown(value)} cannot be opened: its path changed while it was opened "
+                "(a part of it replaced by a symlink)"
+            ) from None
+        if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):  # a socket (or a device) in the last instant
+            raise not_regular from None
         raise InputError(f"Invalid input: '{field}' {shown(value)} cannot be opened ({exc.strerror})") from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise InputError(f"Invalid input: '{field}' {shown(value)} is not a regular file")
+        raise not_regular
     return os.fdopen(fd, "rb"), info.st_size
 
 
