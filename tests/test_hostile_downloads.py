@@ -8,6 +8,7 @@ Each slow source records when it saw the plugin hang up, so a bound is read on t
 side: from the request's arrival (after the deadline started) to the connection's close.
 """
 
+import json
 import socket
 import threading
 import time
@@ -120,6 +121,45 @@ def test_a_slow_but_steady_video_url_within_the_deadline_still_uploads(server, r
     assert out["success"], out["error"]
     uploaded = [r for r in server.requests if r.path == "/upload"]
     assert len(uploaded) == 1 and MP4 in uploaded[0].body
+
+
+def test_through_the_cli_a_trickled_video_url_ends_at_the_deadline(server, tmp_path):
+    """The installed console script, ``--deadline 2 --allow-private-network``: exit 1 with the deadline's words."""
+    from conftest import TOKEN
+    from test_cli import cli, strict_json
+
+    MediaApi(server)
+    whole = head(10 * 1024 * 1024)
+    source = Source([whole[:5]] + [bytes([b]) for b in whole[5:60]])
+    with RawServer(source) as video:
+        inputs = json.dumps(video_pin(_origin(video.base_url) + "/clip.mp4"))
+        result = cli("run", "create_video_pin", "--input", inputs, "--base-url", server.base_url,
+                     "--deadline", f"{DEADLINE:g}", "--allow-private-network", token=TOKEN, cwd=tmp_path)  # fmt: skip
+        assert source.hung_up.wait(5)
+    assert result.returncode == 1, result.stderr
+    assert "did not answer within the action's deadline" in strict_json(result.stdout)["error"]
+    assert source.closed - source.began < DEADLINE + 1
+    assert server.requests == []
+
+
+def test_through_the_cli_a_loopback_video_url_reaches_no_listener(server, tmp_path):
+    from conftest import TOKEN
+    from test_cli import cli, strict_json
+
+    listener = _listener()
+    try:
+        errors = []
+        for port in (listener.getsockname()[1], _closed_port()):
+            inputs = json.dumps(video_pin(f"http://127.0.0.1:{port}/clip.mp4"))
+            result = cli("run", "create_video_pin", "--input", inputs, "--base-url", server.base_url, token=TOKEN,
+                         cwd=tmp_path)  # fmt: skip
+            assert result.returncode == 1, result.stderr
+            errors.append(strict_json(result.stdout)["error"])
+        assert _nothing_connected(listener)
+    finally:
+        listener.close()
+    assert errors[0] == errors[1] and "'video_url' was refused" in errors[0]
+    assert server.requests == []
 
 
 # ----- no network oracle --------------------------------------------------
@@ -322,3 +362,90 @@ def test_an_accepted_content_length_may_have_spaces_around_it(server, run):
     with RawServer(source) as video:
         out = fetch(run, server, video, "/clip.mp4", allow_private_network=True)
     assert out["success"], out["error"]
+
+
+def _self_signed(tmp_path, name):
+    """(cert file, key file) of a self-signed certificate for ``name``, made with ``cryptography``."""
+    import datetime
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+def test_https_to_the_pinned_address_still_names_the_host_for_tls(server, run, monkeypatch, tmp_path):
+    """The same rebinding name over https: one lookup, the TLS handshake names the host (SNI) and
+    the certificate is checked against it (a certificate for that name, trusted for the test)."""
+    import ssl
+
+    import requests
+
+    from modulex_pinterest.plugin.transport import netguard
+
+    name = "video.rebind.test"
+    cert_file, key_file = _self_signed(tmp_path, name)
+    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(cert_file))
+    monkeypatch.setattr(netguard, "non_public_reason", lambda address: None if address == "127.0.0.1" else "private")
+    real = socket.getaddrinfo
+    lookups = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == name:
+            lookups.append(host)
+            host = "127.0.0.1" if len(lookups) == 1 else "10.255.255.1"
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    names = []
+    context.sni_callback = lambda sock, server_name, ctx: names.append(server_name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    served = []
+
+    def serve():
+        conn, _ = listener.accept()
+        with context.wrap_socket(conn, server_side=True) as tls:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += tls.recv(4096)
+            served.append(request)
+            tls.sendall(head(len(MP4)) + MP4)
+            tls.settimeout(10)
+            tls.recv(1)  # until the plugin closes
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    MediaApi(server)
+    try:
+        url = f"https://{name}:{listener.getsockname()[1]}/clip.mp4"
+        out = run("create_video_pin", video_pin(url), server.base_url)
+        thread.join(10)
+    finally:
+        listener.close()
+    assert out["success"], out["error"]
+    assert lookups == [name] and names == [name]
+    assert f"Host: {name}:".encode() in served[0]
