@@ -400,8 +400,9 @@ def modulex_poll_trigger(
 
     The host calls it every ``poll_interval_seconds`` or so (the manifest's
     recommendation) for each trigger node, stores the ``state`` a successful
-    poll returns (a small JSON object, a few KB at most, opaque to the host)
-    and passes it back on the next poll of the same node.
+    poll returns (a JSON object opaque to the host, at most the manifest's
+    ``trigger_state_max_bytes`` as compact JSON) and passes it back on the
+    next poll of the same node.
 
     :param plugin: the id of the plugin that should answer.
     :param trigger: the trigger's name, as in the manifest's ``triggers``.
