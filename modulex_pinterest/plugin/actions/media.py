@@ -245,8 +245,9 @@ class _Download:
         return piece
 
     def late_upload(self, error: ApiError, size: int) -> ApiError:
-        """The upload's error, said as the download's when the download was cut at the deadline."""
-        if not self.cut:
+        """The upload's error, said as the download's when the download was cut at the deadline
+        before all ``size`` bytes arrived (not when the storage's answer was the late part)."""
+        if not self.cut or self.received >= size:
             return error
         return TimedOut(
             f"'video_url' was still arriving at the action's deadline ({self.received} of {size} bytes "
