@@ -17,7 +17,8 @@ the manifest, and to the first action), 6 peak RSS, 7 the official SDK on rows
 8 what host contract v2 adds on loopback Redis (a throwaway ``redis-server``;
 skipped without it or the ``redis`` package): 8.1 a call whose credentials come
 from a ``RedisStore`` and whose rate budget is Redis's, against the same call
-with an access token and the in-process budget, and 8.2 one refresh's lease,
+with an access token and the reference host's default budget (the machine's,
+in files), and 8.2 one refresh's lease,
 re-read and compare-and-swap. Rows 8 are judged on the milliseconds added (the
 issue: at most 0.5 ms), not on a ratio. 9 video upload throughput: the plugin's
 upload step (``create_video_pin``'s: the file opened and sniffed, then
@@ -26,7 +27,13 @@ upload step (``create_video_pin``'s: the file opened and sniffed, then
 last), 9.2 against a plain streamed file body (``requests.post(url,
 data=file)``: no encoder; information only, as S3 takes no such body), all to
 the same discarding sink in the server; ratio = plugin MB/s / floor MB/s, at
-least 0.80 on row 9 (issue 14).
+least 0.80 on row 9 (issue 14). 10 eight processes at a server's limit (issue
+22): eight real OS processes, each the command's ``main()`` (``modulex-pinterest
+run list_pins --rate-limit 20``, paging through 25-pin pages with one access
+token and the machine's shared budget in a fresh directory), released together
+against the server's rate-limited token (at most 20 requests answered in any
+sliding second, else 429); judged on elapsed time over the ideal (requests / 20
+s) in the same run, at most 1.15, and on the 429s the server sent, at most 1.
 
 Every plugin row passes ``rate_limit`` = 1e9 requests per second, so pacing
 never waits: the rows measure the plugin's overhead, not the budget's spacing.
@@ -66,6 +73,7 @@ FULL = {
     "redis_call": (100, 20),
     "redis_refresh": (200, 15),
     "upload": (64, 7),  # (MiB uploaded, rounds)
+    "limit": (8, 40),  # (processes, pages of 25 pins each: small, so the budget is measured, not parsing)
 }
 QUICK = {
     "per_call": (40, 6),
@@ -77,6 +85,7 @@ QUICK = {
     "redis_call": (40, 6),
     "redis_refresh": (50, 5),
     "upload": (64, 3),
+    "limit": (8, 10),
 }
 
 # Every call reserves a slot in the host's rate budget at settings["rate_limit"] requests per second
@@ -84,7 +93,7 @@ QUICK = {
 # budget is still consulted on every request (its cost stays in the figures) but never makes one wait.
 UNPACED = 1e9
 
-ROWS = ("per_call", "large_page", "whole_board", "create_pin", "cold_start", "memory", "redis", "upload")
+ROWS = ("per_call", "large_page", "whole_board", "create_pin", "cold_start", "memory", "redis", "upload", "limit")
 TARGETS = {  # row key -> max ratio (plugin / floor, or plugin / SDK)
     "per_call": 1.10,
     "large_page": 1.25,
@@ -99,6 +108,20 @@ TARGETS_MS = {  # row key -> max milliseconds added; the issue: "The lease, the 
     "redis_refresh": 0.5,
 }
 TARGETS_MIN = {"upload": 0.80}  # row key -> min ratio (plugin / floor), for throughputs: issue 14
+LIMIT_RATE = 20  # row 10: the server's limit per sliding second, and every process's --rate-limit
+TARGET_LIMIT = 1.15  # row 10: elapsed / ideal (requests / LIMIT_RATE s), issue 22
+TARGET_LIMIT_429 = 1  # row 10: the most 429s the server may send
+# Row 10's processes: the command's main(), imports done and the plugin loaded, waiting for a line on
+# stdin, so they are released together (starting takes most of a process's time) and startup is not timed.
+READY_WORKER = """
+import sys
+from modulex_pinterest.apps.cli import main
+from modulex_pinterest.host import Host
+Host().run("pinterest", "list_boards", {"page_size": "x"}, {}, {})
+print("ready", flush=True)
+sys.stdin.readline()
+sys.exit(main(sys.argv[1:]))
+"""
 REDIS_ROWS = (
     ("redis_per_call", "8.1 v2 on Redis: store read + budget per call"),
     ("redis_refresh", "8.2 v2 on Redis: lease + read + swap per refresh"),
@@ -741,7 +764,7 @@ class Bench:
             summary(samples["local"]),
             "ms/call",
             added,
-            "added = median of per-round differences; vs Host(), access token, in-process budget (row 1's plugin)",
+            "added = median of per-round differences; vs Host(), access token, the machine's budget (row 1's plugin)",
             against="local",
         )
 
@@ -779,6 +802,69 @@ class Bench:
             "added = the whole cycle (4 round trips); floor: one PING round trip",
         )
         client.close()
+
+    def row_limit(self):
+        """10: eight processes sharing one token and the machine's budget at the server's exact limit."""
+        processes, pages = self.sizes["limit"]
+        limit = self.server.info["sliding_limit"]
+        assert limit == LIMIT_RATE, limit
+        budget_dir = tempfile.mkdtemp(prefix="bench-budget-")  # 0700: fresh, so no earlier state counts
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
+        env.update(PINTEREST_ACCESS_TOKEN=self.server.info["limited_token"], MODULEX_PINTEREST_BUDGET_DIR=budget_dir)
+        assert pages <= self.server.info["small_chain_pages"], pages
+        inputs = {"board_id": self.board, "page_size": 25, "fetch_all": True, "max_items": 25 * pages}
+        args = ["run", "list_pins", "--input", json.dumps(inputs), "--rate-limit", str(LIMIT_RATE)]
+        args += ["--base-url", self.server.base_url]
+        log(f"  {processes} processes x {pages} pages at {limit}/s")
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", READY_WORKER, *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for _ in range(processes)
+        ]
+        try:
+            for worker in workers:
+                if worker.stdout.readline() != "ready\n":
+                    raise RuntimeError(f"a row 10 process did not start: {worker.stderr.read()[-500:]}")
+            before = self.server.stats()
+            started = time.perf_counter()
+            for worker in workers:
+                worker.stdin.write("go\n")
+                worker.stdin.flush()
+            outputs = [worker.communicate(timeout=600) for worker in workers]
+            elapsed = time.perf_counter() - started
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+            shutil.rmtree(budget_dir, ignore_errors=True)
+        after = self.server.stats()
+        for worker, (out, err) in zip(workers, outputs, strict=True):
+            result = json.loads(out) if out.strip() else {}
+            if worker.returncode != 0 or result.get("count") != 25 * pages:
+                raise RuntimeError(f"a row 10 process failed ({worker.returncode}): {(out or err)[-500:]}")
+        answered = after["limited_ok"] - before["limited_ok"]
+        refused = after["limited_429"] - before["limited_429"]
+        ideal = answered / limit
+        self.raw["limit"] = {"elapsed": elapsed, "ideal": ideal, "answered": answered, "429": refused}
+        row = self.add(
+            "limit",
+            f"10. {processes} processes at the server's limit ({limit}/s)",
+            summary([elapsed]),
+            summary([ideal]),
+            "s/run",
+            None,
+            f"floor: the ideal, {answered} requests / {limit} per s; {refused} x 429 (at most {TARGET_LIMIT_429})",
+        )
+        row.update(target=TARGET_LIMIT, passed=elapsed / ideal <= TARGET_LIMIT and refused <= TARGET_LIMIT_429)
+        row["rate_limited"] = refused
+        log(f"  {answered} answered, {refused} x 429, {elapsed:.2f} s for an ideal {ideal:.2f} s")
 
     def row_upload(self):
         """9: upload throughput. The plugin's own upload step, not the whole create_video_pin: its
@@ -905,6 +991,8 @@ def table(results, peer_note):
         result = "info" if r["passed"] is None else ("PASS" if r["passed"] else "FAIL")
         other = fmt(r["floor"]["median"], r["unit"]) + {"sdk": " (SDK)", "local": " (local)"}.get(r["against"], "")
         added = f"{r['added']['median'] * 1000:+.3f} ms" if r.get("added") else "-"
+        if "rate_limited" in r:  # row 10: what the server refused, beside the time
+            added = f"{r['rate_limited']} x 429"
         lines.append(
             (
                 r["row"],
@@ -1013,8 +1101,10 @@ def main(argv=None):
                 ("sdk_whole_board", "7.3 whole board vs official SDK"),
             ):
                 bench.skip(key, label, skip_reason, TARGETS[key])
-        # Rows 8 after the SDK's, then rows 9 last.
-        bench.results.sort(key=lambda r: (r["key"].startswith("upload"), r["key"].startswith("redis_")))
+        # Rows 8 after the SDK's, then rows 9, then row 10 last.
+        bench.results.sort(
+            key=lambda r: (r["key"] == "limit", r["key"].startswith("upload"), r["key"].startswith("redis_"))
+        )
         stats = server.stats()
         if stats["misses"]:
             raise RuntimeError(f"requests the server had no answer for: {stats['miss_samples']}")

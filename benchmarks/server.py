@@ -22,6 +22,9 @@ Requests are matched on method, path and the *sorted* query parameters, so
 Anything not precomputed gets a 404 and is counted; ``GET /__stats`` returns
 the hit and miss counts, and the benchmark refuses a run with misses.
 
+The large board's first 40 pages of 25 pins are precomputed too (row 10
+pages through them).
+
 Video uploads (row 9): ``POST /media`` answers the sandbox's own registration
 (its signed ``upload_parameters``) with ``upload_url`` pointing here, at the
 sandbox's upload path. A ``POST`` there is a sink: its Content-Length bytes are
@@ -31,6 +34,12 @@ benchmark's strictest floor, is only counted), and it answers 204 as S3 does.
 The signature is not verified (the sandbox's tests do that): this measures
 the clients, and the plugin and the floor upload to this same sink.
 
+A second token (``limited_token`` in the first line) gets the same answers
+under a sliding-window rate limit (row 10): at most ``--sliding-limit``
+requests (default 20) answered in any second, counted over every arrival
+time in the last second as a strict server would; above it, a 429 with
+Pinterest's code 8 and ``Retry-After: 1``. ``GET /__stats`` counts both.
+
 The first line on stdout is JSON: base_url, access_token and the fixture ids.
 The server exits when its standard input closes (the benchmark ended or died),
 or after ``--max-seconds``.
@@ -38,6 +47,7 @@ or after ``--max-seconds``.
 
 import argparse
 import asyncio
+import collections
 import http.client
 import json
 import os
@@ -50,6 +60,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 LARGE_BOARD_PINS = 10_000
 SMALL_PAGE = 25
 LARGE_PAGE = 250
+SMALL_CHAIN = 40  # pages of SMALL_PAGE pins precomputed from the start of the large board (row 10)
 CREATE_BODY = {
     "title": "Benchmark pin",
     "description": "Created by the modulex-pinterest benchmark.",
@@ -108,6 +119,10 @@ def precompute(large_board_pins=LARGE_BOARD_PINS):
         fetch("GET", f"/boards/{with_sections}/sections", {"page_size": SMALL_PAGE})
         page, small_bytes = fetch("GET", f"/boards/{large_board}/pins", {"page_size": SMALL_PAGE})
         assert len(page["items"]) == SMALL_PAGE
+        for _ in range(SMALL_CHAIN - 1):  # row 10 pages on through small pages, following bookmarks
+            page, _ = fetch(
+                "GET", f"/boards/{large_board}/pins", {"page_size": SMALL_PAGE, "bookmark": page["bookmark"]}
+            )
         pages, pins, large_bytes, bookmark = 0, 0, 0, None
         while True:
             params = {"page_size": LARGE_PAGE}
@@ -134,6 +149,7 @@ def precompute(large_board_pins=LARGE_BOARD_PINS):
             "large_board_pages": pages,
             "board_with_sections": with_sections,
             "small_page_bytes": small_bytes,
+            "small_chain_pages": SMALL_CHAIN,
             "large_page_bytes": large_bytes,
             "created_pin_id": pin["id"],
             "create_body": CREATE_BODY,
@@ -150,13 +166,42 @@ class Stats:
     miss_samples = []
     uploads = 0
     upload_bytes = 0
+    limited_ok = 0
+    limited_429 = 0
 
 
 UPLOAD_TAIL = 128  # last bytes of an upload kept, to check its closing delimiter
 
 
-def make_protocol(responses, token, upload_path):
+LIMITED_SUFFIX = ".limited"  # the rate-limited token is the access token with this suffix
+_LIMITED_BODY = b'{"code":8,"message":"Too many requests"}'
+RATE_LIMITED = (
+    b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    b"X-RateLimit-Remaining: 0\r\nContent-Length: %d\r\n\r\n%s" % (len(_LIMITED_BODY), _LIMITED_BODY)
+)
+
+
+class SlidingWindow:
+    """At most ``limit`` requests answered in any second (``time.monotonic`` at arrival)."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.answered = collections.deque()
+
+    def allow(self):
+        now = time.monotonic()
+        while self.answered and self.answered[0] <= now - 1.0:
+            self.answered.popleft()
+        if len(self.answered) >= self.limit:
+            return False
+        self.answered.append(now)
+        return True
+
+
+def make_protocol(responses, token, upload_path, sliding_limit=20):
     expected_auth = b"Bearer " + token.encode()
+    limited_auth = expected_auth + LIMITED_SUFFIX.encode()
+    window = SlidingWindow(sliding_limit)
     not_found = _response(404, "Not Found", b'{"code":404,"message":"Not precomputed."}')
     unauthorized = _response(401, "Unauthorized", b'{"code":2,"message":"Authentication failed."}')
     cache = {}  # raw request target -> response, so parsing happens once per distinct target
@@ -233,10 +278,17 @@ def make_protocol(responses, token, upload_path):
                         "miss_samples": Stats.miss_samples[:5],
                         "uploads": Stats.uploads,
                         "upload_bytes": Stats.upload_bytes,
+                        "limited_ok": Stats.limited_ok,
+                        "limited_429": Stats.limited_429,
                     }
                 ).encode()
                 return _response(200, "OK", body)
-            if auth != expected_auth:
+            if auth == limited_auth:
+                if not window.allow():
+                    Stats.limited_429 += 1
+                    return RATE_LIMITED
+                Stats.limited_ok += 1
+            elif auth != expected_auth:
                 Stats.misses += 1
                 Stats.miss_samples.append(f"{method} {target} (no or wrong bearer token)")
                 return unauthorized
@@ -263,9 +315,10 @@ def _watch_stdin(loop, stop):
     loop.call_soon_threadsafe(stop.set)
 
 
-async def serve(responses, info, host, port, max_seconds, watch_stdin):
+async def serve(responses, info, host, port, max_seconds, watch_stdin, sliding_limit=20):
     loop = asyncio.get_running_loop()
-    protocol = make_protocol(responses, info["access_token"], info["upload_path"])
+    protocol = make_protocol(responses, info["access_token"], info["upload_path"], sliding_limit)
+    info = dict(info, limited_token=info["access_token"] + LIMITED_SUFFIX, sliding_limit=sliding_limit)
     server = await loop.create_server(protocol, host, port, reuse_address=True)
     bound = server.sockets[0].getsockname()
     upload_url = f"http://{host}:{bound[1]}{info['upload_path']}"
@@ -291,13 +344,18 @@ def main(argv=None):
         "--max-seconds", type=float, default=900.0, help="exit after this long whatever happens (default 900)"
     )
     parser.add_argument("--no-stdin-watch", action="store_true", help="do not exit when standard input closes")
+    parser.add_argument(
+        "--sliding-limit", type=int, default=20, help="requests per sliding second for the limited token (default 20)"
+    )
     args = parser.parse_args(argv)
     if not (args.host.startswith("127.") or args.host in ("localhost", "::1")):
         parser.error("the benchmark server only listens on loopback")
     started = time.perf_counter()
     responses, info = precompute()
     info["precompute_seconds"] = round(time.perf_counter() - started, 3)
-    asyncio.run(serve(responses, info, args.host, args.port, args.max_seconds, not args.no_stdin_watch))
+    asyncio.run(
+        serve(responses, info, args.host, args.port, args.max_seconds, not args.no_stdin_watch, args.sliding_limit)
+    )
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ BACKOFF_CAP = 8.0
 PAUSE_CEILING = 300.0
 """The longest pause of the shared budget a server's answer can cause, in
 seconds, whatever ``max_retry_wait`` says (the hosts' budgets clamp again)."""
+LATE_SLOT = 0.025
+"""Seconds after its budget slot that a woken request may still go; later, it takes a new slot
+(the host's budgets leave 50 ms of headroom for arrival jitter: half for this, half for the rest)."""
+LATE_RESERVES = 3  # slots one request may take, the last one used however late
 EPOCH_SECONDS = 1e9  # an X-RateLimit-Reset at or above this is a time (epoch seconds, 2001 on), below it a delay
 EPOCH_MILLISECONDS = 1e11  # ... at or above this, epoch milliseconds (1973 on): in seconds, the year 5138
 # Retry-After's delay-seconds and X-RateLimit-Reset: ASCII digits, and (liberally: harmless, and some
