@@ -13,7 +13,8 @@ the whole grant), and besides what that command offers:
   token requests and their statuses, requests, 429s, revoked grants.
 
 It writes one JSON line to ``--ready`` once both listen (``base_url``,
-``figures_url``, ``board_id`` of the 600-pin board), then serves until SIGTERM.
+``figures_url``, ``board_id`` and ``board_pins`` of the 600-pin board), then
+serves until SIGTERM.
 
 ``expect``: fetch the figures and fail (exit 1, one line per broken rule) unless
 they hold: ``--token-requests N`` exactly, no revoked grant, every token
@@ -108,6 +109,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         "base_url": sandbox.base_url,
         "figures_url": f"http://127.0.0.1:{server.server_address[1]}/figures",
         "board_id": board_id,
+        "board_pins": sandbox.pin_count(board_id),
         "pid": os.getpid(),
     }
     ready = Path(args.ready)
