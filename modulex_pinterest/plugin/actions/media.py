@@ -216,6 +216,8 @@ class _Download:
             if self.cut or self._run.seconds_left() <= 0:
                 raise self._late() from None
             raise InputError(f"Invalid input: 'video_url' could not be downloaded ({type(exc).__name__})") from None
+        if self.cut:  # http.client takes the end of the stream for the end of the headers: some are missing
+            raise self._late()
         return self._response
 
     def read_head(self) -> bytes:
