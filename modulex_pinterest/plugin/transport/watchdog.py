@@ -7,7 +7,13 @@ anything. So the session's connections register their socket here when they
 start reading an answer (:class:`WatchedHTTPAdapter`), with the deadline the
 client set for this thread (:func:`deadline_for_this_thread`), and one daemon
 thread shuts down the socket of any answer still being read at its deadline:
-the blocked read then fails at once, and the client reports a timeout.
+the blocked read then fails at once, and the client reports a timeout. The
+``video_url`` download's session uses the same connections (:mod:`.netguard`)
+and keeps its block open while its body is read during the upload.
+
+A socket shut down mid-headers reads as their end to ``http.client``, which
+then returns an answer with headers missing: a caller checks ``Watch.fired``
+before trusting an answer, not only when reading it failed.
 
 Cost per request: one heap push and one flag under a lock (microseconds); the
 thread sleeps until the earliest deadline.
