@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .. import PLUGIN
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
+from ..host.sealing import KEY_VARIABLE, new_key
 from .flags import declared_settings, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
@@ -48,6 +49,7 @@ Command = Callable[[argparse.Namespace, Host], int]
 AUTOLOAD_ENV = "MODULEX_DISABLE_PLUGIN_AUTOLOAD"
 NO_CREDENTIALS = f"no credentials: set {TOKEN_ENV} or pass --credentials FILE"
 NOT_LOADED = f"the {PLUGIN} plugin is not loaded: {AUTOLOAD_ENV} is set, which turns plugin discovery off; unset it"
+LEASE_WAIT = 30.0  # seconds `auth encrypt` waits for a refresh in progress
 SETTINGS_REFUSED = "settings"  # the failure kind of a setting the plugin refuses: here, a flag's mistake
 
 __all__ = ["OutputError", "UsageError", "build_parser", "main"]
@@ -296,6 +298,33 @@ def cmd_auth_import(args: argparse.Namespace, host: Host) -> int:
     return 0
 
 
+def cmd_auth_encrypt(args: argparse.Namespace, host: Host) -> int:
+    """Seal a store's credentials with the first key in the environment (upgrade, or re-seal after a rotation)."""
+    store = args.store
+    try:
+        if not store.sealer.sealing:
+            raise StoreError(
+                f"no key to seal with: set {KEY_VARIABLE} (make one with `modulex-pinterest auth new-key`)"
+            )
+        credentials = store.read()
+        with store.lease(LEASE_WAIT, LEASE_WAIT) as held:  # not in the middle of a refresh
+            if not held:
+                raise StoreError(f"{store.location} stayed locked by a refresh for {LEASE_WAIT:g} s; try again")
+            store.save(store.read() or credentials)
+    except (StoreError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    print_json({"success": True, "credentials": store.grant_id, "sealed": True})
+    return 0
+
+
+def cmd_auth_new_key(args: argparse.Namespace, host: Host) -> int:
+    try:
+        print(new_key())
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def cmd_tools(args: argparse.Namespace, host: Host) -> int:
     from .agent_tools import tool_definitions
 
@@ -333,6 +362,8 @@ COMMANDS: dict[str, Command] = {
     "auth login": cmd_auth_login,
     "auth refresh": cmd_auth_refresh,
     "auth import": cmd_auth_import,
+    "auth encrypt": cmd_auth_encrypt,
+    "auth new-key": cmd_auth_new_key,
 }
 
 
@@ -343,7 +374,9 @@ def _dispatch(args: argparse.Namespace, host: Host, own: bool) -> int:
         return cmd_sandbox(args)
     args.store = None
     if getattr(args, "credentials", None) is not None:
-        args.store = _open_store(args.credentials, must_exist=args.handler not in ("auth login", "auth import"))
+        args.store = _open_store(
+            args.credentials, must_exist=args.handler not in ("auth login", "auth import", "auth encrypt")
+        )
     if own:
         host = _host(args, host)
         if os.environ.get(AUTOLOAD_ENV) and PLUGIN not in host.manifests():

@@ -125,6 +125,22 @@ COMMAND_HELP: dict[str, CommandHelp] = {
         f"{PROG} auth import pinterest.json --credentials 'redis://10.0.0.5:6379/0?key=pinterest:acme'",
         "exit codes: 0 copied; 2 a usage error (one line on stderr)",
     ),
+    "auth encrypt": CommandHelp(
+        "seal a store's credentials with the key in MODULEX_PINTEREST_KEY",
+        "Rewrite a store's credentials sealed with the first key of MODULEX_PINTEREST_KEY (or the file "
+        "MODULEX_PINTEREST_KEY_FILE names): a plain store is upgraded in place, and after a key rotation "
+        "(new key first, old key after it) the credentials are re-sealed with the new key. Needs the crypto "
+        "extra.",
+        f'export MODULEX_PINTEREST_KEY="$({PROG} auth new-key)"\n{PROG} auth encrypt --credentials pinterest.json',
+        "exit codes: 0 sealed; 2 a usage error: no key, a key that does not open the store (one line on stderr)",
+    ),
+    "auth new-key": CommandHelp(
+        "print a new key for MODULEX_PINTEREST_KEY",
+        "Print a new Fernet key (32 random bytes, URL-safe base64) for MODULEX_PINTEREST_KEY or a key file. "
+        "Keep it apart from the credentials and back it up: sealed credentials cannot be read without it.",
+        f"{PROG} auth new-key > ~/.config/modulex-pinterest.key && chmod 600 ~/.config/modulex-pinterest.key",
+        "exit codes: 0 printed; 2 the crypto extra is not installed (one line on stderr)",
+    ),
     "sandbox": CommandHelp(
         "serve the embedded Pinterest sandbox until interrupted",
         SANDBOX_DESCRIPTION.format(app_id="...", app_secret="..."),

@@ -262,6 +262,9 @@ def _add_auth_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
     p = _command(auth_sub, "import", handler="auth import")
     p.add_argument("file", metavar="FILE", help="a credentials JSON file")
     p.add_argument("--credentials", required=True, metavar="FILE|URL", help="the store to write: " + CREDENTIALS_HELP)
+    p = _command(auth_sub, "encrypt", handler="auth encrypt")
+    p.add_argument("--credentials", required=True, metavar="FILE|URL", help="the store to seal: " + CREDENTIALS_HELP)
+    _command(auth_sub, "new-key", handler="auth new-key")
 
 
 def _describe_sandbox_when_asked(parser: argparse.ArgumentParser) -> None:

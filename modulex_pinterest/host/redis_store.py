@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
@@ -34,6 +34,7 @@ from redis.retry import Retry
 from ..contract import Credentials
 from .errors import StoreError, redis_failure, redis_password_forms
 from .rescue import rescue
+from .sealing import Sealer, refresh_mark
 
 if TYPE_CHECKING:
     from .redis_budget import RedisRateBudget
@@ -47,6 +48,8 @@ CLOCK_CHECK = 60.0  # seconds between two readings of the server's clock (see Re
 """redis-py's default (10 retries with backoff, each up to a timeout) would
 hold a worker for most of a minute when Redis is unreachable; fail sooner."""
 
+# ARGV[1]: the SHA-1 of the presented refresh token (the token itself never travels):
+# compared with a sealed value's refresh_mark, or with the SHA-1 of a plain value's token.
 SWAP = """
 local stored = redis.call('GET', KEYS[1])
 if not stored then return 0 end
@@ -54,7 +57,11 @@ local ok, current = pcall(cjson.decode, stored)
 if not ok or type(current) ~= 'table' then
   return redis.error_reply('the stored credentials are not a JSON object')
 end
-if current['refresh_token'] ~= ARGV[1] then return 0 end
+local mark = current['refresh_mark']
+if not current['modulex_sealed'] then
+  mark = type(current['refresh_token']) == 'string' and redis.sha1hex(current['refresh_token']) or nil
+end
+if mark ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1
 """
@@ -70,14 +77,19 @@ return 0
 """
 
 
+TLS_FILES = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
+
+
 def parse_redis_url(url: str) -> tuple[str, str]:
     """Split ``redis://[[user]:password@]host:port/db?key=KEY`` (or ``rediss://``,
     ``unix://``) into the URL redis-py accepts and ``KEY``, the Redis key that
     holds the credentials.
 
     redis-py passes unknown query parameters on to the connection, which
-    rejects them, so ``key`` is taken out and every other parameter kept.
-    Messages never repeat the URL: it may hold a password.
+    rejects them, so ``key`` is taken out, and so are the TLS file paths
+    redis-py's URL parser does not read (:data:`TLS_FILES`, given to the
+    client by :func:`tls_files`); every other parameter is kept. Messages
+    never repeat the URL: it may hold a password.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("redis", "rediss", "unix"):
@@ -96,8 +108,14 @@ def parse_redis_url(url: str) -> tuple[str, str]:
             "a Redis store URL names the key that holds the credentials once, "
             "with ?key=NAME (for example redis://host:6379/0?key=modulex:pinterest)"
         )
-    rest = urlencode([(name, value) for name, value in query if name != "key"])
+    rest = urlencode([(name, value) for name, value in query if name != "key" and name not in TLS_FILES])
     return urlunsplit(parts._replace(query=rest)), keys[0]
+
+
+def tls_files(url: str) -> dict[str, str]:
+    """The TLS files a ``rediss://`` URL names (``?ssl_ca_certs=/path/ca.pem`` for a
+    private CA; ``ssl_certfile`` and ``ssl_keyfile`` for a client certificate)."""
+    return {name: value for name, value in parse_qsl(urlsplit(url).query) if name in TLS_FILES and value}
 
 
 def _without_password(url: str) -> str:
@@ -119,10 +137,13 @@ class RedisStore:
     connections), so build one per grant and process and reuse it.
     """
 
-    def __init__(self, url: str, *, client: redis.Redis | None = None) -> None:
+    def __init__(self, url: str, *, client: redis.Redis | None = None, sealer: Sealer | None = None) -> None:
         """:param url: ``redis://[[user]:password@]host:port/db?key=KEY``.
         :param client: a ready client to use instead of one built from ``url``
-            (``url`` still names the key)."""
+            (``url`` still names the key).
+        :param sealer: how credentials are sealed at rest (default: the key in the
+            environment, if any; see :mod:`.sealing`)."""
+        self.sealer = sealer if sealer is not None else Sealer.from_environment()
         base, self.key = parse_redis_url(url)
         self.location = _without_password(url)
         self.grant_id = f"redis:{self.key}"
@@ -134,6 +155,7 @@ class RedisStore:
                 socket_timeout=SOCKET_TIMEOUT,
                 socket_connect_timeout=CONNECT_TIMEOUT,
                 retry=Retry(ExponentialWithJitterBackoff(cap=0.25, base=0.01), RETRIES),
+                **tls_files(url),
             )
         self._client = client
         self._hidden = redis_password_forms(client)
@@ -160,16 +182,14 @@ class RedisStore:
         if raw is None:
             return None
         try:
-            credentials = json.loads(raw)
+            stored = json.loads(raw)
         except ValueError:
-            credentials = None
-        if not isinstance(credentials, dict):
-            raise StoreError(f"Redis key {self.key!r} holds something that is not a JSON object of credentials")
-        return cast(Credentials, credentials)  # a JSON object: the plugin checks each field it uses
+            stored = None
+        return self.sealer.open(stored, f"Redis key {self.key!r}")
 
     def save(self, credentials: Credentials) -> None:
         """Store ``credentials`` whatever is there (a login or an import, not a refresh)."""
-        self._call("save the credentials", self._client.set, self.key, json.dumps(credentials))
+        self._call("save the credentials", self._client.set, self.key, json.dumps(self.sealer.seal(credentials)))
 
     def swap(self, presented_refresh_token: str, credentials: Credentials) -> bool:
         """Store ``credentials`` only if the stored refresh token is still
@@ -178,7 +198,7 @@ class RedisStore:
             "swap in refreshed credentials",
             self._swap,
             keys=[self.key],
-            args=[presented_refresh_token, json.dumps(credentials)],
+            args=[refresh_mark(presented_refresh_token), json.dumps(self.sealer.seal(credentials))],
         )
         return bool(stored)
 
@@ -199,7 +219,7 @@ class RedisStore:
     def rescue(self, credentials: Credentials) -> str:
         """Keep credentials that could not be written to Redis in a 0600 file (see :func:`.stores.rescue`)."""
         name = "redis-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in self.key)[:80]
-        return rescue(credentials, name, [])
+        return rescue(self.sealer.seal(credentials), name, [])
 
     @contextmanager
     def lease(self, ttl: float, wait: float) -> Iterator[bool]:
@@ -294,8 +314,3 @@ class _Renewer:
                         )
                 except StoreError as error:
                     log.warning("%s; retrying", error)
-
-
-# Old names, until redis_budget imports them from .errors (removed once it does).
-_failure = redis_failure
-_secrets_of = redis_password_forms

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import time
+from typing import Any
 
 from ..contract import Credentials
 from .errors import StoreError
@@ -30,10 +31,11 @@ def rescue_folder() -> str:
     return os.path.join(state, "modulex-pinterest", "rescued")
 
 
-def rescue(credentials: Credentials, name: str, folders: list[str]) -> str:
+def rescue(credentials: Credentials | dict[str, Any], name: str, folders: list[str]) -> str:
     """Write ``credentials`` to a new 0600 file ``NAME.rescued-TIME-RANDOM.json`` in
     the first of ``folders`` (then :func:`rescue_folder`) that takes it; its path.
 
+    ``credentials`` come sealed when the store seals (:mod:`.sealing`).
     Used when a refresh's new tokens could not be stored: the refresh token
     Pinterest just issued is the only one left that works, so it must land on
     disk somewhere, and ``auth import`` that file puts it back.

@@ -16,11 +16,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from ..contract import Credentials
 from .errors import StoreError
 from .rescue import rescue
+from .sealing import SEALED, Sealer
 
 if TYPE_CHECKING:  # imported when first used: redis is an optional extra, filelock costs 50 ms at start-up
     from filelock import FileLock
@@ -79,8 +80,11 @@ class CredentialsFile:
     store.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], sealer: Sealer | None = None) -> None:
+        """:param sealer: how credentials are sealed at rest (default: the key in the
+        environment, if any; see :mod:`.sealing`)."""
         self.path = os.path.abspath(path)
+        self.sealer = sealer if sealer is not None else Sealer.from_environment()
         self._held = threading.local()  # the lock this thread holds as lease, reused by swap()
 
     def __repr__(self) -> str:
@@ -107,21 +111,30 @@ class CredentialsFile:
     def rescue(self, credentials: Credentials) -> str:
         """Keep credentials that could not be written here (see :func:`rescue`): beside the file, else elsewhere."""
         target = self.target
-        return rescue(credentials, os.path.basename(target), [os.path.dirname(target)])
+        return rescue(self.sealer.seal(credentials), os.path.basename(target), [os.path.dirname(target)])
 
     def read(self) -> Credentials | None:
         try:
             with open(self.path, encoding="utf-8") as handle:
-                credentials = json.load(handle)
+                stored = json.load(handle)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StoreError(f"cannot read credentials file {self.path}: {exc.strerror}") from None
         except ValueError:
             raise StoreError(f"credentials file {self.path} is not valid JSON") from None
-        if not isinstance(credentials, dict):
-            raise StoreError(f"credentials file {self.path} does not hold a JSON object")
-        return cast(Credentials, credentials)  # a JSON object: the plugin checks each field it uses
+        return self.sealer.open(stored, f"credentials file {self.path}")
+
+    @property
+    def sealed(self) -> bool | None:
+        """Whether the file holds sealed credentials (``None``: no file)."""
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                return SEALED in json.load(handle)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError):
+            return False
 
     def _file_lock(self) -> FileLock:
         """The OS lock beside the target. (filelock's ``Timeout`` is a ``TimeoutError``, caught as such.)"""
@@ -201,7 +214,7 @@ class CredentialsFile:
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(credentials, handle, indent=2)
+                json.dump(self.sealer.seal(credentials), handle, indent=2)
                 handle.write("\n")
                 handle.flush()
                 os.fsync(handle.fileno())
