@@ -313,3 +313,20 @@ def test_a_slow_worker_does_not_hold_back_the_others(sandbox):
         done = subprocess.run([*run, *extra], capture_output=True, text=True, env=env, timeout=60, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
     assert [e.status for e in sandbox.exchanges] == [200, 200]
+
+
+def test_a_holder_stopped_mid_update_does_not_hang_the_machine(tmp_path, monkeypatch):
+    import fcntl
+
+    from modulex_pinterest.host import machine_budget
+
+    budget = MachineRateBudget(tmp_path)
+    budget.reserve("k", 20, 60)
+    (name,) = os.listdir(tmp_path)
+    with open(tmp_path / name, "rb") as held:  # another open file: its flock excludes the budget's
+        fcntl.flock(held, fcntl.LOCK_EX)
+        monkeypatch.setattr(machine_budget, "LOCK_WAIT", 0.2)
+        with pytest.raises(BudgetDirectoryError, match="locked by another process"):
+            budget.reserve("k", 20, 60)
+    budget.reserve("k", 20, 60)  # released: on it goes
+    assert budget.reserve("k", 20, 60) > 0

@@ -69,6 +69,9 @@ MAX_OPEN = 64
 """Key files a process keeps open (the least recently used is closed beyond it)."""
 SWEEP_EVERY = 60.0
 """Seconds between two looks for idle key files, per process."""
+LOCK_WAIT = 10.0
+"""Seconds to wait for a key file's lock (held a few microseconds at a time) before failing: a
+holder stopped mid-update (SIGSTOP, a debugger) must not hang every process of the machine."""
 MAX_FILE = 64 * 1024  # a key file is a few dozen bytes; anything longer is not ours: start over
 _NAME_LENGTH = 40  # hex digits of sha256 in a file name
 
@@ -223,7 +226,7 @@ class MachineRateBudget:
             dir_fd = self._directory()
             for _ in range(3):
                 keyfile = self._open(dir_fd, name)
-                fcntl.flock(keyfile.fd, fcntl.LOCK_EX)
+                self._lock_file(keyfile.fd, name)
                 try:
                     try:
                         current = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_ino
@@ -243,6 +246,27 @@ class MachineRateBudget:
                 self._sweep(dir_fd, now)
                 return result
         raise BudgetDirectoryError(f"the rate budget's file {name!r} in {str(self.directory)!r} keeps vanishing")
+
+    def _lock_file(self, fd: int, name: str) -> None:
+        """``flock`` the file exclusively, waiting at most :data:`LOCK_WAIT` seconds."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        deadline, pause = time.monotonic() + LOCK_WAIT, 0.0002
+        while True:
+            time.sleep(pause)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise BudgetDirectoryError(
+                        f"the rate budget's file {name!r} in {str(self.directory)!r} has been locked by "
+                        f"another process for over {LOCK_WAIT:g} s (stopped mid-update?)"
+                    ) from None
+                pause = min(pause * 2, 0.01)
 
     def _directory(self) -> int:
         if self._dir_fd is None:
