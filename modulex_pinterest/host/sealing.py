@@ -117,7 +117,7 @@ class Sealer:
     def open(self, stored: Any, where: str) -> Credentials:
         """The credentials in ``stored`` (what a store read, parsed), plain or sealed."""
         if not isinstance(stored, dict):
-            raise StoreError(f"{where} does not hold a JSON object of credentials")
+            raise StoreError(f"{where} holds something that is not a JSON object of credentials")
         if SEALED not in stored:
             return cast(Credentials, stored)  # a JSON object: the plugin checks each field it uses
         if stored[SEALED] != "fernet" or not isinstance(stored.get("data"), str):
