@@ -300,7 +300,7 @@ def test_a_redis_store_keeps_the_grant_and_the_rate_budget_in_the_same_redis(con
     conn = PinterestHook(CONN_ID).get_conn()
     assert conn.store.read()["refresh_token"] != grant["refresh_token"]  # rotated into Redis
     assert isinstance(shared_host(conn.store).budget, RedisRateBudget)
-    assert shared_host(conn.store) is not shared_host(None)  # a file or token connection keeps the local budget
+    assert shared_host(conn.store) is not shared_host(None)  # a file or token connection: the machine's budget
 
 
 def test_an_execution_timeout_bounds_the_whole_action_so_the_task_reports_before_airflow_kills_it(

@@ -47,7 +47,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def start_ready_workers(count, *args):
+def start_ready_workers(count, *args, env_of=lambda i: {}):
     """Like start_workers, but each process waits for go() once it is ready: released
     together, they reach the server at the same moment, not one by one as each
     finishes starting (which takes most of their time)."""
@@ -59,9 +59,9 @@ def start_ready_workers(count, *args):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=env,
+            env={**env, **env_of(i)},
         )
-        for _ in range(count)
+        for i in range(count)
     ]
     for worker in workers:
         assert worker.stdout.readline() == "ready\n", worker.stderr.read()
@@ -154,14 +154,16 @@ def spend_until(sandbox, remaining):
             pass
 
 
-@pytest.mark.parametrize("shared", [True, False], ids=["redis-budget", "per-process-budgets"])
-def test_eight_processes_paging_within_a_shared_rate_limit_get_no_429(tmp_path, redis_url, shared):
+@pytest.mark.parametrize("budget", ["redis", "machine", "per-process"])
+def test_eight_processes_paging_within_a_shared_rate_limit_get_no_429(tmp_path, redis_url, budget):
     """Eight workers with --rate-limit 10 against a server allowing 10 requests/second
     per app, another client of which has just spent all but 5: the workers want 32
-    pages at once. With the budget in Redis no 429 is sent (the budget's burst is 1,
-    then it paces at the server's refill rate, 4 requests of slack for arrival
-    jitter); with a budget per process (the control) the server does send them, so
-    the test can tell the two apart.
+    pages at once. With the budget in Redis, or the machine's (a credentials file:
+    every process of the machine shares one budget), no 429 is sent (the budget's
+    burst is 1, then it paces under the server's refill rate, with slack for
+    arrival jitter); with a budget per process (the control: each process given a
+    budget folder of its own) the server does send them, so the test can tell
+    them apart.
 
     The control's 429 must not depend on the machine's speed: the eight first
     requests go unpaced against the 5 left, and unshared budgets would pace at
@@ -171,7 +173,7 @@ def test_eight_processes_paging_within_a_shared_rate_limit_get_no_429(tmp_path, 
     with Sandbox(rate_limit=10) as sandbox:
         board = sandbox.add_large_board(40)
         credentials = authorize(sandbox)
-        if shared:
+        if budget == "redis":
             store_arg = f"{redis_url}?key=test:budget:{uuid.uuid4().hex}"
             from modulex_pinterest.host.redis_store import RedisStore
 
@@ -180,6 +182,8 @@ def test_eight_processes_paging_within_a_shared_rate_limit_get_no_429(tmp_path, 
             store_arg = str(tmp_path / "pinterest.json")
             (tmp_path / "pinterest.json").write_text(json.dumps(credentials))
         inputs = json.dumps({"board_id": board, "fetch_all": True, "page_size": 10})
+        for i in range(8):
+            (tmp_path / f"run-{i}").mkdir(mode=0o700)
         workers = start_ready_workers(
             8,
             "run",
@@ -194,12 +198,13 @@ def test_eight_processes_paging_within_a_shared_rate_limit_get_no_429(tmp_path, 
             store_arg,
             "--base-url",
             sandbox.base_url,
+            env_of=lambda i: {"XDG_RUNTIME_DIR": str(tmp_path / f"run-{i}")} if budget == "per-process" else {},
         )
         spend_until(sandbox, remaining=5)
         sandbox.clear_exchanges()
         results = finish(go(workers))
         statuses = [e.status for e in sandbox.exchanges]
-    if shared:
+    if budget != "per-process":
         for returncode, output in results:
             assert returncode == 0, output
             assert output["count"] == 40 and output["bookmark"] is None

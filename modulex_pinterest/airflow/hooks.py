@@ -16,8 +16,9 @@ The settings plugin.yaml offers to Airflow (``deadline``, ``timeout``,
 ``max_retries``, ...: :func:`~modulex_pinterest.airflow.offered_settings`) may
 be given in the extra too; the plugin applies its defaults to the others (and
 to ``base_url`` when the connection names no host). One :class:`Host` per process
-is shared by every hook, so a worker keeps one HTTP session and one rate budget
-(with a Redis store, the budget lives in that Redis, shared across machines).
+is shared by every hook, so a task keeps one HTTP session; its rate budget is the
+machine's, shared with every other task, CLI run and MCP server on this machine
+(with a Redis store, it lives in that Redis, shared across machines).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ _stores: dict[str, _Store] = {}  # spec -> store: a Redis store keeps one connec
 def shared_host(store: CredentialStore | None = None) -> Host:
     """The process's reference host for calls with ``store``, created on first use: one per
     Redis store, whose rate budget lives in the same Redis (shared by every worker on every
-    machine, as the CLI does), and one in-process budget for everything else."""
+    machine, as the CLI does), and, for everything else, one host on the machine's budget
+    (``MachineRateBudget``, shared by every process on this machine)."""
     budget_of = getattr(store, "rate_budget", None)
     key = id(store) if budget_of is not None else 0
     with _lock:
