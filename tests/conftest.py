@@ -46,6 +46,10 @@ ACTIONS = [
     "update_pin",
     "delete_pin",
     "save_pin",
+    "list_account_pins",
+    "search_pins",
+    "search_boards",
+    "get_user_account",
 ]
 
 

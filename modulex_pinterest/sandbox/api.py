@@ -2,7 +2,8 @@
 
 Each endpoint follows its operation in Pinterest's OpenAPI description
 (``boards/list``, ``board_sections/list``, ``boards/list_pins``,
-``board_sections/list_pins``, ``pins/create``, ``user_account/get``,
+``board_sections/list_pins``, ``pins/create``, ``pins/list``, ``search_user_pins/list``,
+``search_user_boards/get``, ``user_account/get``,
 ``oauth/token``, ``media/create``, ``media/list``, ``media/get``; the
 board and pin management operations are in ``manage.py``) plus the
 browser-facing authorization page ``GET /oauth/``. ``POST /pins`` takes every
@@ -98,6 +99,9 @@ class Api:
             ("/v5/boards/{board_id}/pins", "GET", ("boards:read", "pins:read"), self.list_pins),
             ("/v5/boards/{board_id}/sections/{section_id}/pins", "GET", ("boards:read", "pins:read"), self.list_pins),
             ("/v5/pins", "POST", ("boards:read", "boards:write", "pins:read", "pins:write"), self.create_pin),
+            ("/v5/pins", "GET", ("boards:read", "pins:read"), self.list_account_pins),
+            ("/v5/search/pins", "GET", ("boards:read", "pins:read"), self.search_pins),
+            ("/v5/search/boards", "GET", ("boards:read",), self.search_boards),
             ("/v5/user_account", "GET", ("user_accounts:read",), self.user_account),
             ("/v5/media", "POST", ("pins:read", "pins:write"), self.create_media),
             ("/v5/media", "GET", ("pins:read",), self.list_media),
@@ -174,6 +178,20 @@ class Api:
         return json_response(
             200, self.store.list_pins(req.params["board_id"], req.params.get("section_id"), bookmark(req), size)
         )
+
+    def list_account_pins(self, req: Request) -> Response:
+        size = page_size(req)
+        return json_response(200, self.store.list_account_pins(bookmark(req), size))
+
+    def search_pins(self, req: Request) -> Response:
+        query = req.arg("query")
+        if not query:
+            raise bad_request("Parameter 'query' is required.")
+        return json_response(200, self.store.search_pins(query, bookmark(req), PAGE_SIZE_DEFAULT))
+
+    def search_boards(self, req: Request) -> Response:
+        size = page_size(req)
+        return json_response(200, self.store.search_boards(req.arg("query") or "", bookmark(req), size))
 
     def create_pin(self, req: Request) -> Response:
         body = validate_pin_create(req)

@@ -358,3 +358,59 @@ class Store(Mutations):
             seqs = seqs[:page_size]
             items = [self._pin(seq, board) for seq in seqs]
             return self._page(items, self._bookmark(listing, seqs[-1]) if more else None)
+
+    # ----- the account's pins and search (GET /pins, /search/pins, /search/boards) ------
+
+    def _board_seqs(self, board: BoardRec, after: int | None) -> Iterator[tuple[int, BoardRec]]:
+        return ((seq, board) for seq in self._seqs_before(board.pin_seqs, board, after))
+
+    def _account_seqs(self, after: int | None) -> Iterator[tuple[int, BoardRec]]:
+        """Every pin of the account below ``after``, newest first: the boards' listings merged."""
+        streams = [self._board_seqs(board, after) for board in self._boards.values()]
+        return heapq.merge(*streams, key=lambda tagged: tagged[0], reverse=True)
+
+    def _pin_page(self, listing: str, tagged: Iterator[tuple[int, BoardRec]], page_size: int) -> dict:
+        found = list(itertools.islice(tagged, page_size + 1))
+        page = found[:page_size]
+        items = [self._pin(seq, board) for seq, board in page]
+        return self._page(items, self._bookmark(listing, page[-1][0]) if len(found) > page_size else None)
+
+    def list_account_pins(self, bookmark: str | None, page_size: int) -> dict:
+        """GET /pins: the account's pins on every board, newest first."""
+        with self._lock:
+            after = self._after_seq("account_pins", bookmark)
+            return self._pin_page("account_pins", self._account_seqs(after), page_size)
+
+    @staticmethod
+    def _matches(query: str, *texts: object) -> bool:
+        """Every word of the query appears in one of the texts, ignoring case."""
+        haystack = " ".join(text for text in texts if isinstance(text, str)).casefold()
+        return all(word in haystack for word in query.casefold().split())
+
+    @staticmethod
+    def _search_listing(kind: str, query: str) -> str:
+        return f"search_{kind}:" + hashlib.sha256(query.encode()).hexdigest()[:16]
+
+    def search_pins(self, query: str, bookmark: str | None, page_size: int) -> dict:
+        """GET /search/pins: the account's pins whose title or description has every word, newest first."""
+        listing = self._search_listing("pins", query)
+        with self._lock:
+            after = self._after_seq(listing, bookmark)
+            hits = (
+                (seq, board)
+                for seq, board in self._account_seqs(after)
+                if self._matches(query, *(self._pin(seq, board).get(key) for key in ("title", "description")))
+            )
+            return self._pin_page(listing, hits, page_size)
+
+    def search_boards(self, query: str, bookmark: str | None, page_size: int) -> dict:
+        """GET /search/boards: the boards whose name or description has every word, in listing order."""
+        listing = self._search_listing("boards", query)
+        with self._lock:
+            after = self._after_seq(listing, bookmark)
+            boards = [self._boards[b] for b in self._board_order]
+            boards = [b for b in boards if after is None or b.seq > after]
+            boards = [b for b in boards if self._matches(query, b.name, b.description)]
+            page, more = boards[:page_size], len(boards) > page_size
+            items = [self._board_json(b) for b in page]
+            return self._page(items, self._bookmark(listing, page[-1].seq) if more else None)

@@ -1,7 +1,8 @@
 """The list actions (``handler: list``): one page, or with ``fetch_all`` every page up to ``max_items``.
 
-Method, path and the echoed inputs come from the action's manifest entry; the
-items go under its ``list_field``. A whole-list fetch that fails on a later
+Method, path, the echoed inputs and the inputs sent as ``query`` parameters
+(besides ``page_size`` and ``bookmark``, e.g. a search's ``query``) come from
+the action's manifest entry; the items go under its ``list_field``. A whole-list fetch that fails on a later
 page returns what it fetched and the bookmark of the page that failed, as a
 :class:`~..run.Failed` value.
 """
@@ -30,6 +31,11 @@ def request_path(request: Request, inputs: Inputs) -> str:
 @functools.cache
 def _placeholders(template: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\{([a-z_]+)\}", template))
+
+
+def query_params(request: Request, inputs: Inputs) -> dict[str, Any]:
+    """The inputs the manifest sends as query parameters on every page (``request.query``)."""
+    return {name: inputs[name] for name in request.query if name in inputs}
 
 
 def page_of(response: JsonObject, sent_bookmark: str | None) -> tuple[list[JsonObject], str | None]:
@@ -62,7 +68,8 @@ def list_items(action: Action, inputs: Inputs, client: PinterestClient, run: Run
             return Failed(fetched.error, kept, note=fetched.note)
         items, bookmark = fetched
     else:
-        params: dict[str, Any] = {name: inputs[name] for name in ("page_size", "bookmark") if name in inputs}
+        params = query_params(action.request, inputs)
+        params.update({name: inputs[name] for name in ("page_size", "bookmark") if name in inputs})
         items, bookmark = page_of(client.send(action.request, path, params, None), inputs.get("bookmark"))
     return {
         "success": True,
@@ -96,7 +103,8 @@ def fetch_all(
     followed: set[str] = set()
     empty_pages = pages = 0
     while len(items) < cap:
-        params: dict[str, Any] = {"page_size": min(inputs["page_size"], cap - len(items))}
+        params = query_params(request, inputs)
+        params["page_size"] = min(inputs["page_size"], cap - len(items))
         if bookmark:
             params["bookmark"] = bookmark
             followed.add(bookmark)
