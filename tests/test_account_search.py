@@ -128,3 +128,13 @@ def test_the_reads_are_plain_data_marked_read_only(described):
         action = described(name)
         assert action["request"]["method"] == "GET"
         assert action.get("handler") in (None, "list"), name
+
+
+@pytest.mark.parametrize("action", ["get_pin", "update_pin", "delete_pin", "save_pin"])
+def test_pin_pickers_list_the_accounts_pins_by_title(action, host, sandbox):
+    creds = {"mode": "access_token", "access_token": sandbox.access_token}
+    result = host.options(PLUGIN, action, "pin_id", {}, creds, {"base_url": sandbox.base_url})
+    assert result["success"] and len(result["options"]) == 250 and result["bookmark"]
+    newest = host.run(PLUGIN, "list_account_pins", {"page_size": 3}, creds, {"base_url": sandbox.base_url})
+    assert result["options"][:3] == [{"label": pin["title"], "value": pin["id"]} for pin in newest["pins"]]
+    assert [e.path for e in sandbox.exchanges if e.path.startswith("/v5/")][0] == "/v5/pins"
