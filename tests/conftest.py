@@ -50,6 +50,10 @@ ACTIONS = [
     "search_pins",
     "search_boards",
     "get_user_account",
+    "get_account_analytics",
+    "get_top_pins_analytics",
+    "get_pin_analytics",
+    "get_pins_analytics",
 ]
 
 

@@ -104,7 +104,12 @@ def test_management_operations_are_in_scope_and_checked(contract):
 
 @pytest.mark.parametrize(
     "method, path",
-    [("GET", "/v5/pins/1/analytics"), ("DELETE", "/v5/boards/1/sections/2"), ("GET", "/v5/nope"), ("GET", "/boards")],
+    [
+        ("GET", "/v5/user_account/following"),
+        ("DELETE", "/v5/boards/1/sections/2"),
+        ("GET", "/v5/nope"),
+        ("GET", "/boards"),
+    ],
 )
 def test_unknown_or_unused_path_is_rejected(contract, method, path):
     with pytest.raises(ContractError, match="not an operation the plugin uses"):
@@ -666,8 +671,8 @@ def test_every_request_in_the_manifest_names_the_specs_rate_limit_category(contr
             assert request["rate_limit_category"] == operation["x-ratelimit-category"], (template, op_id)
             checked += 1
     # 7 (the four, the media ones), POST /media, GET /media/{media_id}, the nine management actions,
-    # and the four account and search reads
-    assert checked == 24
+    # the four account and search reads, and the four analytics reads
+    assert checked == 28
 
 
 # ----- media uploads and every media_source type (issue 14) --------------------

@@ -6,6 +6,8 @@
   nothing is sent when the inputs are invalid.
 """
 
+import datetime as dt
+
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,10 +38,13 @@ json_values = st.recursive(
 
 # The plugin's own string formats (modulex_pinterest/plugin/validation.py), so that
 # generated inputs are valid by every rule, not only the schema's patterns.
+_TODAY = dt.datetime.now(dt.timezone.utc).date()
 FORMATS = {
     "pinterest-id": st.from_regex(r"\A[0-9]{1,32}\Z"),
     "http-url": st.from_regex(r"\Ahttps?://[a-z0-9]{1,20}(\.[a-z]{2,6})?(/[A-Za-z0-9._~%-]{0,30})?\Z"),
     "one-line-text": st.text(min_size=1, max_size=100).filter(lambda t: t.isprintable() and not t.isspace()),
+    # Days around today, so that some date ranges pass the analytics rules and are sent.
+    "calendar-date": st.integers(-100, 5).map(lambda n: (_TODAY + dt.timedelta(days=n)).isoformat()),
 }
 
 

@@ -22,7 +22,7 @@ import html
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from . import manage, sources
+from . import analytics, manage, sources
 from .auth import KNOWN_SCOPES, Auth, parse_scopes
 from .errors import ApiError, bad_request
 from .media import UPLOAD_PATH, MediaStore
@@ -109,6 +109,8 @@ class Api:
             ("/v5/oauth/token", "POST", None, self.token),
             ("/oauth", "GET", None, self.authorize),
         ]
+        # Before manage's: /v5/pins/analytics is not /v5/pins/{pin_id}.
+        self.routes += analytics.Analytics(store).routes()
         self.routes += manage.Manage(store).routes()
 
     @staticmethod

@@ -7,6 +7,7 @@ one is plain (:mod:`.plain`): its request and output are declared, not coded.
 from __future__ import annotations
 
 from ..run import Handler
+from .analytics import analytics, pins_analytics, top_pins
 from .lists import list_items
 from .media import create_carousel_pin, create_pin_from_file, create_video_pin
 from .pins import create_pin
@@ -20,6 +21,9 @@ HANDLERS: dict[str, Handler] = {
     "create_pin_from_file": create_pin_from_file,
     "create_carousel_pin": create_carousel_pin,
     "create_video_pin": create_video_pin,
+    "analytics": analytics,
+    "pins_analytics": pins_analytics,
+    "top_pins": top_pins,
 }
 """Every action's handler by the name plugin.yaml gives it (``handler:``; ``plain`` when none is given)."""
 

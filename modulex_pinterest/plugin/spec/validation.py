@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -72,11 +73,28 @@ def is_one_line_text(value: object) -> bool:
     return not isinstance(value, str) or value == "" or (not value.isspace() and value.isprintable())
 
 
+_CALENDAR_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+def is_calendar_date(value: object) -> bool:
+    """A real day written YYYY-MM-DD, nothing else (not 2026-02-30, not 20261101)."""
+    if not isinstance(value, str):
+        return True
+    if not _CALENDAR_DATE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 # format name -> (check, what a valid value is, for messages)
 FORMATS: dict[str, tuple[Callable[[object], bool], str]] = {
     "pinterest-id": (is_pinterest_id, "a Pinterest ID made of digits only"),
     "http-url": (is_http_url, "an http(s) URL with a host"),
     "one-line-text": (is_one_line_text, "one line of text, not blank, without control characters"),
+    "calendar-date": (is_calendar_date, "a date written YYYY-MM-DD"),
 }
 
 
@@ -150,6 +168,9 @@ def schema_error_message(error: ValidationError) -> str:
         reason = http_url_problem(instance) if value_format == "http-url" else None
         because = f" ({reason})" if reason else ""
         return f"'{field}' must be {FORMATS[value_format][1]}{because}, got {shown(instance)}"
+    if rule in ("minItems", "maxItems"):
+        least = "least" if rule == "minItems" else "most"
+        return f"'{field}' must hold at {least} {expected} item(s), got {len(instance)}"
     if rule in ("minimum", "maximum"):
         return f"'{field}' must be at {'least' if rule == 'minimum' else 'most'} {expected}, got {shown(instance)}"
     if rule == "pattern":
