@@ -168,13 +168,51 @@ def _progress(args: argparse.Namespace) -> Progress | None:
     return progress_printer() if wanted else None
 
 
+def _check_chart(path: str, action: str, entry: dict[str, Any]) -> None:
+    """``--chart FILE``, before any request: a .png or .svg file in an existing folder, an action
+    whose output has a daily series, and the charts extra installed (else how to install it)."""
+    from . import chart
+
+    try:
+        chart.file_format(path)
+    except ValueError as exc:
+        raise UsageError(f"--chart: {exc}") from None
+    if not chart.has_daily(entry.get("output_schema") or {}):
+        raise UsageError(f"--chart: {action}'s output has no daily series to draw (the analytics actions have one)")
+    try:
+        chart.require()
+    except chart.MissingExtra as exc:
+        raise UsageError(f"--chart: {exc}") from None
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise UsageError(f"--chart: no such folder for {path!r}")
+
+
+def _write_chart(path: str, action: str, output: dict[str, Any]) -> None:
+    """Draw a successful output's daily series to ``path``; one line on stderr names the file."""
+    from . import chart
+
+    try:
+        chart.save(output, action, path)
+    except chart.NotChartable as exc:
+        raise Failed(f"--chart: {exc}; no chart was written") from None
+    except OSError as exc:
+        raise Failed(f"--chart: cannot write {path} ({exc.strerror or exc})") from None
+    say(f"chart written to {path}")
+
+
 def cmd_run(args: argparse.Namespace, host: Host) -> int:
     inputs = read_input(args.input)
-    host.action(PLUGIN, args.action)  # an unknown action is the first mistake named
+    entry = host.action(PLUGIN, args.action)  # an unknown action is the first mistake named
+    if args.chart is not None:
+        _check_chart(args.chart, args.action, entry)
     credentials, settings = _prepare(args, host)
     reports: list[Failure] = []
     calls = {"store": args.store, "progress": _progress(args), "report_failure": reports.append}
-    return _finish(host.run(PLUGIN, args.action, inputs, credentials, settings, **calls), reports)
+    output = host.run(PLUGIN, args.action, inputs, credentials, settings, **calls)
+    code = _finish(output, reports)
+    if args.chart is not None and code == 0:
+        _write_chart(args.chart, args.action, output)
+    return code
 
 
 def cmd_check(args: argparse.Namespace, host: Host) -> int:

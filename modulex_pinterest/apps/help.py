@@ -53,8 +53,11 @@ COMMAND_HELP: dict[str, CommandHelp] = {
         f"${TOKEN_ENV}, or the credentials from --credentials (OAuth tokens are refreshed and written back). "
         "When the server is not Pinterest's API, one line on stderr names it. The media actions may read "
         "local files under the current directory and each --allow-path DIR only, and download a video_url "
-        "from a non-public address only with --allow-private-network.",
+        "from a non-public address only with --allow-private-network. With --chart FILE.png (or .svg), an "
+        "output with a daily series (the analytics actions) is also drawn there, one line per metric (pip "
+        "install 'modulex-pinterest[charts]').",
         f"{PROG} run list_boards --input '{{\"page_size\": 5}}'\n{PROG} run list_pins --input @inputs.json --progress\n"
+        f'{PROG} run get_account_analytics --input \'{{"date_range": "last_30_days"}}\' --chart views.png\n'
         f'{PROG} run create_pin_from_file --input \'{{"board_id": "397233545249", "title": "A chart", '
         f'"file_path": "chart.png"}}\'',
         EXITS_ACTION,

@@ -13,6 +13,10 @@ progress event of the plugin (a page fetched, a wait) becomes an MCP progress
 notification: ``progress`` counts the notifications (during an upload it counts
 bytes, with a ``total``), ``message`` says what happened (``page 3: 750 items
 so far``, ``uploading: 12.5 of 64.0 MB (19%)``, ``processing media 123: processing``).
+A successful output with a daily series (the analytics actions) also comes back
+as a chart, an MCP image content block (a PNG after the text), when the charts
+extra is installed (``pip install 'modulex-pinterest[charts]'``); without it,
+the text alone (see :mod:`.chart`).
 
 Works with the ``mcp`` 2.x API (handlers passed to ``Server(...)``) and the
 1.x one (decorators; 1.22 or newer, older releases do not import with current
@@ -22,6 +26,7 @@ logs go to standard error.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sys
@@ -30,6 +35,7 @@ from contextlib import redirect_stdout
 from typing import Any, NamedTuple, Protocol
 
 from ..contract import Credentials, CredentialStore, Progress
+from . import chart
 from .agent_tools import action_for_tool, tool_definitions
 from .output import UploadThrottle, progress_text
 
@@ -96,17 +102,20 @@ def _import_mcp() -> _Mcp:
     return _Mcp(anyio, types, Server, stdio_server)
 
 
-def _result(types: Any, output: Mapping[str, Any]) -> Any:
-    """The MCP result of one action output."""
+def _result(types: Any, output: Mapping[str, Any], image: bytes | None = None) -> Any:
+    """The MCP result of one action output, with ``image`` (a PNG: its chart) after the text."""
     if output.get("success"):
         text = json.dumps(output, ensure_ascii=False)
         is_error = False
     else:
         text = output.get("error") or "The action failed without saying why."
         is_error = True
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    if image is not None:
+        content.append({"type": "image", "data": base64.b64encode(image).decode("ascii"), "mimeType": "image/png"})
     return types.CallToolResult.model_validate(
         {
-            "content": [{"type": "text", "text": text}],
+            "content": content,
             "structuredContent": output,
             "isError": is_error,
         }
@@ -160,6 +169,20 @@ def _reporter(anyio: Any, send: SendProgress) -> Progress:
         anyio.from_thread.run(send, progress, total, text)
 
     return report
+
+
+def _chart(action: str, output: Mapping[str, Any]) -> bytes | None:
+    """The PNG chart of a successful output with a daily series; ``None`` for any other, or
+    without the charts extra. Never fails the call: the text is the answer, the chart an aid."""
+    if not (output.get("success") and isinstance(output.get("daily"), list)):
+        return None
+    try:
+        return chart.draw(output, action, "png")
+    except chart.MissingExtra:
+        return None
+    except Exception:
+        log.exception("the chart of %s could not be drawn", action)
+        return None
 
 
 def _error(types: Any, text: str) -> Any:
@@ -223,19 +246,20 @@ def build_server(
             return _error(types, f"Unknown tool {name!r}. The tools are: {names}.")
         progress = _reporter(anyio, send) if send is not None else None
 
-        def run() -> dict[str, Any]:
-            return host.run(
+        def run() -> tuple[dict[str, Any], bytes | None]:
+            output = host.run(
                 plugin, action, dict(arguments or {}), credentials_provider(), settings, store=store, progress=progress
             )
+            return output, _chart(action, output)
 
         try:
-            output = await anyio.to_thread.run_sync(run)
+            output, image = await anyio.to_thread.run_sync(run)
         except Exception as exc:  # host.run reports action failures in the output; this is a bug
             log.exception("tool %s failed unexpectedly", name)
             return _error(
                 types, f"The {plugin} plugin failed unexpectedly ({type(exc).__name__}); see the MCP server's log."
             )
-        return _result(types, output)
+        return _result(types, output, image)
 
     return _server(Server, types, manifest, list_tools, call_tool), list_tools, call_tool
 

@@ -194,6 +194,12 @@ def _add_action_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
         help="report pages, waits, upload and video processing on stderr, one line each (default: when "
         "stderr is a terminal)",
     )
+    p.add_argument(
+        "--chart",
+        metavar="FILE",
+        help="also draw the output's daily series (the analytics actions) to FILE.png or FILE.svg, one line per "
+        "metric (pip install 'modulex-pinterest[charts]')",
+    )
     _with_connection(_command(sub, "check"), manifest)
     p = _with_connection(_command(sub, "options"), manifest)
     p.add_argument("action", help="an action's name")
