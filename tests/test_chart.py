@@ -7,21 +7,25 @@ metrics' order) covers hundreds of the image's pixel columns: a line crosses the
 plot, a legend's sample covers a few dozen columns at most.
 """
 
+import base64
 import configparser
 import datetime
 import io
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
 from modulex_pinterest.apps import chart
-from test_cli import cli
+from test_cli import cli, strict_json
+from test_mcp import mcp_session
 
 np = pytest.importorskip("numpy")
 image = pytest.importorskip("matplotlib.image")
 
 METRICS = ["IMPRESSION", "SAVE", "OUTBOUND_CLICK"]
+ANALYTICS_INPUT = json.dumps({"date_range": "last_30_days", "metric_types": METRICS})
 LINE_COLUMNS = 300  # pixel columns a metric's line covers at least (a legend sample: under 50)
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,7 +141,7 @@ def test_svg_and_the_file_formats(tmp_path):
 
 def test_the_output_schema_says_whether_an_action_can_be_charted(host):
     charted = [a["name"] for a in host.manifest("pinterest")["actions"] if chart.has_daily(a["output_schema"])]
-    assert "list_boards" not in charted
+    assert charted == ["get_account_analytics", "get_pin_analytics", "get_pins_analytics"]
     assert not chart.has_daily({"properties": {"daily": {"type": "object"}}})
 
 
@@ -159,12 +163,79 @@ def test_without_matplotlib_the_message_says_how_to_install_it(monkeypatch):
         chart.draw(made_up(), "get_account_analytics")
 
 
-def test_chart_on_an_action_without_a_daily_series_is_a_usage_error_before_any_request(tmp_path, sandbox):
+def blocked_matplotlib(tmp_path):
+    """An environment whose ``import matplotlib`` fails, as without the charts extra."""
+    blocker = tmp_path / "blocker" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n")
+    return {"PYTHONPATH": str(blocker.parent)}
+
+
+def test_chart_mistakes_are_usage_errors_before_any_request(tmp_path, sandbox):
     common = ("--base-url", sandbox.base_url)
-    for chart_file, words in (("out.png", "list_boards's output has no daily series"), ("out.jpg", ".png or .svg")):
-        result = cli("run", "list_boards", "--chart", chart_file, *common, token=sandbox.access_token, cwd=tmp_path)
+    wrong = [
+        (("list_boards", "--chart", "out.png"), "list_boards's output has no daily series", None),
+        (("get_account_analytics", "--chart", "out.jpg"), "a chart is a .png or .svg file", None),
+        (("get_account_analytics", "--chart", "no/such/out.png"), "no such folder", None),
+        (
+            ("get_account_analytics", "--chart", "out.png"),
+            "install it with: pip install 'modulex-pinterest[charts]'",
+            blocked_matplotlib(tmp_path),
+        ),
+    ]
+    for args, words, env in wrong:
+        result = cli("run", *args, *common, token=sandbox.access_token, cwd=tmp_path, env=env)
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith("modulex-pinterest: error: --chart: ") and words in result.stderr
         assert result.stdout == ""
     assert sandbox.exchanges == []
-    assert list(tmp_path.iterdir()) == []
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_run_get_account_analytics_with_a_chart(tmp_path, sandbox):
+    common = ("--input", ANALYTICS_INPUT, "--base-url", sandbox.base_url)
+    result = cli(
+        "run", "get_account_analytics", *common, "--chart", "out.png", token=sandbox.access_token, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    output = strict_json(result.stdout)
+    assert len(output["daily"]) == 30 and set(output["daily"][0]) == {"date", *METRICS}
+    assert "chart written to out.png" in result.stderr
+    assert_one_line_per_metric((tmp_path / "out.png").read_bytes(), METRICS)
+    result = cli(
+        "run", "get_account_analytics", *common, "--chart", "out.svg", token=sandbox.access_token, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "<svg" in (tmp_path / "out.svg").read_text()
+
+
+def test_a_failed_action_writes_no_chart(tmp_path, sandbox):
+    result = cli(
+        "run",
+        "get_account_analytics",
+        "--input",
+        "{}",
+        "--chart",
+        "out.png",
+        "--base-url",
+        sandbox.base_url,
+        token="not-a-token",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and strict_json(result.stdout)["success"] is False
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_the_mcp_tool_returns_the_same_chart_as_an_image(tmp_path, sandbox):
+    with mcp_session(sandbox.base_url, sandbox.access_token, tmp_path) as mcp:
+        mcp.initialize()
+        result = mcp.call_tool("get_account_analytics", json.loads(ANALYTICS_INPUT))
+        boards = mcp.call_tool("list_boards", {"page_size": 1})
+    assert not result.get("isError"), result
+    text, picture = result["content"]
+    assert text["type"] == "text" and json.loads(text["text"]) == result["structuredContent"]
+    assert picture["type"] == "image" and picture["mimeType"] == "image/png"
+    png = base64.b64decode(picture["data"])
+    assert_one_line_per_metric(png, METRICS)
+    assert png == chart.draw(result["structuredContent"], "get_account_analytics", "png")  # the CLI's chart
+    assert [block["type"] for block in boards["content"]] == ["text"]  # no daily series: no image
