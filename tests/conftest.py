@@ -27,13 +27,17 @@ os.environ["MODULEX_PINTEREST_BUDGET_DIR"] = os.environ["XDG_RUNTIME_DIR"] = _BU
 
 PLUGIN = "pinterest"
 TOKEN = "pina_TEST-token-5ec7e7-do-not-leak"
-# Every action the plugin offers, in the manifest's order: the four of the product page, the media ones,
-# then the management ones.
+# Every action the plugin offers, in the manifest's order: the four of the product page, the account reads,
+# the media ones, the management ones, then the analytics.
 ACTIONS = [
     "list_boards",
     "get_board_sections",
     "create_pin",
     "list_pins",
+    "list_account_pins",
+    "search_pins",
+    "search_boards",
+    "get_user_account",
     "create_pin_from_file",
     "create_carousel_pin",
     "create_video_pin",
@@ -46,10 +50,6 @@ ACTIONS = [
     "update_pin",
     "delete_pin",
     "save_pin",
-    "list_account_pins",
-    "search_pins",
-    "search_boards",
-    "get_user_account",
     "get_account_analytics",
     "get_top_pins_analytics",
     "get_pin_analytics",

@@ -325,7 +325,7 @@ def test_unknown_route_404_and_wrong_method_405(sb, http):
     assert response.status_code == 404 and response.json()["code"] == 404
     response = http.delete(f"{sb.base_url}/boards")
     assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
-    assert http.get(f"{sb.base_url}/pins").status_code == 405
+    assert http.put(f"{sb.base_url}/pins").status_code == 405  # GET /pins lists the account's pins
 
 
 def test_body_too_large_is_413(sb, http):
