@@ -2,15 +2,21 @@
 exchange held to Pinterest's OpenAPI description by the ``sandbox`` fixture), outputs
 against their schemas, and Pinterest's date and pin id rules refused before sending."""
 
+import copy
 import datetime as dt
 
+import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis_jsonschema import from_schema
 
 from modulex_pinterest.plugin.actions.analytics import date_window
 from modulex_pinterest.plugin.errors import InputError
 from modulex_pinterest.plugin.spec import manifest, validation
 from test_cli import cli, strict_json
+from test_fuzz import FORMATS, FUZZ
 
+ANALYTICS = ["get_account_analytics", "get_top_pins_analytics", "get_pin_analytics", "get_pins_analytics"]
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 
 
@@ -177,3 +183,35 @@ def test_the_sandbox_refuses_what_pinterest_refuses(sandbox, http):
         params={"pin_ids": ids, "start_date": _day(1), "end_date": _day(0), "metric_types": "IMPRESSION"},
     )
     assert answer.status_code == 400 and "at most 100 pin_ids" in answer.json()["message"]
+
+
+@pytest.mark.parametrize("action", ANALYTICS)
+def test_valid_inputs_send_requests_pinterest_accepts_and_outputs_that_validate(host, sandbox, run, action):
+    """Inputs generated from the input schema (pin ids from the sandbox, dates around today):
+    what is sent is held to the OpenAPI description by the sandbox fixture, every output to
+    its schema, and a refused input sends nothing."""
+    schema = copy.deepcopy(host.action("pinterest", action)["input_schema"])
+    known = _pin_ids(sandbox)
+    for name in ("pin_id", "pin_ids"):
+        if name in schema["properties"]:
+            target = schema["properties"][name]
+            target = target["items"] if name == "pin_ids" else target
+            target["enum"] = known
+    output_validator = jsonschema.Draft202012Validator(host.action("pinterest", action)["output_schema"])
+
+    sent = []
+
+    @settings(FUZZ, max_examples=30)
+    @given(inputs=from_schema(schema, custom_formats=FORMATS))
+    def check(inputs):
+        sandbox.clear_exchanges()
+        out = run(action, inputs, sandbox.base_url, token=sandbox.access_token, max_retries=0)
+        output_validator.validate(out)
+        if out["success"]:
+            sent.append(inputs)
+            assert len(sandbox.exchanges) == 1 and all(isinstance(row["date"], str) for row in out.get("daily", []))
+        else:
+            assert out["error"].startswith("Invalid input") and sandbox.exchanges == [], out["error"]
+
+    check()
+    assert len(sent) >= 5, "most generated date ranges should pass Pinterest's rules and be sent"
