@@ -7,12 +7,14 @@ import datetime as dt
 
 import jsonschema
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis_jsonschema import from_schema
 
 from modulex_pinterest.plugin.actions.analytics import date_window
 from modulex_pinterest.plugin.errors import InputError
 from modulex_pinterest.plugin.spec import manifest, validation
+from modulex_pinterest.sandbox import Sandbox
 from test_cli import cli, strict_json
 from test_fuzz import FORMATS, FUZZ
 
@@ -215,3 +217,14 @@ def test_valid_inputs_send_requests_pinterest_accepts_and_outputs_that_validate(
 
     check()
     assert len(sent) >= 5, "most generated date ranges should pass Pinterest's rules and be sent"
+
+
+def test_the_sandbox_keeps_an_org_analytics_budget_apart():
+    with Sandbox(rate_limit=0.01) as sb, requests.Session() as http:  # one request per budget, refilled in 100 s
+        http.trust_env = False
+        http.headers["Authorization"] = f"Bearer {sb.access_token}"
+        params = {"start_date": _day(1), "end_date": _day(0)}
+        assert http.get(f"{sb.base_url}/boards").status_code == 200
+        assert http.get(f"{sb.base_url}/user_account/analytics", params=params).status_code == 200
+        assert http.get(f"{sb.base_url}/user_account/analytics", params=params).status_code == 429
+        assert http.get(f"{sb.base_url}/boards").status_code == 429

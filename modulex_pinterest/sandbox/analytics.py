@@ -5,7 +5,9 @@ Numbers are made up but steady: each (pin or account, day, metric) gets the same
 value on every run, from a hash, with dates relative to today (UTC). Pinterest's
 rules are enforced with its 400 answers: dates YYYY-MM-DD, a start no more than
 90 days back, an end not before the start and no more than 90 days after it,
-metric names from the operation's enum, at most 100 pin ids.
+metric names from the operation's enum, at most 100 pin ids. With a rate limit,
+these endpoints spend a budget of their own (``org_analytics``), apart from the app's
+other calls, as Pinterest keeps one per rate-limit category.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ from .wire import Request, Response, Route, json_response
 
 MAX_DAYS_BACK = MAX_RANGE_DAYS = 90
 MAX_PIN_IDS = 100
+ANALYTICS_ROUTES = frozenset(
+    {
+        "/v5/user_account/analytics",
+        "/v5/user_account/analytics/top_pins",
+        "/v5/pins/analytics",
+        "/v5/pins/{pin_id}/analytics",
+    }
+)
 ACCOUNT_METRICS = (
     "ENGAGEMENT",
     "ENGAGEMENT_RATE",
@@ -181,6 +191,12 @@ def _account_filters(req: Request) -> None:
         "ALL",
     )
     _choice(req, "from_claimed_content", ("OTHER", "CLAIMED", "BOTH"), "BOTH")
+
+
+def budget_key(app_id: str, pattern: str) -> str:
+    """The rate budget a request spends: the analytics endpoints have their own
+    (Pinterest's ``org_analytics`` category), every other endpoint the app's."""
+    return f"{app_id}/org_analytics" if pattern in ANALYTICS_ROUTES else app_id
 
 
 class Analytics:

@@ -146,7 +146,7 @@ class Api:
                 grant = self.auth.check_bearer(req.headers.get("authorization"), scopes)
                 req.app_id = grant.app_id
                 if self.limiter is not None:
-                    limit_headers = self.limiter.charge(grant.app_id)
+                    limit_headers = self.limiter.charge(analytics.budget_key(grant.app_id, pattern))
             try:
                 for name, value in params.items():
                     if not is_digits(value):

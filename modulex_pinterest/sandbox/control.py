@@ -40,7 +40,8 @@ class Sandbox:
 
     ``rate_limit`` (requests per second, None: unlimited) budgets every
     bearer-authenticated endpoint per app (the token's app; the demo token and
-    ``add_access_token`` tokens belong to the demo app unless told otherwise):
+    ``add_access_token`` tokens belong to the demo app unless told otherwise;
+    the analytics endpoints have a second budget of the same size, ``org_analytics``):
     a token bucket holding ``max(1, rate_limit)`` requests, full at start,
     refilled continuously. Auth is checked first, so a 401 spends nothing; the
     token endpoint, the consent page and injected faults are never charged.
