@@ -167,8 +167,13 @@ INPUT_DEFAULTS = {
     "create_pin_from_file": {"dry_run": False},
     "create_carousel_pin": {"dry_run": False},
     "create_video_pin": {"dry_run": False},
-    **{name: {} for name in ACTIONS[7:]},  # the management actions: nothing defaulted
+    "list_account_pins": PAGED_DEFAULTS,
+    "search_boards": {"page_size": 25},
+    "get_top_pins_analytics": {"sort_by": "IMPRESSION", "num_of_pins": 10},
+    "get_pin_analytics": {"metric_types": ["IMPRESSION", "SAVE", "PIN_CLICK", "OUTBOUND_CLICK"]},
+    "get_pins_analytics": {"metric_types": ["IMPRESSION", "SAVE", "PIN_CLICK", "OUTBOUND_CLICK"]},
 }
+INPUT_DEFAULTS.update({name: {} for name in ACTIONS if name not in INPUT_DEFAULTS})  # the others: nothing defaulted
 
 
 @pytest.mark.parametrize("action", ACTIONS)

@@ -1,11 +1,11 @@
 """The analytics actions: dates checked against Pinterest's rules before sending, the
 answer turned into rows a workflow's next node (or a chart) can use.
 
-What the schemas cannot say lives here. Pinterest's OpenAPI description states
-the date rules (UTC dates, YYYY-MM-DD): a ``start_date`` no more than
-``MAX_DAYS_BACK`` days before today, an ``end_date`` no more than
-``MAX_RANGE_DAYS`` days after ``start_date``. The pin id limit (100) and the
-metric enums are in the schemas.
+The rules a schema cannot state are applied here, with their numbers from
+plugin.yaml's ``analytics_limits`` (Pinterest's, on UTC days): a ``start_date``
+no more than ``max_days_back`` days before today, an ``end_date`` no more than
+``max_range_days`` days after ``start_date``. The date format
+(``calendar-date``), the pin id limit (100) and the metric enums are in the schemas.
 
 Dates: ``date_range`` (``last_7_days``...: that many days ending today, UTC)
 or ``start_date`` (and ``end_date``, today when left out); giving both a
@@ -24,12 +24,11 @@ from typing import Any
 
 from ..errors import BadResponse, InputError
 from ..run import Inputs, JsonObject, Outcome, Run
+from ..spec import manifest
 from ..spec.model import Action
 from ..transport.client import PinterestClient
 from .lists import request_path
 
-MAX_DAYS_BACK = 90  # "Cannot be more than 90 days back from today." (start_date, UTC)
-MAX_RANGE_DAYS = 90  # "Cannot be more than 90 days past start_date." (end_date)
 DEFAULT_RANGE = "last_30_days"
 PRESETS = re.compile(r"last_([0-9]+)_days\Z")
 COMMA_JOINED = frozenset({"metric_types"})  # list parameters the spec declares with explode: false
@@ -69,18 +68,21 @@ def date_window(inputs: Inputs, today: dt.date) -> tuple[dt.date, dt.date]:
             raise InputError(f"Invalid input: 'date_range' must be like 'last_30_days', got {preset!r}")
         days = int(matched.group(1))
         start, end = today - dt.timedelta(days=days - 1), today
-    earliest = today - dt.timedelta(days=MAX_DAYS_BACK)
+    limits = manifest.spec().analytics_limits
+    assert limits is not None, "plugin.yaml states analytics_limits"
+    max_days_back, max_range_days = limits.max_days_back, limits.max_range_days
+    earliest = today - dt.timedelta(days=max_days_back)
     if start < earliest:
         raise InputError(
-            f"Invalid input: 'start_date' {start.isoformat()} is more than {MAX_DAYS_BACK} days back "
+            f"Invalid input: 'start_date' {start.isoformat()} is more than {max_days_back} days back "
             f"from today (UTC {today.isoformat()}): Pinterest's limit; the earliest is {earliest.isoformat()}"
         )
     if end < start:
         raise InputError(f"Invalid input: 'end_date' {end.isoformat()} is before 'start_date' {start.isoformat()}")
-    if (end - start).days > MAX_RANGE_DAYS:
+    if (end - start).days > max_range_days:
         raise InputError(
-            f"Invalid input: 'end_date' {end.isoformat()} is more than {MAX_RANGE_DAYS} days past "
-            f"'start_date' {start.isoformat()}: Pinterest's longest range is {MAX_RANGE_DAYS} days"
+            f"Invalid input: 'end_date' {end.isoformat()} is more than {max_range_days} days past "
+            f"'start_date' {start.isoformat()}: Pinterest's longest range is {max_range_days} days"
         )
     return start, end
 

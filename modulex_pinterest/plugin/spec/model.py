@@ -177,6 +177,19 @@ class CredentialMode:
 
 
 @dataclass(frozen=True)
+class AnalyticsLimits:
+    """Pinterest's rules on analytics dates (``analytics_limits``): a start_date at most
+    ``max_days_back`` days before today (UTC), an end_date at most ``max_range_days`` after it."""
+
+    max_days_back: int
+    max_range_days: int
+
+    @classmethod
+    def of(cls, entry: Entry) -> AnalyticsLimits:
+        return cls(entry["max_days_back"], entry["max_range_days"])
+
+
+@dataclass(frozen=True)
 class MediaLimits:
     """Pinterest's documented media limits (``media_limits``)."""
 
@@ -251,6 +264,7 @@ class Spec:
     semantics: dict[str, Semantics]
     settings: dict[str, Setting]
     trigger_state_max_bytes: int | None = None  # required with triggers (the manifest's schema says so)
+    analytics_limits: AnalyticsLimits | None = None
 
     @classmethod
     def of(cls, raw: Entry) -> Spec:
@@ -269,6 +283,7 @@ class Spec:
             semantics=table,
             settings={entry["name"]: Setting.of(entry, raw) for entry in raw.get("settings", [])},
             trigger_state_max_bytes=raw.get("trigger_state_max_bytes"),
+            analytics_limits=AnalyticsLimits.of(raw["analytics_limits"]) if "analytics_limits" in raw else None,
         )
 
 
