@@ -122,6 +122,8 @@ def _inputs(entry: dict[str, Any], pin_id: str) -> dict[str, Any]:
     inputs = copy.deepcopy(entry["examples"][0]["inputs"])
     if "pin_id" in inputs:
         inputs["pin_id"] = pin_id
+    if "pin_ids" in inputs:
+        inputs["pin_ids"] = [pin_id]
     if entry["name"] == "create_pin_from_file":
         del inputs["file_path"]
         inputs.update(image_base64=base64.b64encode(PNG).decode(), content_type="image/png")
