@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from modulex_pinterest.host import Host
-from test_cli import cli, strict_json
+from test_cli import cli, run_on_sandbox, strict_json
 
 PLUGIN = "pinterest"
 
@@ -28,16 +28,7 @@ def run_cli(sandbox, tmp_path, described):
     """run_cli(action, inputs): the console script's output, checked against the action's output schema."""
 
     def _run(action, inputs):
-        result = cli(
-            "run",
-            action,
-            "--input",
-            json.dumps(inputs),
-            "--base-url",
-            sandbox.base_url,
-            token=sandbox.access_token,
-            cwd=tmp_path,
-        )
+        result = run_on_sandbox(sandbox, action, inputs, tmp_path)
         assert result.returncode == 0, result.stderr
         output = strict_json(result.stdout)
         Draft202012Validator(described(action)["output_schema"]).validate(output)

@@ -15,7 +15,7 @@ from modulex_pinterest.plugin.actions.analytics import date_window
 from modulex_pinterest.plugin.errors import InputError
 from modulex_pinterest.plugin.spec import manifest, validation
 from modulex_pinterest.sandbox import Sandbox
-from test_cli import cli, strict_json
+from test_cli import run_on_sandbox, strict_json
 from test_fuzz import FORMATS, FUZZ
 
 ANALYTICS = ["get_account_analytics", "get_top_pins_analytics", "get_pin_analytics", "get_pins_analytics"]
@@ -31,19 +31,7 @@ def _action(name):
 
 
 def _run_cli(sandbox, tmp_path, action, inputs):
-    import json
-
-    result = cli(
-        "run",
-        action,
-        "--input",
-        json.dumps(inputs),
-        "--base-url",
-        sandbox.base_url,
-        token=sandbox.access_token,
-        cwd=tmp_path,
-    )
-    return result
+    return run_on_sandbox(sandbox, action, inputs, tmp_path)
 
 
 def _ok(sandbox, tmp_path, action, inputs):

@@ -33,6 +33,14 @@ def cli(*args, token=None, stdin=None, cwd=None, timeout=60, env=None):
     return subprocess.run([CLI, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
 
 
+def run_on_sandbox(sandbox, action, inputs, cwd=None, *args):
+    """``run ACTION --input JSON`` against ``sandbox`` with its demo token: the finished process."""
+    return cli(
+        "run", action, "--input", json.dumps(inputs), "--base-url", sandbox.base_url, *args,
+        token=sandbox.access_token, cwd=cwd,
+    )  # fmt: skip
+
+
 def _not_json(constant):
     raise AssertionError(f"{constant} in the CLI's output: not strict JSON")
 

@@ -4,20 +4,11 @@ trigger and a state file."""
 
 import json
 
-from test_cli import cli, strict_json
+from test_cli import cli, run_on_sandbox, strict_json
 
 
 def run(sandbox, tmp_path, action, inputs):
-    result = cli(
-        "run",
-        action,
-        "--input",
-        json.dumps(inputs),
-        "--base-url",
-        sandbox.base_url,
-        token=sandbox.access_token,
-        cwd=tmp_path,
-    )
+    result = run_on_sandbox(sandbox, action, inputs, tmp_path)
     output = strict_json(result.stdout)
     assert result.returncode == (0 if output["success"] else 1), result.stderr
     return output
