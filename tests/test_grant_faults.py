@@ -140,7 +140,7 @@ def test_a_lease_holder_killed_mid_refresh_is_taken_over(sandbox, tmp_path, redi
 
     endpoint = TokenEndpoint(sandbox, before=first_hangs, after=hang_after_answer)
     try:
-        waiters = start_ready_workers(3, *run_args(where, sandbox, "--deadline", "40"))
+        waiters = start_ready_workers(3, *run_args(where, sandbox, "--deadline", "15"))  # the issue: within 15 s
         (holder,) = start_workers(1, *run_args(where, sandbox))
         assert in_flight.wait(60), holder.communicate(timeout=5)
         go(waiters)  # they find the lease held, and wait
