@@ -27,7 +27,7 @@ from modulex_pinterest.plugin.transport.retry import PAUSE_CEILING, retry_after_
 from modulex_pinterest.sandbox import Sandbox
 from test_cli import CLI
 from test_oauth import authorize
-from test_workers import finish, go, spend_until
+from test_workers import finish, go, spend_until, start_ready_workers
 
 NOW = 1_800_000_000.0  # the wall clock the parsing table is read at (2027-01-15)
 
@@ -229,42 +229,6 @@ def test_idle_key_files_are_removed(tmp_path):
 # ----- many processes, one rate -------------------------------------------------------
 
 
-READY_WORKER = """
-import sys
-from modulex_pinterest.apps.cli import main
-from modulex_pinterest.host import Host
-Host().run("pinterest", "list_boards", {"page_size": "x"}, {}, {})
-print("ready", flush=True)
-sys.stdin.readline()
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def start_ready_workers(count, args, env, own_budget_dirs=None):
-    """The command's main() in ``count`` processes, each waiting for go() once ready (as
-    test_workers' helper, with the environment given: the token, or a budget directory each)."""
-    workers = []
-    for i in range(count):
-        worker_env = dict(env)
-        if own_budget_dirs is not None:
-            directory = own_budget_dirs / str(i)
-            directory.mkdir(mode=0o700)
-            worker_env["XDG_RUNTIME_DIR"] = str(directory)
-        workers.append(
-            subprocess.Popen(
-                [sys.executable, "-c", READY_WORKER, *args],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=worker_env,
-            )
-        )
-    for worker in workers:
-        assert worker.stdout.readline() == "ready\n", worker.stderr.read()
-    return workers
-
-
 @pytest.mark.parametrize(
     "grant, shared",
     [("credentials-file", True), ("access-token", True), ("credentials-file", False)],
@@ -276,7 +240,7 @@ def test_eight_processes_at_the_servers_limit_get_at_most_one_429(tmp_path, gran
     of which has just spent all but 5: at most one 429 (the budget's burst counts against the limit,
     and every process of the machine shares it). The control gives each process a budget of its own
     (as each Airflow task had): the server sends 429s, so the test can tell the two apart."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
+    env = {}  # over the launcher's environment (no PINTEREST_*, no MODULEX_*)
     with Sandbox(rate_limit=20) as sandbox:
         board = sandbox.add_large_board(60)
         credentials = authorize(sandbox)
@@ -287,8 +251,13 @@ def test_eight_processes_at_the_servers_limit_get_at_most_one_429(tmp_path, gran
             args += ["--credentials", str(tmp_path / "pinterest.json")]
         else:
             env["PINTEREST_ACCESS_TOKEN"] = credentials["access_token"]
-        (tmp_path / "dirs").mkdir()
-        workers = start_ready_workers(8, args, env, None if shared else tmp_path / "dirs")
+        for i in range(8):  # the control's budget directories, one per process
+            (tmp_path / "dirs" / str(i)).mkdir(mode=0o700, parents=True)
+
+        def env_of(i):
+            return env if shared else {**env, "XDG_RUNTIME_DIR": str(tmp_path / "dirs" / str(i))}
+
+        workers = start_ready_workers(8, *args, env_of=env_of)
         spend_until(sandbox, remaining=5)
         sandbox.clear_exchanges()
         results = finish(go(workers))
