@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..contract import Credentials
 from .errors import StoreError
 from .rescue import rescue
-from .sealing import SEALED, Sealer
+from .sealing import Sealer
 
 if TYPE_CHECKING:  # imported when first used: redis is an optional extra, filelock costs 50 ms at start-up
     from filelock import FileLock
@@ -124,17 +124,6 @@ class CredentialsFile:
         except ValueError:
             raise StoreError(f"credentials file {self.path} is not valid JSON") from None
         return self.sealer.open(stored, f"credentials file {self.path}")
-
-    @property
-    def sealed(self) -> bool | None:
-        """Whether the file holds sealed credentials (``None``: no file)."""
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                return SEALED in json.load(handle)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, TypeError):
-            return False
 
     def _file_lock(self) -> FileLock:
         """The OS lock beside the target. (filelock's ``Timeout`` is a ``TimeoutError``, caught as such.)"""
