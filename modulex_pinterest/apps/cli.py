@@ -21,7 +21,7 @@ from .. import PLUGIN
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
 from ..host.sealing import KEY_VARIABLE, new_key
-from .flags import declared_settings, read_input
+from .flags import declared_settings, did_you_mean, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
 from .output import (
@@ -221,9 +221,25 @@ def cmd_check(args: argparse.Namespace, host: Host) -> int:
     return _finish(host.check(PLUGIN, credentials, settings, store=args.store, report_failure=reports.append), reports)
 
 
+def _action_or_trigger(host: Host, name: str) -> dict[str, Any]:
+    """The manifest entry of the action or trigger ``name`` (a picker serves both forms); an
+    unknown name is a usage error that lists both and suggests the nearest."""
+    manifest = host.manifest(PLUGIN)
+    entries = {entry["name"]: entry for entry in (*manifest.get("triggers", ()), *manifest["actions"])}
+    if name in entries:
+        return dict(entries[name])
+    actions = [entry["name"] for entry in manifest["actions"]]
+    triggers = [entry["name"] for entry in manifest.get("triggers", ())]
+    raise UsageError(
+        f"no action or trigger {name!r}{did_you_mean(name, entries)} "
+        f"(actions: {', '.join(actions)}; triggers: {', '.join(triggers) or 'none'})"
+    )
+
+
 def cmd_options(args: argparse.Namespace, host: Host) -> int:
+    """A picker's choices for a field of an action's form or a trigger's (the same call for both)."""
     inputs = read_input(args.input)
-    host.action(PLUGIN, args.action)
+    _action_or_trigger(host, args.action)
     credentials, settings = _prepare(args, host)
     return _finish(
         host.options(

@@ -7,16 +7,24 @@ A mistake in them is a :class:`~.output.UsageError`."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .help import BASE_URL_ENV
 from .output import UsageError, refuse_constant
 
 BOM = "\ufeff"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``": did you mean list_boards?"``: the nearest of ``choices`` to a misspelt ``word``
+    (:func:`difflib.get_close_matches`), or ``""`` when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f": did you mean {close[0]}?" if close else ""
 
 
 def read_input(text: str | None) -> Any:

@@ -69,10 +69,12 @@ COMMAND_HELP: dict[str, CommandHelp] = {
         EXITS_ACTION,
     ),
     "options": CommandHelp(
-        "a picker's choices for one input field of an action",
-        "Print the choices a workflow builder offers for one input field (the boards for board_id, a "
-        "board's sections for board_section_id), as label/value pairs with a bookmark for more.",
-        f'{PROG} options create_pin board_section_id --input \'{{"board_id": "397233545249"}}\'',
+        "a picker's choices for one input field of an action or a trigger",
+        "Print the choices a workflow builder offers for one input field of an action or a trigger (new_pin, "
+        "new_board): the boards for board_id, a board's sections for board_section_id, as label/value pairs "
+        "with a bookmark for more.",
+        f'{PROG} options create_pin board_section_id --input \'{{"board_id": "397233545249"}}\'\n'
+        f"{PROG} options new_pin board_id",
         EXITS_ACTION,
     ),
     "poll": CommandHelp(

@@ -202,7 +202,7 @@ def _add_action_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
     )
     _with_connection(_command(sub, "check"), manifest)
     p = _with_connection(_command(sub, "options"), manifest)
-    p.add_argument("action", help="an action's name")
+    p.add_argument("action", help="an action's name (see `actions`), or a trigger's (new_pin, new_board)")
     p.add_argument("field", help="one of its input fields that has a picker")
     p.add_argument("--input", metavar="JSON|@FILE|-", help="the values chosen so far (default: {})")
     p.add_argument("--bookmark", help="the bookmark of the previous answer, for the next page of choices")
