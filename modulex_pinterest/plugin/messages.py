@@ -142,6 +142,19 @@ def _rejected(error: ApiError, note: str, context: Mapping[str, Any], action: Ac
     return f"Pinterest rejected the pin{note}. Check {media} and that board_id (and board_section_id) are correct"
 
 
+def _too_large(error: ApiError, note: str) -> str:
+    """A 413: the server (Pinterest, or a proxy or stand-in before it) refused the body's size; the
+    body's size (the detail says it when known), the server's limit (its message) and Pinterest's own."""
+    size = error.detail.partition(": ")[2] if error.detail.startswith("HTTP 413: ") else ""
+    limits = manifest.spec().media_limits
+    return (
+        f"The server refused the request as too large{note}{'; ' + size if size else ''}. Pinterest takes "
+        f"images up to {limits.image_max_bytes // 2**20} MB and videos up to {limits.video_max_bytes // 2**30} GB: "
+        "send a smaller file or a public image URL; if the server is not Pinterest (a proxy, a test server), "
+        "raise its limit"
+    )
+
+
 def _answer_text(error: ApiError, context: Mapping[str, Any], action: Action | None, step: str | None) -> str:
     status = error.status
     note = _status_note(error)
@@ -171,6 +184,8 @@ def _answer_text(error: ApiError, context: Mapping[str, Any], action: Action | N
         return f"{_not_found(context)}{note}"
     if status == 400:
         return _rejected(error, note, context, None if step else action)
+    if status == 413:
+        return _too_large(error, note)
     if status == 429:
         return f"Rate limited by Pinterest{note}; {_when(error.retry_after)}"
     if status is not None and status >= 500:

@@ -41,11 +41,32 @@ from .encoding import accepts_gzip, encode
 from .errors import CODE_RATE_LIMIT, RATE_LIMITED, ApiError
 from .faults import MAX_HANG, UPLOAD_KINDS, Fault, FaultQueue
 from .media import UPLOAD_PATH, UploadError
+from .sources import CAROUSEL_MAX, MAX_IMAGE_BYTES
 
 log = logging.getLogger("modulex_pinterest.sandbox")
 
-MAX_BODY = 1024 * 1024
-MAX_DRAIN = 16 * MAX_BODY
+MAX_BODY = 1024 * 1024  # a JSON or form body with no media in it: boards, sections, edits, token requests
+MAX_DRAIN = 16 * MAX_BODY  # a refused body up to this size is read, so the client can read the 413
+
+
+def base64_length(size: int) -> int:
+    """How many characters standard padded base64 makes of ``size`` bytes."""
+    return 4 * ((size + 2) // 3)
+
+
+# Pinterest documents no request-size limit of its own, only media limits: an image of at most 20 MB,
+# sent in ``POST /v5/pins`` as base64 inside the JSON (one image, a cover, or a carousel of up to five),
+# and videos of up to 2 GB, which go to the upload URL (``upload.py``, streamed, its own limit). So a new
+# pin's body may hold five full-size images as base64 plus the rest of the pin; every other body one MB.
+MAX_PIN_BODY = CAROUSEL_MAX * base64_length(MAX_IMAGE_BYTES) + MAX_BODY
+BODY_LIMITS = {("POST", "/v5/pins"): MAX_PIN_BODY}
+
+
+def body_limit(method: str, path: str) -> int:
+    """The largest body the sandbox reads for ``method path`` (the upload URL aside)."""
+    return BODY_LIMITS.get((method, path.rstrip("/") or "/"), MAX_BODY)
+
+
 HTML_PAGE = (
     b"<!DOCTYPE html><html><head><title>Pinterest</title></head><body>"
     b"<h1>Oops!</h1><p>Something went wrong on our end. Please try again later.</p>"
@@ -302,9 +323,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(400, *self._error(1, "Invalid Content-Length."))
             return False
-        if size > MAX_BODY:
+        limit = body_limit(self.command, self._meta[1])
+        if size > limit:
             # Drain a moderately large body so the client can read the 413 (closing
             # with unread data would reset the connection); give up on huge ones.
+            refused = size
             if size <= MAX_DRAIN:
                 while size > 0:
                     chunk = self.rfile.read(min(size, 65536))
@@ -313,9 +336,11 @@ class _Handler(BaseHTTPRequestHandler):
                     size -= len(chunk)
             else:
                 self.close_connection = True
-            self._send(413, *self._error(413, f"Request body too large (max {MAX_BODY} bytes)."))
+            what = f"{self.command} {self._meta[1]}"
+            message = f"Request body too large: {refused} bytes, and {what} takes at most {limit} bytes."
+            self._send(413, *self._error(413, message))
             return False
-        self._body = self.rfile.read(size)
+        self._body = self.rfile.read(size)  # at most the route's limit, so memory stays bounded
         return True
 
     def _error(self, code: int, message: str) -> tuple[dict[str, str], bytes]:

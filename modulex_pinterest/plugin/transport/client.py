@@ -142,7 +142,8 @@ class PinterestClient:
     def _call(self, method: str, path: str, payload: dict[str, Any], category: str | None) -> JsonObject:
         """Send, retrying as :func:`.retry.retry_wait` and the method's semantics allow
         (a 401 once more with a fresh token); the decoded JSON object or an ApiError."""
-        url = path if path.startswith(("https://", "http://")) else self._settings.base_url + path
+        absolute = path.startswith(("https://", "http://"))
+        url = path if absolute else self._settings.base_url + path
         resend = manifest.spec().semantics[method].resend
         attempt = 0
         reauthorized = False
@@ -151,6 +152,8 @@ class PinterestClient:
                 self._pace(category)
                 return self._once(method, url, payload, category)
             except ApiError as error:
+                if not absolute:  # sent under the base_url setting: a message may name it
+                    error.base_url = self._settings.base_url
                 # A 401 that a new access token may cure (not one for a missing scope): once.
                 if error.status == 401 and self._reauthorize and not reauthorized and not is_scope_error(error):
                     reauthorized = True
@@ -363,8 +366,13 @@ class PinterestClient:
             message = redact(message, self._secrets)[:MAX_SERVER_MESSAGE]
         status = response.status_code
         retry_after = retry_after_seconds(response.headers) if status in RETRYABLE_STATUSES else None
+        detail = f"HTTP {status}"
+        if status == 413:  # the message says how big the refused body was
+            sent_length = response.request.headers.get("Content-Length") if response.request is not None else None
+            if sent_length is not None and sent_length.isdigit():
+                detail = f"{detail}: the request body was {int(sent_length)} bytes"
         return StatusError(
-            f"HTTP {status}",
+            detail,
             status=status,
             code=code,
             message=message,
