@@ -2,7 +2,11 @@
 triggers, `poll`'s state folder and exit codes, Ctrl-C during a whole-list fetch, hints for common
 slips, and --output, --verbose and --dry-run."""
 
-from test_cli import cli, strict_json
+import os
+import resource
+import subprocess
+
+from test_cli import CLI, cli, strict_json
 
 
 def on_sandbox(sandbox, *args, **kwargs):
@@ -41,3 +45,77 @@ def test_options_help_names_triggers(tmp_path):
     assert result.returncode == 0
     assert "or a trigger" in result.stdout
     assert "options new_pin board_id" in result.stdout
+
+
+# ----- point 5: poll's state file ------------------------------------------------------------
+
+
+def unwritable_folder(tmp_path):
+    """A folder where no file can be made, even by root: sysfs refuses new files to everyone;
+    an ordinary user gets a folder of mode 0500."""
+    if os.geteuid() == 0:
+        return "/sys"
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o500)
+    return str(folder)
+
+
+def test_poll_checks_the_state_folder_before_polling(sandbox, tmp_path):
+    state = os.path.join(unwritable_folder(tmp_path), "new-boards.json")
+    result = on_sandbox(sandbox, "poll", "new_board", "--state", state, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    error = result.stderr.splitlines()[-1]
+    assert f"cannot write the state file {state}" in error
+    assert "nothing was polled" in error
+    assert api_requests(sandbox) == []
+
+
+def test_poll_state_in_a_missing_folder_is_a_usage_error(sandbox, tmp_path):
+    state = tmp_path / "no-such-folder" / "state.json"
+    result = on_sandbox(sandbox, "poll", "new_board", "--state", str(state), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "no such folder" in result.stderr
+    assert api_requests(sandbox) == []
+
+
+def limit_file_size():
+    """In the child: no regular file may grow past 1 byte (Python ignores SIGXFSZ, so a write
+    fails with EFBIG): the state folder's check passes, the state's own write fails."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))
+
+
+def test_poll_whose_state_cannot_be_written_reports_a_failed_poll(sandbox, tmp_path):
+    state = tmp_path / "new-boards.json"
+    first = on_sandbox(sandbox, "poll", "new_board", "--state", str(state), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    primed = state.read_bytes()
+    created = on_sandbox(sandbox, "run", "create_board", "--input", '{"name": "Fresh"}', cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
+    env.update(PINTEREST_ACCESS_TOKEN=sandbox.access_token, MODULEX_PINTEREST_BUDGET_DIR=str(tmp_path))
+    second = subprocess.run(
+        [CLI, "poll", "new_board", "--state", str(state), "--base-url", sandbox.base_url],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, preexec_fn=limit_file_size,
+    )  # fmt: skip
+    assert second.returncode == 1, second.stderr
+    answer = strict_json(second.stdout)
+    assert answer["success"] is False
+    assert answer["events"] == []
+    assert "polled 1 new event but cannot write the state file" in answer["error"]
+    assert "the next poll reports them again" in answer["error"]
+    assert second.stderr.splitlines()[-1] == f"modulex-pinterest: error: {answer['error']}"
+    assert state.read_bytes() == primed
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".state-")] == []
+
+    third = on_sandbox(sandbox, "poll", "new_board", "--state", str(state), cwd=tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert [event["name"] for event in strict_json(third.stdout)["events"]] == ["Fresh"]
+
+
+def test_poll_help_states_the_exit_codes(tmp_path):
+    text = " ".join(cli("poll", "--help", cwd=tmp_path).stdout.split())
+    assert "1 the poll failed" in text
+    assert "or the state file cannot be written (its folder is checked before polling" in text

@@ -249,24 +249,42 @@ def cmd_options(args: argparse.Namespace, host: Host) -> int:
 
 
 def cmd_poll(args: argparse.Namespace, host: Host) -> int:
-    """Poll a trigger once with the state in ``--state``; print the answer, then store its state
-    (only on success, atomically): a state not stored means the same events next time, never lost."""
-    from .statefile import read_state, write_state
+    """Poll a trigger once with the state in ``--state``. The state's folder is checked before the
+    poll; after a successful one the new state is written beside the file first, then the answer
+    printed, then the state put in place: a state that cannot be written makes the answer a failed
+    poll (no events, the old state, exit 1), so the same events come again next time, never lost."""
+    from .statefile import check_folder, prepare_state, read_state
 
     inputs = read_input(args.input)
     host.trigger(PLUGIN, args.trigger)
     state = read_state(args.state, host.manifest(PLUGIN)["trigger_state_max_bytes"])
+    check_folder(args.state)  # before any request: a poll whose state cannot be stored is in vain
     credentials, settings = _prepare(args, host)
     output = host.poll(PLUGIN, args.trigger, inputs, credentials, settings, state, store=args.store)
-    code = _finish(output)
-    if code == 0:
-        try:
-            write_state(args.state, output["state"])
-        except OSError as exc:
-            raise Failed(
-                f"cannot store the state in {args.state} ({exc.strerror}): the next poll repeats these events"
-            ) from None
-    return code
+    if not output.get("success"):
+        return _finish(output)
+    try:
+        pending = prepare_state(args.state, output["state"])
+    except OSError as exc:
+        count = len(output.get("events") or ())
+        error = (
+            f"polled {count} new event{'' if count == 1 else 's'} but cannot write the state file {args.state} "
+            f"({exc.strerror or exc}): nothing was reported; the next poll reports them again once the file "
+            "can be written (check the folder's free space and permissions)"
+        )
+        print_json({"success": False, "error": error, "events": [], "state": state})
+        raise Failed(error) from None
+    try:
+        print_json(output)
+        pending.commit()
+    except OSError as exc:
+        raise Failed(
+            f"the events above were printed but the state file {args.state} could not be replaced "
+            f"({exc.strerror or exc}): the next poll reports them again"
+        ) from None
+    finally:
+        pending.discard()
+    return 0
 
 
 def _read_secret(path: str) -> str:

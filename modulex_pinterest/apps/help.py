@@ -86,7 +86,9 @@ COMMAND_HELP: dict[str, CommandHelp] = {
         "failed poll keeps the old state, so nothing is lost or reported twice. Run it on a schedule.",
         f'{PROG} poll new_pin --input \'{{"board_id": "397233545249"}}\' --state new-pins.json',
         "exit codes: 0 polled (the state is stored); 1 the poll failed (the JSON says why; the state is kept) "
-        "or the state could not be stored; 2 a usage error (one line on stderr)",
+        "or the state file cannot be written (its folder is checked before polling: then nothing is sent; "
+        "after a poll: the answer is a failed one, its events come again next time); 2 a usage error (one "
+        "line on stderr: a --state in a folder that does not exist, say)",
     ),
     "tools": CommandHelp(
         "the actions as tool definitions for AI agents",

@@ -1,9 +1,13 @@
 """The ``poll`` command's ``--state FILE``: a trigger's state between polls.
 
-Read when present (absent: the first poll, which primes); written only after a
-successful poll, atomically (a temporary file in the same directory, flushed to
-disk, then renamed over the old one) and readable by its owner alone (0600):
-a poll interrupted at any point leaves the previous state or the new one,
+Read when present (absent: the first poll, which primes); its folder checked
+before the poll (:func:`check_folder`: a state that cannot be stored would make
+every poll report the same events again); written only after a successful
+poll, atomically and readable by its owner alone (0600), in two steps:
+:func:`prepare_state` writes the new state to a temporary file in the same
+folder and flushes it to disk (where a full disk or a quota shows), before the
+answer is printed; :meth:`PendingState.commit` then renames it over the old
+one. A poll interrupted at any point leaves the previous state or the new one,
 never half of one.
 """
 
@@ -14,7 +18,9 @@ import os
 import tempfile
 from typing import Any
 
-from .output import UsageError, refuse_constant
+from .output import Failed, UsageError, refuse_constant
+
+TEMPORARY_PREFIX = ".state-"
 
 
 def read_state(path: str, max_bytes: int) -> dict[str, Any] | None:
@@ -38,23 +44,75 @@ def read_state(path: str, max_bytes: int) -> dict[str, Any] | None:
     return state
 
 
-def write_state(path: str, state: dict[str, Any]) -> None:
-    """Replace the state at ``path`` atomically, with mode 0600."""
+def check_folder(path: str) -> None:
+    """Before a poll: ``path`` can be written. A missing folder, or a folder in its place, is a
+    :class:`UsageError` (the ``--state`` given is wrong); a folder where no file can be made (its
+    permissions, a read-only disk) is :class:`Failed`: polling would be in vain."""
     directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(
+            f"--state {path} is a folder: give a file's path in it (e.g. {os.path.join(path, 'state.json')})"
+        )
+    if not os.path.isdir(directory):
+        raise UsageError(f"--state {path}: no such folder {directory}; create it first")
     try:
-        fd, temporary = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=directory)
+        fd, probe = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise UsageError(f"cannot write the state file {path}: {exc.strerror}") from None
+        raise Failed(
+            f"cannot write the state file {path}: {exc.strerror} in {directory}; nothing was polled. "
+            "Give --state a file in a folder you can write to"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+class PendingState:
+    """A new state written and flushed to a temporary file beside ``path``, not yet in place."""
+
+    def __init__(self, path: str, temporary: str) -> None:
+        self.path = path
+        self._temporary: str | None = temporary
+
+    def commit(self) -> None:
+        """Rename the new state over the old one (atomically); :class:`OSError` if that fails."""
+        assert self._temporary is not None, "committed or discarded already"
+        try:
+            os.replace(self._temporary, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        self._temporary = None
+
+    def discard(self) -> None:
+        """Remove the temporary file (the old state stays)."""
+        if self._temporary is not None:
+            try:
+                os.unlink(self._temporary)
+            except OSError:
+                pass
+            self._temporary = None
+
+
+def prepare_state(path: str, state: dict[str, Any]) -> PendingState:
+    """Write ``state`` to a temporary file beside ``path`` (mode 0600), flushed to disk;
+    :class:`OSError` if that fails (a full disk, a quota, a folder made read-only since the check)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), 0o600)
             json.dump(state, handle, separators=(",", ":"))
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
     except BaseException:
         try:
             os.unlink(temporary)
         except OSError:
             pass
         raise
+    return PendingState(path, temporary)
+
+
+def write_state(path: str, state: dict[str, Any]) -> None:
+    """Replace the state at ``path`` atomically, with mode 0600 (:class:`OSError` if it cannot be)."""
+    prepare_state(path, state).commit()
