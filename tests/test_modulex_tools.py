@@ -71,6 +71,25 @@ def test_the_entry_point_does_not_collide_with_modulex_integrations_own_pinteres
     assert _face().manifest.name == "modulex_pinterest"
 
 
+def test_the_two_pinterest_integrations_are_listed_under_different_names():
+    from modulex_integrations.tools.pinterest import manifest as upstream
+
+    ours = _face().manifest
+    assert upstream.display_name == "Pinterest"
+    assert ours.display_name == "Pinterest (modulex-pinterest)"
+    assert (ours.name, ours.display_name) != (upstream.name, upstream.display_name)
+
+
+def test_the_readme_check_prints_the_integration_and_its_tools(tmp_path):
+    """The README's ModuleX check, run as written where the face can load (its failure elsewhere:
+    tests/test_first_hour_faces.py)."""
+    from readme_blocks import run_modulex_check
+
+    proc = run_modulex_check(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"modulex_pinterest Pinterest (modulex-pinterest): {len(ACTIONS)} tools\n"
+
+
 def test_manifest_is_an_integration_manifest_with_every_action(host):
     face = _face()
     assert isinstance(face.manifest, IntegrationManifest)

@@ -12,11 +12,12 @@ block needs a browser: this test plays it, fetching the authorization URL the
 command prints (the sandbox's page approves at once and redirects to the
 login's loopback listener), as ``tests/test_oauth.py`` does.
 
-Marked Python blocks are run by ``tests/test_docs.py``.
+Marked Python blocks are run by ``tests/test_docs.py``. The blocks are read by
+``tests/readme_blocks.py``, as ``.ci/readme`` reads them to follow the whole
+README from a fresh clone.
 """
 
 import os
-import re
 import signal
 import subprocess
 import sysconfig
@@ -26,10 +27,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from readme_blocks import marked_shell_blocks
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 SCRIPTS = sysconfig.get_paths()["scripts"]
-TESTED = re.compile(r"<!-- tested -->\s*\n```(?:sh|bash)\n(.*?)```", re.S)
 PRELUDE = """set -euo pipefail
 pip() { echo "(not run: pip $*; the suite tests the installed package)"; }
 """
@@ -53,7 +55,7 @@ def marked_blocks(name):
     path = ROOT / name
     if not path.is_file():
         pytest.skip(f"no checkout beside the tests ({name} not found)")
-    return TESTED.findall(path.read_text(encoding="utf-8"))
+    return marked_shell_blocks(path)
 
 
 def _script(blocks, pids):

@@ -17,7 +17,37 @@ runtime may load both.
 
 from __future__ import annotations
 
-from .manifest import manifest
-from .tools import TOOLS
+import importlib.util
+import platform
+import sys
+
+
+def _unavailable() -> str | None:
+    """Why this face cannot load in this Python, in one line with the next step; None when it can.
+
+    ``pip install '.[modulex]'`` on Python below 3.12 installs nothing and says
+    nothing (the extra's requirement is marked ``python_version >= "3.12"``), so
+    the import says it here, before anything deeper fails on the missing package.
+    """
+    if sys.version_info < (3, 12):
+        return (
+            "the ModuleX face needs Python 3.12 or newer (as modulex-integrations does) and "
+            f"`pip install '.[modulex]'` in a venv made with it: this is Python {platform.python_version()}"
+        )
+    if importlib.util.find_spec("modulex_integrations") is None:
+        return (
+            "the ModuleX face needs modulex-integrations, which is not installed in "
+            f"{sys.prefix}: run `pip install '.[modulex]'` there"
+        )
+    return None
+
+
+if (_why := _unavailable()) is not None:
+    # An ImportError, as for any missing dependency (a runtime that skips the integrations it
+    # cannot import still does), with the reason and the next step, not deep in manifest.py.
+    raise ModuleNotFoundError(_why, name="modulex_integrations")
+
+from .manifest import manifest  # noqa: E402
+from .tools import TOOLS  # noqa: E402
 
 __all__ = ["TOOLS", "manifest"]

@@ -39,6 +39,9 @@ ENV_VAR_NAMES = {
 # How each credential mode authenticates the test request ({api_key} and {access_token}: the runtime fills them in).
 TOKEN_PLACEHOLDERS = {"access_token": "{api_key}", "oauth2": "{access_token}"}
 TOKEN_AUTH_METHODS = {"client_secret_basic": "basic", "client_secret_post": "body"}
+# Who made it, also in the display name: ``modulex-integrations``' own Pinterest integration is
+# listed as "Pinterest", and a runtime with both installed lists both; the names tell them apart.
+DISTRIBUTION = "modulex-pinterest"
 
 
 def _parameters(input_schema: dict[str, Any]) -> dict[str, ParameterDef]:
@@ -104,10 +107,10 @@ def build_manifest(plugin: dict[str, Any]) -> IntegrationManifest:
     """The ``IntegrationManifest`` of a plugin manifest (as the host returns it)."""
     return IntegrationManifest(
         name=INTEGRATION_NAME,
-        display_name=plugin["name"],
+        display_name=f"{plugin['name']} ({DISTRIBUTION})",
         description=plugin["description"],
         version=__version__,
-        author="modulex-pinterest",
+        author=DISTRIBUTION,
         logo="logos:pinterest",
         app_url="https://www.pinterest.com",
         categories=plugin.get("categories", []),
