@@ -119,3 +119,67 @@ def test_poll_help_states_the_exit_codes(tmp_path):
     text = " ".join(cli("poll", "--help", cwd=tmp_path).stdout.split())
     assert "1 the poll failed" in text
     assert "or the state file cannot be written (its folder is checked before polling" in text
+
+
+# ----- point 12: hints for common slips --------------------------------------------------------
+
+
+def assert_usage_error(result, sandbox, *expected):
+    """Exit 2, nothing on stdout, one line on stderr holding each of ``expected``, nothing sent."""
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if "using http" not in line]
+    assert len(lines) == 1, result.stderr
+    for text in expected:
+        assert text in lines[0]
+    assert api_requests(sandbox) == []
+
+
+def test_input_naming_a_file_without_at_suggests_the_at(sandbox, tmp_path):
+    (tmp_path / "in.json").write_text('{"page_size": 2}')
+    result = on_sandbox(sandbox, "run", "list_boards", "--input", "in.json", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "input is not valid JSON", "did you mean --input @in.json?")
+
+
+def test_input_that_is_no_file_gets_no_at_hint(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_boards", "--input", "in.json", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "input is not valid JSON")
+    assert "did you mean" not in result.stderr
+
+
+def test_misspelt_action_suggests_the_nearest(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_bords", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "no action 'list_bords': did you mean list_boards?")
+
+
+def test_a_trigger_given_to_run_points_to_poll(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "new_pin", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "new_pin is a trigger", "modulex-pinterest poll new_pin --state FILE")
+
+
+def test_misspelt_trigger_suggests_the_nearest(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "poll", "new_bord", "--state", str(tmp_path / "s.json"), cwd=tmp_path)
+    assert_usage_error(result, sandbox, "no trigger 'new_bord': did you mean new_board?")
+
+
+def test_misspelt_input_field_suggests_the_field(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_boards", "--input", '{"pagesize": 5}', cwd=tmp_path)
+    assert_usage_error(
+        result, sandbox, "--input: list_boards has no field 'pagesize': did you mean page_size?", "describe list_boards"
+    )
+
+
+def test_unknown_run_flag_points_to_run_help(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_boards", "--bogus", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "unrecognized arguments: --bogus", "(see modulex-pinterest run --help)")
+    assert "(see modulex-pinterest --help)" not in result.stderr
+
+
+def test_misspelt_run_flag_suggests_the_flag(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_boards", "--progess", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "did you mean --progress?", "(see modulex-pinterest run --help)")
+
+
+def test_an_input_given_as_a_flag_points_to_input(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_boards", "--page-size", "5", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "page_size is an input of list_boards: give it in --input")

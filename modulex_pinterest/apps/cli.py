@@ -21,10 +21,11 @@ from .. import PLUGIN
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
 from ..host.sealing import KEY_VARIABLE, new_key
-from .flags import declared_settings, did_you_mean, read_input
+from .flags import check_fields, declared_settings, did_you_mean, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
 from .output import (
+    PROG,
     Failed,
     OutputError,
     UsageError,
@@ -200,9 +201,30 @@ def _write_chart(path: str, action: str, output: dict[str, Any]) -> None:
     say(f"chart written to {path}")
 
 
+def _action_entry(host: Host, name: str) -> dict[str, Any]:
+    """The manifest entry of the action ``name``; an unknown one is a usage error suggesting the
+    nearest action (or, for a trigger's name, ``poll``)."""
+    manifest = host.manifest(PLUGIN)
+    actions = [entry["name"] for entry in manifest["actions"]]
+    if name not in actions:
+        if name in {entry["name"] for entry in manifest.get("triggers", ())}:
+            raise UsageError(f"{name} is a trigger, not an action: poll it with `{PROG} poll {name} --state FILE`")
+        raise UsageError(f"no action {name!r}{did_you_mean(name, actions)} (actions: {', '.join(actions)})")
+    return host.action(PLUGIN, name)
+
+
+def _trigger_entry(host: Host, name: str) -> dict[str, Any]:
+    """The manifest entry of the trigger ``name``; an unknown one is a usage error suggesting the nearest."""
+    triggers = [entry["name"] for entry in host.manifest(PLUGIN).get("triggers", ())]
+    if name not in triggers:
+        raise UsageError(f"no trigger {name!r}{did_you_mean(name, triggers)} (triggers: {', '.join(triggers)})")
+    return host.trigger(PLUGIN, name)
+
+
 def cmd_run(args: argparse.Namespace, host: Host) -> int:
     inputs = read_input(args.input)
-    entry = host.action(PLUGIN, args.action)  # an unknown action is the first mistake named
+    entry = _action_entry(host, args.action)  # an unknown action is the first mistake named
+    check_fields(inputs, entry.get("input_schema") or {}, args.action)
     if args.chart is not None:
         _check_chart(args.chart, args.action, entry)
     credentials, settings = _prepare(args, host)
@@ -239,7 +261,8 @@ def _action_or_trigger(host: Host, name: str) -> dict[str, Any]:
 def cmd_options(args: argparse.Namespace, host: Host) -> int:
     """A picker's choices for a field of an action's form or a trigger's (the same call for both)."""
     inputs = read_input(args.input)
-    _action_or_trigger(host, args.action)
+    entry = _action_or_trigger(host, args.action)
+    check_fields(inputs, entry.get("input_schema") or {}, args.action)
     credentials, settings = _prepare(args, host)
     return _finish(
         host.options(
@@ -256,7 +279,7 @@ def cmd_poll(args: argparse.Namespace, host: Host) -> int:
     from .statefile import check_folder, prepare_state, read_state
 
     inputs = read_input(args.input)
-    host.trigger(PLUGIN, args.trigger)
+    check_fields(inputs, _trigger_entry(host, args.trigger).get("input_schema") or {}, args.trigger)
     state = read_state(args.state, host.manifest(PLUGIN)["trigger_state_max_bytes"])
     check_folder(args.state)  # before any request: a poll whose state cannot be stored is in vain
     credentials, settings = _prepare(args, host)
@@ -466,8 +489,25 @@ def _parse(argv: Sequence[str] | None, host: Host) -> argparse.Namespace:
         why = ""
         if not manifest:
             why = f" ({NOT_LOADED})" if os.environ.get(AUTOLOAD_ENV) else f" (no {PLUGIN} plugin is installed)"
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}{why}")
+        elif getattr(args, "command_parser", None) is not None:  # the command's own --help, and the nearest flag
+            why = _unknown_flag_hint(args, unknown[0], manifest)
+        (getattr(args, "command_parser", None) or parser).error(f"unrecognized arguments: {' '.join(unknown)}{why}")
     return args
+
+
+def _unknown_flag_hint(args: argparse.Namespace, unknown: str, manifest: dict[str, Any]) -> str:
+    """What an unknown ``--flag`` of a command may have meant: one of the action's input fields
+    (``run list_boards --page-size 5``: they go in ``--input``), else the nearest of its flags."""
+    flag = unknown.split("=", 1)[0]
+    if not flag.startswith("--"):
+        return ""
+    field = flag[2:].replace("-", "_")
+    name = getattr(args, "action", None) or getattr(args, "trigger", None)
+    for entry in (*manifest.get("actions", ()), *manifest.get("triggers", ())):
+        if entry["name"] == name and field in ((entry.get("input_schema") or {}).get("properties") or {}):
+            return f": {field} is an input of {name}: give it in --input, e.g. --input '{{\"{field}\": ...}}'"
+    flags = [option for option in args.command_parser._option_string_actions if option.startswith("--")]
+    return did_you_mean(flag, flags)
 
 
 def main(argv: Sequence[str] | None = None, host: Host | None = None) -> int:

@@ -31,6 +31,7 @@ def read_input(text: str | None) -> Any:
     """``--input`` as JSON text, ``@file.json`` or ``-`` for standard input; a leading UTF-8 BOM is ignored."""
     if text is None:
         return {}
+    given = text
     try:
         if text == "-":
             text = sys.stdin.read()
@@ -44,9 +45,31 @@ def read_input(text: str | None) -> Any:
     try:
         return json.loads(text.removeprefix(BOM), parse_constant=refuse_constant)
     except ValueError as exc:
-        raise UsageError(f"input is not valid JSON: {exc}") from None
+        raise UsageError(f"input is not valid JSON: {exc}{_file_hint(given)}") from None
     except RecursionError:  # the decoder recurses once per level of nesting
         raise UsageError("input is not usable: it is nested too deeply") from None
+
+
+def _file_hint(given: str) -> str:
+    """``--input in.json`` where a file ``in.json`` exists: the ``@`` it lacks."""
+    if given.startswith(("@", "-")) or not os.path.isfile(given):
+        return ""
+    return f"; {given} is a file: did you mean --input @{given}?"
+
+
+def check_fields(inputs: Any, schema: Mapping[str, Any], name: str) -> None:
+    """An ``--input`` object's fields that ``name``'s ``schema`` (an action's or a trigger's
+    ``input_schema``) does not have, when it allows no others: a usage error naming the first,
+    with the nearest field the schema has. The plugin checks everything else."""
+    fields = schema.get("properties") or {}
+    if not isinstance(inputs, dict) or schema.get("additionalProperties", True) is not False:
+        return
+    for field in inputs:
+        if field not in fields:
+            raise UsageError(
+                f"--input: {name} has no field {field!r}{did_you_mean(field, fields)} "
+                f"(its fields: {', '.join(fields) or 'none'}; see modulex-pinterest describe {name})"
+            )
 
 
 def base_url(args: argparse.Namespace) -> str | None:

@@ -74,7 +74,7 @@ def _command(sub: Subcommands, name: str, handler: str | None = None) -> argpars
     parser = sub.add_parser(
         name, help=text.summary, description=_paragraph(text.description), epilog=epilog, formatter_class=Formatter
     )
-    parser.set_defaults(handler=handler or name)
+    parser.set_defaults(handler=handler or name, command_parser=parser)  # command_parser: its usage errors
     return parser
 
 
