@@ -1,0 +1,64 @@
+"""A trigger's state between polls, in a file the user names (a face's ``--state FILE``, a
+Langflow poll node's state file).
+
+Read when present (absent: the first poll, which primes); written only after a
+successful poll, atomically (a temporary file in the same directory, flushed to
+disk, then renamed over the old one) and readable by its owner alone (0600): a
+poll interrupted at any point leaves the previous state or the new one, never
+half of one. Mistakes are :class:`StateFileError` (a ``ValueError``) naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+
+class StateFileError(ValueError):
+    """A state file that cannot be read or written; the message names it and says what to do."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_state(path: str, max_bytes: int) -> dict[str, Any] | None:
+    """The state stored at ``path``; ``None`` when there is no such file (the first poll).
+    ``max_bytes``: the plugin's manifest's ``trigger_state_max_bytes``, the limit the hook applies too."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateFileError(f"cannot read the state file {path}: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise StateFileError(f"the state file {path} is larger than {max_bytes} bytes: it is not a trigger's state")
+    try:
+        state = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise StateFileError(f"the state file {path} is not JSON: delete it to prime the trigger again") from None
+    if not isinstance(state, dict):
+        raise StateFileError(f"the state file {path} does not hold a JSON object: delete it to prime the trigger again")
+    return state
+
+
+def write_state(path: str, state: dict[str, Any]) -> None:
+    """Replace the state at ``path`` atomically, with mode 0600 (an ``OSError`` when it cannot)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            json.dump(state, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

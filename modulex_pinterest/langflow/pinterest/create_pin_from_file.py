@@ -1,0 +1,214 @@
+"""Create Pin From File: the Langflow node of the Pinterest action ``create_pin_from_file``.
+
+Generated from plugin.yaml and schemas/ by `python -m modulex_pinterest.langflow.generate`: do not edit.
+"""
+
+from lfx.io import BoolInput, DropdownInput, MessageTextInput, MultilineInput, Output, SecretStrInput, StrInput
+
+from modulex_pinterest.langflow.component import PinterestComponent
+
+
+class PinterestCreatePinFromFile(PinterestComponent):
+    display_name = "Create Pin From File"
+    description = "Create a new pin on a Pinterest board from a local image file or base64 image data"
+    icon = "Pin"
+    name = "PinterestCreatePinFromFile"
+    action = "create_pin_from_file"
+    inputs = [
+        DropdownInput(
+            name="board_id",
+            display_name="Board ID",
+            info=(
+                "The ID of the board to pin to. Pinterest IDs are digit strings, e.g. from the `id` of a board "
+                "returned by List Boards. Pick one (the plugin lists them), type a value, or wire one in."
+            ),
+            options=[],
+            value="",
+            combobox=True,
+            real_time_refresh=True,
+            input_types=["Message"],
+            required=True,
+        ),
+        DropdownInput(
+            name="board_section_id",
+            display_name="Board Section ID",
+            info=(
+                "ID of the board section to put the pin in (optional); it must belong to the board. Digit string,"
+                " e.g. the `id` of a section returned by Get Board Sections. An empty string means none. Pick one"
+                " (the plugin lists them), type a value, or wire one in. Choices follow board_id."
+            ),
+            options=[],
+            value="",
+            combobox=True,
+            real_time_refresh=True,
+            input_types=["Message"],
+        ),
+        MessageTextInput(
+            name="title",
+            display_name="Title",
+            info="Title of the pin: one line, at most 100 characters, not blank.",
+            value="",
+            required=True,
+        ),
+        MessageTextInput(
+            name="file_path",
+            display_name="File Path",
+            info=(
+                "Path of a local JPEG or PNG image (at most 20 MB) on the machine running the plugin, absolute or"
+                " relative to its working directory. Allowed only under the directories the host lists in its "
+                "file_roots setting (none by default). Give either file_path or image_base64."
+            ),
+            value="",
+        ),
+        MessageTextInput(
+            name="image_base64",
+            display_name="Image (Base64)",
+            info=(
+                "The JPEG or PNG image itself, base64-encoded (standard alphabet, no line breaks, no data: "
+                "prefix; at most 20 MB decoded), e.g. an image produced by a previous step. Needs content_type. "
+                "Give either file_path or image_base64."
+            ),
+            value="",
+            advanced=True,
+        ),
+        DropdownInput(
+            name="content_type",
+            display_name="Content Type",
+            info="The type of image_base64: image/jpeg or image/png. It must match the data's first bytes.",
+            options=["image/jpeg", "image/png"],
+            value="",
+            advanced=True,
+        ),
+        MultilineInput(
+            name="description_input",
+            display_name="Description",
+            info="Description of the pin (at most 800 characters). An empty string means none.",
+            value="",
+        ),
+        MessageTextInput(
+            name="link",
+            display_name="Link",
+            info=(
+                "Source link/URL for the pin: where a click on the pin leads. Must be an http(s) URL. An empty "
+                "string means none."
+            ),
+            value="",
+        ),
+        MessageTextInput(
+            name="alt_text",
+            display_name="Alt Text",
+            info="Alt text for accessibility (at most 500 characters). An empty string means none.",
+            value="",
+            advanced=True,
+        ),
+        BoolInput(
+            name="dry_run",
+            display_name="Dry Run",
+            info=(
+                "Check the inputs, the image and that the board (and section) exist, and return what would be "
+                "sent (image data shortened), without creating the pin."
+            ),
+            value=False,
+            advanced=True,
+        ),
+        SecretStrInput(
+            name="access_token",
+            display_name="Access Token",
+            info=(
+                "A Pinterest OAuth access token: the name of a Langflow global variable (e.g. "
+                "PINTEREST_ACCESS_TOKEN, made from the environment with "
+                "LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT=PINTEREST_ACCESS_TOKEN). Leave it empty to use a "
+                "Credential Store."
+            ),
+            value="PINTEREST_ACCESS_TOKEN",
+            load_from_db=True,
+        ),
+        StrInput(
+            name="credential_store",
+            display_name="Credential Store",
+            info=(
+                "OAuth 2.0 instead of a token: a credentials file or redis://HOST:PORT/DB?key=KEY written by "
+                "`modulex-pinterest auth login`; refreshed tokens are stored there, shared by every worker."
+            ),
+            value="",
+            advanced=True,
+        ),
+        StrInput(
+            name="base_url",
+            display_name="Base URL",
+            info=(
+                "The API's base URL, e.g. the sandbox's; https unless its host is loopback. Another base URL than"
+                " Pinterest's moves the OAuth token endpoint with it (URL/oauth/token)."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="timeout",
+            display_name="Timeout",
+            info=(
+                "Read timeout of each request (connecting takes at most the default's 5 s), or [connect, read] "
+                "(seconds). Empty: [5, 30]."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="deadline",
+            display_name="Deadline",
+            info=(
+                "Seconds an action may take in all: retries, waits for the rate budget and a token refresh "
+                "included (seconds). Empty: 120."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="max_retries",
+            display_name="Max Retries",
+            info=(
+                "Retries of a request on connection errors, timeouts, 429 and 5xx; of a create or a token request"
+                " only when it certainly did not arrive, never after it may have. Empty: 3."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="rate_limit",
+            display_name="Rate Limit",
+            info=(
+                "Requests per second per grant, shared by every process using the same credentials (requests per "
+                "second)."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="file_roots",
+            display_name="File Roots",
+            info=(
+                "Directories under which the media actions may read local files (file_path, video_path, "
+                "cover_image_path); none by default: every local path is refused (directory paths)."
+            ),
+            advanced=True,
+            is_list=True,
+            value=[],
+        ),
+        BoolInput(
+            name="allow_private_network",
+            display_name="Allow Private Network",
+            info=(
+                "Let video_url be downloaded from loopback, private or link-local addresses (a local server, the "
+                "sandbox); image URLs only passed on to Pinterest are never fetched."
+            ),
+            advanced=True,
+            value=False,
+        ),
+    ]
+    outputs = [
+        Output(
+            display_name="Output",
+            name="output",
+            method="action_data",
+        ),
+    ]

@@ -1,0 +1,161 @@
+"""New Pin: the Langflow node of the Pinterest trigger ``new_pin``.
+
+Generated from plugin.yaml and schemas/ by `python -m modulex_pinterest.langflow.generate`: do not edit.
+"""
+
+from lfx.io import BoolInput, DropdownInput, IntInput, Output, SecretStrInput, StrInput
+
+from modulex_pinterest.langflow.component import PinterestComponent
+
+
+class PinterestNewPin(PinterestComponent):
+    display_name = "New Pin"
+    description = "Starts when a new pin appears on a Pinterest board, or in one section of it"
+    icon = "Pin"
+    name = "PinterestNewPin"
+    trigger = "new_pin"
+    inputs = [
+        DropdownInput(
+            name="board_id",
+            display_name="Board ID",
+            info=(
+                "The board to watch. Pinterest IDs are digit strings, e.g. the `id` of a board returned by List "
+                "Boards. Pick one (the plugin lists them), type a value, or wire one in."
+            ),
+            options=[],
+            value="",
+            combobox=True,
+            real_time_refresh=True,
+            input_types=["Message"],
+            required=True,
+        ),
+        DropdownInput(
+            name="board_section_id",
+            display_name="Board Section ID",
+            info=(
+                "Watch only this section of the board (optional). Digit string, e.g. the `id` of a section "
+                "returned by Get Board Sections. An empty string means the whole board. Pick one (the plugin "
+                "lists them), type a value, or wire one in. Choices follow board_id."
+            ),
+            options=[],
+            value="",
+            combobox=True,
+            real_time_refresh=True,
+            input_types=["Message"],
+        ),
+        BoolInput(
+            name="emit_existing",
+            display_name="Emit Existing Pins",
+            info=(
+                "On the first poll, report the pins already there (the newest page of them, oldest first) instead"
+                " of only priming."
+            ),
+            value=False,
+            advanced=True,
+        ),
+        IntInput(
+            name="page_size",
+            display_name="Page Size",
+            info=(
+                "Pins read per request (1 to 250). A poll reads only the pages it needs; with Emit Existing, the "
+                "first poll reports at most this many pins."
+            ),
+            value=50,
+            advanced=True,
+        ),
+        StrInput(
+            name="state_file",
+            display_name="State File",
+            info=(
+                "A file that keeps what this trigger has seen between polls (created by the first poll, which "
+                "reports nothing unless Emit Existing is on). One file per trigger node. Run the flow on "
+                "Langflow's Schedule trigger: each poll reports each new item once."
+            ),
+            value="",
+            required=True,
+        ),
+        SecretStrInput(
+            name="access_token",
+            display_name="Access Token",
+            info=(
+                "A Pinterest OAuth access token: the name of a Langflow global variable (e.g. "
+                "PINTEREST_ACCESS_TOKEN, made from the environment with "
+                "LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT=PINTEREST_ACCESS_TOKEN). Leave it empty to use a "
+                "Credential Store."
+            ),
+            value="PINTEREST_ACCESS_TOKEN",
+            load_from_db=True,
+        ),
+        StrInput(
+            name="credential_store",
+            display_name="Credential Store",
+            info=(
+                "OAuth 2.0 instead of a token: a credentials file or redis://HOST:PORT/DB?key=KEY written by "
+                "`modulex-pinterest auth login`; refreshed tokens are stored there, shared by every worker."
+            ),
+            value="",
+            advanced=True,
+        ),
+        StrInput(
+            name="base_url",
+            display_name="Base URL",
+            info=(
+                "The API's base URL, e.g. the sandbox's; https unless its host is loopback. Another base URL than"
+                " Pinterest's moves the OAuth token endpoint with it (URL/oauth/token)."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="timeout",
+            display_name="Timeout",
+            info=(
+                "Read timeout of each request (connecting takes at most the default's 5 s), or [connect, read] "
+                "(seconds). Empty: [5, 30]."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="deadline",
+            display_name="Deadline",
+            info=(
+                "Seconds an action may take in all: retries, waits for the rate budget and a token refresh "
+                "included (seconds). Empty: 120."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="max_retries",
+            display_name="Max Retries",
+            info=(
+                "Retries of a request on connection errors, timeouts, 429 and 5xx; of a create or a token request"
+                " only when it certainly did not arrive, never after it may have. Empty: 3."
+            ),
+            advanced=True,
+            value="",
+        ),
+        StrInput(
+            name="rate_limit",
+            display_name="Rate Limit",
+            info=(
+                "Requests per second per grant, shared by every process using the same credentials (requests per "
+                "second)."
+            ),
+            advanced=True,
+            value="",
+        ),
+    ]
+    outputs = [
+        Output(
+            display_name="New Events",
+            name="events",
+            method="poll_items",
+        ),
+        Output(
+            display_name="Poll",
+            name="output",
+            method="poll_data",
+        ),
+    ]
