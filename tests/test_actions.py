@@ -306,7 +306,7 @@ ERRORS = [
         {"code": 2, "message": "Authentication failed."},
         {},
         "list_boards",
-        ["Authentication failed", "invalid or expired", "HTTP 401", "Pinterest code 2"],
+        ["Authentication failed", "expired or been revoked", "HTTP 401", "Pinterest code 2", "A new access token"],
     ),
     (
         401,

@@ -209,7 +209,7 @@ def test_a_private_video_url_is_refused_before_connecting_in_the_same_words_for_
     assert not first["success"] and first == second
     assert first["error"] == (
         "Invalid input: 'video_url' was refused: 127.0.0.1 resolves to 127.0.0.1, a loopback address; "
-        "the plugin downloads only from public addresses unless the host sets allow_private_network"
+        "the plugin downloads only from public addresses; allow others with setting 'allow_private_network'"
     )
     assert server.requests == []
 

@@ -225,5 +225,5 @@ def test_a_bad_base_url_is_still_a_usage_error(capsys, sandbox):
     assert main(["check", "--base-url", "http://example.com/v5"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
-    assert "Invalid settings: setting 'base_url' must use https unless its host is loopback" in err
+    assert "Invalid settings: --base-url must use https unless its host is loopback" in err
     assert sandbox.exchanges == []

@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .. import PLUGIN
@@ -38,6 +39,7 @@ from .output import (
 )
 from .parser import build_parser
 from .serve import cmd_sandbox, is_loopback_host
+from .vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from ..contract import Failure, Progress
@@ -55,12 +57,20 @@ SETTINGS_REFUSED = "settings"  # the failure kind of a setting the plugin refuse
 
 __all__ = ["OutputError", "UsageError", "build_parser", "main"]
 
+WORDS: ContextVar[Vocabulary | None] = ContextVar("WORDS", default=None)
+"""The running command's words for the plugin's (its flags, its state file): set once per command
+by :func:`_dispatch`, so that every answer :func:`_finish` prints is said in them (:func:`_words`)."""
+
+
+def _words() -> Vocabulary:
+    return WORDS.get() or Vocabulary()
+
 
 def _refuse_invalid_settings(output: dict[str, Any], reports: Sequence[Failure]) -> None:
     """A setting the plugin refused (failure kind ``"settings"``, told to ``report_failure``: ``reports``)
     came from a flag (or ``$PINTEREST_BASE_URL``): a usage error, in the plugin's words."""
     if any(report.get("kind") == SETTINGS_REFUSED for report in reports):
-        raise UsageError(str(output.get("error")))
+        raise UsageError(_words().say(str(output.get("error"))))
 
 
 def _checked_settings(args: argparse.Namespace, host: Host) -> dict[str, Any]:
@@ -118,7 +128,13 @@ def _finish(output: dict[str, Any], reports: Sequence[Failure] = ()) -> int:
     """Print the plugin's answer; its exit code (0 success, 1 failure, 2 a refused setting:
     ``reports``, the call's failure reports, say which)."""
     _refuse_invalid_settings(output, reports)
+    words = _words()
+    error = output.get("error")
+    if isinstance(error, str):
+        output = dict(output, error=words.say(error))
     print_json(output)
+    for hint in words.hints(error) if isinstance(error, str) else ():
+        say(hint)
     return 0 if output.get("success") else 1
 
 
@@ -128,7 +144,8 @@ def _open_store(spec: str, must_exist: bool = True) -> CredentialsFile | RedisSt
         store = open_store(spec)
         if must_exist and store.read() is None:
             raise UsageError(
-                f"no credentials stored at {store!r}: write them with `modulex-pinterest auth login` or `auth import`"
+                f"no credentials stored at {store.location}: write them with `modulex-pinterest auth login` "
+                "or `auth import`"
             )
     except (StoreError, ValueError) as exc:  # ValueError: a malformed redis:// URL
         raise UsageError(str(exc)) from None
@@ -432,7 +449,7 @@ def cmd_mcp(args: argparse.Namespace, host: Host) -> int:
 
     _, settings = _prepare(args, host, need_credentials=False)  # without credentials: serve() warns
     try:
-        serve(host, PLUGIN, lambda: _credentials(args), settings, store=args.store)
+        serve(host, PLUGIN, lambda: _credentials(args), settings, store=args.store, words=_words().say)
     except MissingExtra as exc:
         raise UsageError(str(exc)) from None
     return 0
@@ -476,7 +493,11 @@ def _dispatch(args: argparse.Namespace, host: Host, own: bool) -> int:
         host = _host(args, host)
         if os.environ.get(AUTOLOAD_ENV) and PLUGIN not in host.manifests():
             raise UsageError(NOT_LOADED)
-    return COMMANDS[args.handler](args, host)
+    words = WORDS.set(Vocabulary.of(args, _manifest(host)))
+    try:
+        return COMMANDS[args.handler](args, host)
+    finally:
+        WORDS.reset(words)
 
 
 def _parse(argv: Sequence[str] | None, host: Host) -> argparse.Namespace:

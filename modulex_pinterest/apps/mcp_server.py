@@ -102,13 +102,17 @@ def _import_mcp() -> _Mcp:
     return _Mcp(anyio, types, Server, stdio_server)
 
 
-def _result(types: Any, output: Mapping[str, Any], image: bytes | None = None) -> Any:
-    """The MCP result of one action output, with ``image`` (a PNG: its chart) after the text."""
+def _result(
+    types: Any, output: Mapping[str, Any], image: bytes | None = None, words: Callable[[str], str] = str
+) -> Any:
+    """The MCP result of one action output, with ``image`` (a PNG: its chart) after the text;
+    a failure's message said in ``words`` (the server's own: its flags for the plugin's settings)."""
     if output.get("success"):
         text = json.dumps(output, ensure_ascii=False)
         is_error = False
     else:
-        text = output.get("error") or "The action failed without saying why."
+        text = words(output.get("error") or "The action failed without saying why.")
+        output = dict(output, error=text)
         is_error = True
     content: list[dict[str, Any]] = [{"type": "text", "text": text}]
     if image is not None:
@@ -229,8 +233,11 @@ def build_server(
     credentials_provider: Callable[[], Credentials | None],
     settings: dict[str, Any],
     store: CredentialStore | None = None,
+    words: Callable[[str], str] = str,
 ) -> tuple[Any, ListTools, CallTool]:
-    """The MCP server (not yet running) and the functions it serves: (server, list_tools, call_tool)."""
+    """The MCP server (not yet running) and the functions it serves: (server, list_tools, call_tool).
+    ``words``: how a failed action's message is said to the client (the plugin's words by default;
+    ``modulex-pinterest mcp`` names its flags instead of the settings they set)."""
     anyio, types, Server, _ = _import_mcp()
     manifest = host.manifest(plugin)
     definitions = tool_definitions(manifest, "mcp")
@@ -259,7 +266,7 @@ def build_server(
             return _error(
                 types, f"The {plugin} plugin failed unexpectedly ({type(exc).__name__}); see the MCP server's log."
             )
-        return _result(types, output, image)
+        return _result(types, output, image, words)
 
     return _server(Server, types, manifest, list_tools, call_tool), list_tools, call_tool
 
@@ -270,6 +277,7 @@ def serve(
     credentials_provider: Callable[[], Credentials | None],
     settings: dict[str, Any],
     store: CredentialStore | None = None,
+    words: Callable[[str], str] = str,
 ) -> None:
     """Serve ``plugin``'s actions over stdio until standard input closes.
 
@@ -277,7 +285,7 @@ def serve(
     ``store`` (``--credentials``) it gives ``None`` and the host reads the
     store on every call, so rotated tokens are always the stored ones."""
     anyio, _, _, stdio_server = _import_mcp()
-    server, _, _ = build_server(host, plugin, credentials_provider, settings, store)
+    server, _, _ = build_server(host, plugin, credentials_provider, settings, store, words)
     if store is None and not credentials_provider():
         print(
             "modulex-pinterest mcp: warning: no credentials (set PINTEREST_ACCESS_TOKEN or pass --credentials); "

@@ -23,8 +23,9 @@ def redis_password_forms(client: Any) -> tuple[str, ...]:
 
 
 def redis_failure(what: str, error: Exception, hidden: tuple[str, ...]) -> StoreError:
-    """A :class:`StoreError` saying what failed and why, with no secret in it."""
-    detail = f"{type(error).__name__}: {error}"
+    """A :class:`StoreError` saying what failed and why, with no secret in it: the client's own
+    words (its exception's type only when it has none, never a repr)."""
+    detail = " ".join(str(error).split()) or type(error).__name__
     for secret in hidden:
         detail = detail.replace(secret, "***")
     return StoreError(f"could not {what} ({detail})")

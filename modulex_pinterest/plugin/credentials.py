@@ -44,7 +44,7 @@ from requests.auth import HTTPBasicAuth
 
 from ..contract import Credentials, CredentialStore, PluginHost
 from .errors import ApiError, CredentialError, RefreshError
-from .messages import MAX_SERVER_MESSAGE, MAX_SHOWN_NAME, api_error_message, clip_middle
+from .messages import MAX_SERVER_MESSAGE, MAX_SHOWN_NAME, api_error_message, host_failure
 from .redaction import install_log_filter, secrets_of
 from .run import Run
 from .spec import manifest
@@ -202,7 +202,7 @@ class Connection:
             # Only before the token request: after it, _keep handles every store failure.
             raise RefreshError(
                 f"Cannot refresh the OAuth access token: the host's credential store failed "
-                f"({type(exc).__name__}: {clip_middle(str(exc), MAX_SERVER_MESSAGE)}); nothing was sent",
+                f"({host_failure(exc)}); nothing was sent",
                 retryable=True,
             ) from None
 
@@ -296,8 +296,7 @@ class Connection:
                 why = "the stored credentials changed under the lease (another worker or a login wrote them)"
                 break
             except Exception as exc:  # noqa: BLE001
-                detail = clip_middle(str(exc), MAX_SERVER_MESSAGE)
-                why = f"the host's credential store failed ({type(exc).__name__}: {detail})"
+                why = f"the host's credential store failed ({host_failure(exc)})"
             spent = self.clock() - started
             if spent + pause > KEEP_TRYING or pause > self.run.seconds_left() - KEEP_RESERVE:
                 break

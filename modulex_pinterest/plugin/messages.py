@@ -7,8 +7,10 @@ any, is bounded in length, and is redacted before it leaves the plugin.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ApiError, ErrorKind
 from .redaction import redact
@@ -29,6 +31,19 @@ SCOPE_CODE = 3
 TRIAL_ACCESS_CODE = 29
 
 
+FRESH_STATE = "pass no state (null)"
+"""How a trigger's message says to start afresh. One phrase, so that a host can say it in its own
+words (a command line: delete its state file)."""
+
+VERSION_SEGMENT = re.compile(r"v[0-9]+")
+
+
+def setting(name: str) -> str:
+    """How every message names a host setting: ``setting 'file_roots'``. One form, so that a host
+    can say it in its own words (a command line puts the setting's flag in its place)."""
+    return f"setting '{name}'"
+
+
 def clip(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, marked with "..." when cut."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -41,6 +56,13 @@ def clip_middle(text: str, limit: int) -> str:
         return text
     half = (limit - 5) // 2
     return f"{text[:half]} ... {text[-half:]}"
+
+
+def host_failure(exc: BaseException) -> str:
+    """A host's exception (its credential store's, say) as a message shows it: its text, which a host
+    writes for people, clipped in the middle; its type's name only when it has no text."""
+    text = " ".join(str(exc).split())
+    return clip_middle(text, MAX_SERVER_MESSAGE) if text else type(exc).__name__
 
 
 def shown(value: Any) -> str:
@@ -92,8 +114,34 @@ def _auth_reason(error: ApiError, scopes: Iterable[str]) -> str:
     if "expired" in text:
         return "the access token has expired"
     if "invalid" in text or error.code == AUTHENTICATION_CODE:
-        return "the access token is invalid or expired"
-    return "Pinterest rejected the access token"
+        return "the access token was refused: it has expired or been revoked, or it is not a Pinterest token"
+    return f"{_server(error)} refused the access token"
+
+
+def _auth_next(error: ApiError) -> str:
+    """What to do about a 401, in words any host can use."""
+    if is_scope_error(error):
+        return ". Authorize the app again, granting that scope"
+    return (
+        ". A new access token is needed: authorize the app again (a new OAuth 2.0 grant) or pass a current "
+        "access token"
+    )
+
+
+def _server(error: ApiError) -> str:
+    """Who the request went to: Pinterest, or the base URL when the host set another (a sandbox, a proxy)."""
+    base = error.base_url
+    return "Pinterest" if base is None or base == manifest.spec().base_url.rstrip("/") else base
+
+
+def _no_version(error: ApiError) -> str:
+    """For a 404 under a base URL whose path does not end in a version segment (``/v5``): the URL
+    probably meant. A hint, not a refusal of the setting: a proxy's URL may legitimately differ."""
+    base = error.base_url
+    version = urlsplit(manifest.spec().base_url).path.rstrip("/")  # "/v5"
+    if not base or not version or VERSION_SEGMENT.fullmatch(urlsplit(base).path.rstrip("/").rpartition("/")[2]):
+        return ""
+    return f"; the base URL {base} has no {version}: did you mean {base}{version}?"
 
 
 def _not_found(context: Mapping[str, Any]) -> str:
@@ -159,9 +207,9 @@ def _answer_text(error: ApiError, context: Mapping[str, Any], action: Action | N
     status = error.status
     note = _status_note(error)
     if error.kind is ErrorKind.TIMEOUT:
-        return f"Request to Pinterest timed out: {error.detail}"
+        return f"Request to {_server(error)} timed out: {error.detail}"
     if error.kind is ErrorKind.CONNECTION:
-        return f"Could not reach Pinterest: {error.detail}"
+        return f"Could not reach {_server(error)}: {error.detail}"
     if error.kind is ErrorKind.HOST:
         return f"Not sent: {error.detail}; this is the host's failure, not Pinterest's"
     if error.kind is ErrorKind.RATE_LIMITED:
@@ -169,11 +217,11 @@ def _answer_text(error: ApiError, context: Mapping[str, Any], action: Action | N
     if error.kind in (ErrorKind.BAD_RESPONSE, ErrorKind.TOO_LARGE):
         return f"Pinterest returned an unusable response{note}: {error.detail}"
     if status == 401:
-        return f"Authentication failed: {_auth_reason(error, context.get('scopes', ()))}{note}"
+        return f"Authentication failed: {_auth_reason(error, context.get('scopes', ()))}{note}{_auth_next(error)}"
     if status == 403 and error.code == TRIAL_ACCESS_CODE:
         return (
             f"Permission denied{note}. Apps with trial access may only write to Pinterest's sandbox: "
-            f"set base_url to {manifest.spec().sandbox_base_url} (with a sandbox token), "
+            f"set {setting('base_url')} to {manifest.spec().sandbox_base_url} (with a sandbox token), "
             "or apply for standard access"
         )
     if status == 403:
@@ -181,7 +229,7 @@ def _answer_text(error: ApiError, context: Mapping[str, Any], action: Action | N
     if status == 404 and step and context.get("media_id"):
         return f"Media upload {context['media_id']} not found{note}"
     if status == 404:
-        return f"{_not_found(context)}{note}"
+        return f"{_not_found(context)}{note}{_no_version(error)}"
     if status == 400:
         return _rejected(error, note, context, None if step else action)
     if status == 413:

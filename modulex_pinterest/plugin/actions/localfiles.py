@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import InputError
-from ..messages import shown
+from ..messages import setting, shown
 from ..spec import manifest
 
 SNIFF_BYTES = 12
@@ -85,7 +85,8 @@ def allowed_path(field: str, value: str, roots: tuple[Path, ...]) -> Path:
     """``value`` resolved (symlinks, ``..``; relative to the current directory), if under one of ``roots``."""
     if not roots:
         raise InputError(
-            f"Invalid input: '{field}': this host allows no local files (its 'file_roots' setting lists no directory)"
+            f"Invalid input: '{field}': this host allows no local files "
+            f"(allow a directory with {setting('file_roots')})"
         )
     if "\x00" in value:
         raise InputError(f"Invalid input: '{field}' holds a NUL character")
@@ -97,7 +98,8 @@ def allowed_path(field: str, value: str, roots: tuple[Path, ...]) -> Path:
         raise InputError(f"Invalid input: '{field}': {shown(value)} cannot be resolved") from None
     if not any(resolved.is_relative_to(root) for root in roots):
         raise InputError(
-            f"Invalid input: '{field}' {shown(value)} is outside the directories this host allows (file_roots)"
+            f"Invalid input: '{field}' {shown(value)} is outside the directories this host allows "
+            f"(allow its directory with {setting('file_roots')})"
         )
     return resolved
 

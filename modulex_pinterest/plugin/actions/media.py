@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ..errors import ApiError, InputError, TimedOut
-from ..messages import MAX_ERROR_LENGTH, clip, shown
+from ..messages import MAX_ERROR_LENGTH, clip, setting, shown
 from ..run import Failed, Inputs, JsonObject, Outcome, Run
 from ..spec import manifest
 from ..spec.model import Action
@@ -210,7 +210,7 @@ class _Download:
         except PrivateAddressError as exc:
             raise InputError(
                 f"Invalid input: 'video_url' was refused: {exc.host} resolves to {exc.address}, {exc.why}; "
-                "the plugin downloads only from public addresses unless the host sets allow_private_network"
+                f"the plugin downloads only from public addresses; allow others with {setting('allow_private_network')}"
             ) from None
         except requests.exceptions.RequestException as exc:
             if self.cut or self._run.seconds_left() <= 0:

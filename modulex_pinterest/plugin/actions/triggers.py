@@ -52,7 +52,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import ApiError, BadResponse, InputError
-from ..messages import MAX_DETAIL
+from ..messages import FRESH_STATE, MAX_DETAIL
 from ..run import Run
 from ..spec import manifest
 from ..spec.model import Request, Trigger
@@ -211,7 +211,7 @@ def read_state(name: str, inputs: dict[str, Any], state: Any) -> Mark | None:
     another trigger, board or section."""
     if state is None:
         return None
-    again = "pass no state (null) to prime the trigger again"
+    again = f"{FRESH_STATE} to prime the trigger again"
     limit = state_max_bytes()
     size = state_bytes(state)
     if size is None or size > limit:
@@ -264,7 +264,7 @@ def _pages(
             return
     raise PollError(
         f"More than {MAX_PAGES} pages of new items since the last poll; nothing was reported and the state "
-        "was kept: poll again with no state (null) to start from now"
+        f"was kept: {FRESH_STATE} to start from now"
     )
 
 

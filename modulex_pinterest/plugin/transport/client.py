@@ -28,7 +28,7 @@ from ..errors import (
     TimedOut,
     TooLarge,
 )
-from ..messages import MAX_SERVER_MESSAGE, is_scope_error
+from ..messages import MAX_SERVER_MESSAGE, is_scope_error, setting
 from ..redaction import install_log_filter, redact
 from ..run import Run
 from ..spec import manifest
@@ -197,7 +197,7 @@ class PinterestClient:
             if wait > limit:
                 raise RateLimited(
                     f"the rate budget this connection shares has no room for "
-                    f"{wait:.1f} s, past this action's deadline or max_retry_wait",
+                    f"{wait:.1f} s, past this action's deadline or {setting('max_retry_wait')}",
                     retry_after=wait,
                     sent=False,
                 )
