@@ -123,8 +123,7 @@ def _auth_next(error: ApiError) -> str:
     if is_scope_error(error):
         return ". Authorize the app again, granting that scope"
     return (
-        ". A new access token is needed: authorize the app again (a new OAuth 2.0 grant) or pass a current "
-        "access token"
+        ". A new access token is needed: authorize the app again (a new OAuth 2.0 grant) or pass a current access token"
     )
 
 
