@@ -206,9 +206,7 @@ def test_an_expired_token_in_a_credentials_file_names_that_file_in_the_hint(sand
     assert error.startswith("Authentication failed: the access token has expired (HTTP 401")
     assert "A new access token is needed" in error
     where = tmp_path / "creds.json"
-    assert f"hint: the credentials in {where} were refused: log in again with `modulex-pinterest auth login" in (
-        result.stderr
-    )
+    assert f"hint: the credentials in {where} cannot be used (they were refused): log in again with " in (result.stderr)
     assert f"--credentials {where}`" in result.stderr
 
 
@@ -222,6 +220,7 @@ def test_a_refused_oauth_refresh_names_the_store_to_log_in_to(sandbox, tmp_path)
     error = _error(result)
     assert error.startswith("Authentication failed: Pinterest rejected the OAuth refresh token (invalid_grant")
     assert (
+        f"hint: the credentials in {tmp_path / 'creds.json'} cannot be used (their OAuth refresh was refused): "
         f"log in again with `modulex-pinterest auth login --app-id ID --app-secret-file FILE "
         f"--credentials {tmp_path / 'creds.json'}`" in result.stderr
     )

@@ -87,9 +87,10 @@ class Vocabulary:
             found.append(f"hint: is the sandbox running there? Start one with `{PROG} sandbox --background`")
         if error.startswith(REFUSED_TOKEN):
             if self.credentials is not None:
+                refused = "their OAuth refresh was" if "refresh" in error else "they were"
                 found.append(
-                    f"hint: the credentials in {self.credentials} were refused: log in again with "
-                    f"`{LOGIN} {self.credentials}`"
+                    f"hint: the credentials in {self.credentials} cannot be used ({refused} refused): log in "
+                    f"again with `{LOGIN} {self.credentials}`"
                 )
             else:
                 found.append(
