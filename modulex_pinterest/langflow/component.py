@@ -31,16 +31,12 @@ class PinterestComponent(Component):
 
     def _field_values(self) -> dict[str, Any]:
         """Every field's value by its input name (renamed attributes mapped back)."""
-        names = {field.name for field in self.inputs}
-        return {
-            name.removesuffix("_input") if name.removesuffix("_input") in runtime.RESERVED else name: getattr(
-                self, name, None
-            )
-            for name in names
-        }
+        return {runtime.field_name(field.name): getattr(self, field.name, None) for field in self.inputs}
 
     def _show(self, text: str) -> None:
+        """Progress (pages, waits, a video's upload and processing): the node's status and its log."""
         self.status = text
+        self.log(text)
 
     def _output(self) -> dict[str, Any]:
         if getattr(self, "_modulex_output", None) is None:
@@ -86,7 +82,7 @@ class PinterestComponent(Component):
         name = self.action or self.trigger
         values = self._field_values()
         if field_name is not None:
-            values[field_name.removesuffix("_input") if field_name.endswith("_input") else field_name] = field_value
+            values[runtime.field_name(field_name)] = field_value
         for field in runtime.dependents(name, field_name):
             key = runtime.attribute_name(field)
             if key not in build_config:
@@ -94,11 +90,9 @@ class PinterestComponent(Component):
             try:
                 options = runtime.choices(name, field, values)
             except (runtime.NodeError, runtime.ActionFailed) as exc:
-                build_config[key]["options"] = []
-                build_config[key]["info"] = f"{build_config[key].get('info') or ''} (choices unavailable: {exc})"[
-                    -1000:
-                ]
-                continue
+                options, build_config[key]["placeholder"] = [], f"no choices: {exc}"[:300]
+            else:
+                build_config[key]["placeholder"] = ""
             build_config[key]["options"] = options
             if field != field_name and build_config[key].get("value") not in options:
                 build_config[key]["value"] = ""

@@ -88,6 +88,12 @@ def attribute_name(field: str) -> str:
     return f"{field}_input" if field in RESERVED else field
 
 
+def field_name(attribute: str) -> str:
+    """The input field a Component attribute holds (:func:`attribute_name` undone)."""
+    stem = attribute.removesuffix("_input")
+    return stem if stem != attribute and stem in RESERVED else attribute
+
+
 def label(option: Mapping[str, Any]) -> str:
     """A picker choice as the dropdown shows it: the label carries the value, because Langflow keeps
     only the chosen text at run time (``Kitchen ideas (397233545249)``)."""
@@ -389,9 +395,17 @@ def progress_text(event: Mapping[str, Any]) -> str | None:
 
 
 def progress_to(show: Callable[[str], None]) -> Progress:
-    """A ``progress`` callback showing each event in words (what it raises is ignored by the plugin)."""
+    """A ``progress`` callback showing each event in words, a video's upload at most every 10 %
+    (and at its end), so a large file is a dozen lines, not one per chunk."""
+    shown: list[int] = []
 
     def receive(event: Mapping[str, Any]) -> None:
+        if event.get("event") == "upload":
+            total = int(event.get("total") or 0)
+            tenth = 10 * int(event.get("bytes") or 0) // total if total else 0
+            if shown and tenth == shown[-1]:
+                return
+            shown.append(tenth)
         text = progress_text(event)
         if text is not None:
             show(text)
