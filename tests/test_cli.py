@@ -508,11 +508,15 @@ def _exports(text):
 
 
 def test_sandbox_env_prints_export_lines_then_serves(tmp_path):
+    """In the foreground on a terminal (in a pipe, --env needs --background: tests/test_cli_login_sandbox.py)."""
     from modulex_pinterest.sandbox import Sandbox
 
-    proc = subprocess.Popen([CLI, "sandbox", "--env"], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    terminal, device = os.openpty()
+    proc = subprocess.Popen([CLI, "sandbox", "--env"], stdout=device, cwd=tmp_path)
+    os.close(device)
     try:
-        exported = _exports("".join(proc.stdout.readline() for _ in range(4)))
+        with open(terminal, encoding="utf-8", newline=None) as screen:
+            exported = _exports("".join(screen.readline() for _ in range(4)))
         assert set(exported) == {
             "PINTEREST_BASE_URL",
             "PINTEREST_ACCESS_TOKEN",

@@ -12,33 +12,42 @@ command in :mod:`.serve`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import shlex
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from .. import PLUGIN
 from ..contract import Credentials
 from ..host import Host, HostError, StoreError, open_store
 from ..host.sealing import KEY_VARIABLE, new_key
-from .flags import check_fields, declared_settings, did_you_mean, read_input
+from .flags import check_fields, declared_settings, destructive_actions, did_you_mean, is_destructive, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
 from .output import (
+    HTTP_LOGGER,
     PROG,
     Failed,
     OutputError,
+    PartialFetch,
     UsageError,
+    chain_progress,
     configure_streams,
     error_line,
     print_json,
+    print_output,
     progress_printer,
     reader_gone,
     say,
 )
-from .parser import build_parser
-from .serve import cmd_sandbox, is_loopback_host
+from .parser import APP_SECRET_ENV, build_parser
+from .serve import cmd_sandbox, is_loopback_host, private_if_file
 from .vocabulary import Vocabulary
 
 if TYPE_CHECKING:
@@ -124,7 +133,9 @@ def _prepare(
     return credentials, settings
 
 
-def _finish(output: dict[str, Any], reports: Sequence[Failure] = ()) -> int:
+def _finish(
+    output: dict[str, Any], reports: Sequence[Failure] = (), show: Callable[[Any], None] = print_json
+) -> int:
     """Print the plugin's answer; its exit code (0 success, 1 failure, 2 a refused setting:
     ``reports``, the call's failure reports, say which)."""
     _refuse_invalid_settings(output, reports)
@@ -132,7 +143,7 @@ def _finish(output: dict[str, Any], reports: Sequence[Failure] = ()) -> int:
     error = output.get("error")
     if isinstance(error, str):
         output = dict(output, error=words.say(error))
-    print_json(output)
+    show(output)
     for hint in words.hints(error) if isinstance(error, str) else ():
         say(hint)
     return 0 if output.get("success") else 1
@@ -245,13 +256,66 @@ def cmd_run(args: argparse.Namespace, host: Host) -> int:
     if args.chart is not None:
         _check_chart(args.chart, args.action, entry)
     credentials, settings = _prepare(args, host)
+    if args.dry_run:
+        return _dry_run(args, host, entry, inputs, settings)
+    if args.verbose:
+        _show_http_exchanges()
     reports: list[Failure] = []
-    calls = {"store": args.store, "progress": _progress(args), "report_failure": reports.append}
-    output = host.run(PLUGIN, args.action, inputs, credentials, settings, **calls)
-    code = _finish(output, reports)
+    partial = PartialFetch.watch(entry, inputs)  # Ctrl-C in a whole-list fetch: what came, and where to resume
+    progress = chain_progress(partial, _progress(args))
+    calls = {"store": args.store, "progress": progress, "report_failure": reports.append}
+    try:
+        output = host.run(PLUGIN, args.action, inputs, credentials, settings, **calls)
+    except KeyboardInterrupt:
+        if partial is None:
+            raise
+        fetched, note = partial.interrupted()
+        print_output(fetched, args.output, entry)
+        say(note)
+        return 130
+    code = _finish(output, reports, show=lambda value: print_output(value, args.output, entry))
+    if args.output == "jsonl" and code == 0 and output.get("bookmark") and not inputs.get("fetch_all"):
+        say(f"more: resume with --input {shlex.quote(json.dumps(dict(inputs, bookmark=output['bookmark'])))}")
     if args.chart is not None and code == 0:
         _write_chart(args.chart, args.action, output)
     return code
+
+
+def _show_http_exchanges() -> None:
+    """``--verbose``: the plugin's one line per HTTP exchange (already redacted) on stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: http: %(message)s"))
+    logger = logging.getLogger(HTTP_LOGGER)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def _dry_run(
+    args: argparse.Namespace, host: Host, entry: dict[str, Any], inputs: Any, settings: dict[str, Any]
+) -> int:
+    """``--dry-run``: for a destructive action (the manifest's ``request_semantics``), the inputs
+    checked by the plugin's own rules and the request that would be sent, printed; nothing sent.
+    The plugin is run without credentials: it checks the inputs, then stops at the credentials."""
+    manifest = host.manifest(PLUGIN)
+    if not is_destructive(manifest, entry):
+        names = ", ".join(destructive_actions(manifest)) or "none"
+        raise UsageError(f"--dry-run: {args.action} deletes nothing; --dry-run is for the actions that do ({names})")
+    reports: list[Failure] = []
+    output = host.run(PLUGIN, args.action, inputs, {}, settings, report_failure=reports.append)
+    if any(report.get("kind") != "credentials" for report in reports) or output.get("success"):
+        raise UsageError(str(output.get("error")))
+    request = entry.get("request") or {}
+    path = re.sub(
+        r"\{([a-z_]+)\}", lambda m: quote(str(inputs.get(m.group(1), m.group(0))), safe=""), str(request.get("path"))
+    )
+    base = str(settings.get("base_url") or manifest.get("api", {}).get("base_url", "")).rstrip("/")
+    plan = {"method": str(request.get("method")).upper(), "url": base + path}
+    say(f"dry run: would send {plan['method']} {plan['url']} ({entry.get('description', args.action)}); nothing sent")
+    answer = {"success": True, "error": None, "dry_run": True, "action": args.action, "request": plan}
+    print_output(answer, args.output, {})
+    return 0
 
 
 def cmd_check(args: argparse.Namespace, host: Host) -> int:
@@ -327,19 +391,38 @@ def cmd_poll(args: argparse.Namespace, host: Host) -> int:
     return 0
 
 
-def _read_secret(path: str) -> str:
+def _read_secret(path: str | None) -> tuple[str, str | None]:
+    """The app secret, from the ``--app-secret-file`` file, else ``$PINTEREST_APP_SECRET``, and a
+    warning to give when the file is one other users can read (it is used all the same). The path is
+    not repeated when the file cannot be read: it may be the secret itself, given by mistake."""
+    if path is None:
+        secret = os.environ.get(APP_SECRET_ENV, "").strip()
+        if not secret:
+            raise UsageError(
+                f"no app secret: pass --app-secret-file FILE (a file only you can read) or set {APP_SECRET_ENV}"
+            )
+        return secret, None
     try:
         with open(path, encoding="utf-8") as handle:
-            return handle.read().strip()
+            secret = handle.read().strip()
+            mode = os.fstat(handle.fileno()).st_mode
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(
-            f"cannot read the app secret file {path}: {getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}"
-        ) from None
+        why = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror or type(exc).__name__
+        raise UsageError(f"the file given to --app-secret-file cannot be read: {why}") from None
+    if not secret:
+        raise UsageError("the file given to --app-secret-file is empty")
+    warning = None
+    if stat.S_ISREG(mode) and mode & 0o077:
+        warning = (
+            f"warning: the app secret file {path} can be read by other users of this machine (mode "
+            f"{stat.S_IMODE(mode):o}); make it yours only: chmod 600 {shlex.quote(path)}"
+        )
+    return secret, warning
 
 
-def _sandbox_app_note(args: argparse.Namespace, base_url: str | None) -> None:
-    """Against a loopback server that may be the embedded sandbox, say which app id it knows
-    when another is given: the sandbox's page refuses it, and the browser is out of sight."""
+def _sandbox_app_hint(args: argparse.Namespace, base_url: str | None) -> str:
+    """Against a loopback server that may be the embedded sandbox, when another app id is
+    given: which one it knows (its page refuses any other); else nothing."""
     from urllib.parse import urlsplit
 
     from ..sandbox import demo_app
@@ -351,25 +434,34 @@ def _sandbox_app_note(args: argparse.Namespace, base_url: str | None) -> None:
         and args.app_id != known
         and is_loopback_host(urlsplit(base_url).hostname or "")
     ):
-        say(
-            f"note: if {base_url} is the embedded sandbox, it knows app id {known} only, and its page "
-            f"refuses app id {args.app_id}"
-        )
+        return f"; if {base_url} is the embedded sandbox, it knows app id {known} only: pass --app-id {known}"
+    return ""
+
+
+def _paste_fd() -> int | None:
+    """Standard input's descriptor when it is a terminal, where a redirected address can be pasted."""
+    try:
+        return sys.stdin.fileno() if sys.stdin is not None and sys.stdin.isatty() else None
+    except (AttributeError, ValueError, OSError):  # no stream, or a closed or replaced one
+        return None
 
 
 def cmd_auth_login(args: argparse.Namespace, host: Host) -> int:
-    from .login import ListenError, LoginError, login, unwritable
+    """The authorization-code flow: what it says (the URL, the wait, what to do without a browser)
+    goes to stderr; stdout gets the result's JSON alone."""
+    from .login import ListenError, LoginError, RefusedError, browser_available, login, open_browser, unwritable
 
-    app_secret = _read_secret(args.app_secret_file)
+    app_secret, warning = _read_secret(args.app_secret_file)
     oauth = next(m for m in host.manifest(PLUGIN)["credentials"] if m["mode"] == "oauth2")
     store = args.store
     if problem := unwritable(store):  # before the browser step: a code whose tokens cannot be stored is lost
         raise UsageError(problem)
     _, settings = _prepare(args, host, need_credentials=False, name_server=False)
 
-    def listening() -> None:  # the port is ours: no usage error is left, so the notes may be said
+    def listening() -> None:  # the port is ours and the page did not refuse: no usage error is left
         _name_server(host, settings)
-        _sandbox_app_note(args, settings.get("base_url"))
+        if warning:
+            say(warning)
 
     try:
         credentials = login(
@@ -382,11 +474,15 @@ def cmd_auth_login(args: argparse.Namespace, host: Host) -> int:
             authorization_url=args.authorization_url,
             port=args.port,
             wait=args.wait,
-            say=lambda line: print(line, flush=True),
+            say=lambda line: print(line, file=sys.stderr, flush=True),
             listening=listening,
+            browser=None if args.no_browser or not browser_available() else open_browser,
+            paste_fd=_paste_fd(),
         )
     except ListenError as exc:  # a busy port: nothing was asked of the browser yet
         raise UsageError(str(exc)) from None
+    except RefusedError as exc:  # the page said no before any browser saw it
+        raise UsageError(f"{exc}{_sandbox_app_hint(args, settings.get('base_url'))}") from None
     except LoginError as exc:
         raise Failed(f"login failed: {exc}") from None
     print_json({"success": True, "credentials": store.grant_id, "expires_at": credentials.get("expires_at")})
@@ -431,7 +527,9 @@ def cmd_auth_encrypt(args: argparse.Namespace, host: Host) -> int:
 
 def cmd_auth_new_key(args: argparse.Namespace, host: Host) -> int:
     try:
-        print(new_key())
+        key = new_key()
+        private_if_file(sys.stdout)  # `auth new-key > key-file`: readable by its owner only
+        print(key)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     return 0

@@ -109,13 +109,17 @@ COMMAND_HELP: dict[str, CommandHelp] = {
     ),
     "auth login": CommandHelp(
         "authorize the app in a browser; store the tokens",
-        "Print the app's authorization URL, wait for the browser's redirect on a loopback port, have the "
-        "plugin exchange the code, and store the credentials. The folder and the port are checked first. "
-        "Against the sandbox (a loopback --base-url) its page approves at once; its app id and secret are "
-        "on the first line of `modulex-pinterest sandbox`.",
-        f'printf %s "$PINTEREST_APP_SECRET" > app-secret.txt\n'
-        f'{PROG} auth login --app-id "$PINTEREST_APP_ID" --app-secret-file app-secret.txt '
-        "--credentials pinterest.json",
+        "Say the app's authorization URL on stderr and open it in a browser when this machine has one, wait "
+        "for the browser's redirect on a loopback port (or, on a terminal, for the address the browser ended "
+        "on, pasted), have the plugin exchange the code, and store the credentials (0600); stdout gets only "
+        "the result's JSON. The folder, the port and a loopback authorization page are checked first. The app "
+        "secret comes from --app-secret-file or $PINTEREST_APP_SECRET, never from the command line. Against "
+        "the sandbox (a loopback --base-url) its page approves at once; `modulex-pinterest sandbox --env` "
+        "exports its app id and secret.",
+        f'eval "$({PROG} sandbox --env --background)"\n'
+        f'{PROG} auth login --app-id "$PINTEREST_APP_ID" --credentials pinterest.json --port 0\n'
+        "(umask 077 && cat > app-secret.txt)   # for a real app: paste its secret, then Ctrl-D\n"
+        f"{PROG} auth login --app-id 1234567 --app-secret-file app-secret.txt --credentials pinterest.json",
         "exit codes: 0 stored; 1 the login failed (not authorized in time, the exchange or the store failed); "
         "2 a usage error (one line on stderr)",
     ),
@@ -145,7 +149,7 @@ COMMAND_HELP: dict[str, CommandHelp] = {
         "print a new key for MODULEX_PINTEREST_KEY",
         "Print a new Fernet key (32 random bytes, URL-safe base64) for MODULEX_PINTEREST_KEY or a key file. "
         "Keep it apart from the credentials and back it up: sealed credentials cannot be read without it.",
-        f"{PROG} auth new-key > ~/.config/modulex-pinterest.key && chmod 600 ~/.config/modulex-pinterest.key",
+        f"{PROG} auth new-key > ~/.config/modulex-pinterest.key   # written readable by you only",
         "exit codes: 0 printed; 2 the crypto extra is not installed (one line on stderr)",
     ),
     "sandbox": CommandHelp(

@@ -1,23 +1,32 @@
 """``modulex-pinterest auth login``: the OAuth 2.0 authorization-code flow for a
 person at a terminal, as a host would run it from the manifest's OAuth fields.
 
-It prints the authorization URL (the manifest's scopes, a loopback
-``redirect_uri``, a random ``state``), waits for the redirect on a loopback
-listener (answering and ignoring any other request: another path, a wrong or
-missing ``state``), has the plugin exchange the code (through the host: the
-plugin owns the token endpoint and its rules, as for a refresh), and puts the
-credentials in the store. Nothing secret is printed, even when the token
-endpoint echoes what it was sent.
+It holds a loopback port for the redirect; asks a loopback authorization page
+(the sandbox's) with ``HEAD`` whether it takes the request, so an app id it does
+not know fails at once instead of after the wait; says the authorization URL
+(the manifest's scopes, a loopback ``redirect_uri``, a random ``state``) and
+opens it in a browser when there is one; then waits for the redirect on the
+loopback listener (answering and ignoring any other request: another path, a
+wrong or missing ``state``) or for the address the browser ended on, pasted at
+the terminal (a browser on another machine cannot reach this one's loopback).
+It has the plugin exchange the code (through the host: the plugin owns the
+token endpoint and its rules, as for a refresh), and puts the credentials in
+the store. Nothing secret is said, even when the token endpoint echoes what it
+was sent. What it says goes through ``say`` (the CLI: stderr, so stdout holds
+only the result).
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import http.client
 import ipaddress
 import json
 import os
 import secrets
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +51,17 @@ class LoginError(Exception):
 
 class ListenError(LoginError):
     """The loopback port for the redirect could not be had (in use, say): nothing was asked of the browser."""
+
+
+class RefusedError(LoginError):
+    """The authorization page refused this login's request before any browser saw it (the sandbox's
+    page, for an app id it does not know): nothing was asked of the browser."""
+
+
+REFUSED_STATUSES = (400, 401, 403)  # a page that says so refuses the request; any other answer decides nothing
+PROBE_TIMEOUT = 10.0  # seconds for the authorization page's HEAD answer
+CONSOLE_BROWSERS = frozenset({"www-browser", "links", "links2", "elinks", "lynx", "w3m"})
+PASTE_LIMIT = 8192  # bytes of a pasted line kept (a redirect address is a few hundred)
 
 
 def _origin(url: str) -> str:
@@ -149,7 +169,7 @@ def unwritable(store: Any) -> str | None:
 
 
 def wait_for_redirect(server: _RedirectServer, wait: float) -> dict[str, str]:
-    """Serve until the redirect with the right state arrives or ``wait`` seconds pass."""
+    """Serve until the redirect with the right state arrives (or is pasted) or ``wait`` seconds pass."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:
@@ -163,6 +183,118 @@ def wait_for_redirect(server: _RedirectServer, wait: float) -> dict[str, str]:
             "or a redirect URI the server does not know, say), correct that and run the login again"
         )
     return dict(server.received)
+
+
+def check_authorization_page(url: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """Ask a loopback authorization page (the sandbox's) whether it takes this login's request: a
+    ``HEAD`` request, so no code is issued and no browser is needed. 400, 401 or 403: :class:`RefusedError`;
+    nobody listening: :class:`LoginError`; any other answer (404 or 405 from a server that has no such
+    page for ``HEAD``) decides nothing, and the login goes on."""
+    parts = urlsplit(url)
+    where = f"{_origin(url)}{parts.path or '/'}"
+    connection = (http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection)(
+        parts.hostname or "", parts.port, timeout=timeout
+    )
+    try:
+        connection.request("HEAD", f"{parts.path or '/'}?{parts.query}")
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise LoginError(f"cannot reach the authorization page at {where} ({why}): is the server running?") from None
+    finally:
+        connection.close()
+    if status in REFUSED_STATUSES:
+        raise RefusedError(f"the authorization page at {where} refuses this login's request (HTTP {status})")
+
+
+def browser_available(environ: dict[str, str] | None = None) -> bool:
+    """Whether a browser the person can see may be opened here: one named in ``$BROWSER``, else on
+    macOS and Windows the system's, else (X11 or Wayland) a graphical one ``webbrowser`` finds. Never
+    a console browser (lynx, w3m...): it would take over the terminal the login talks on."""
+    env = os.environ if environ is None else environ
+    if env.get("BROWSER"):
+        command = env["BROWSER"].split(os.pathsep)[0].split()
+        return bool(command) and os.path.basename(command[0]) not in CONSOLE_BROWSERS
+    if sys.platform in ("darwin", "win32"):
+        return True
+    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return False
+    import webbrowser
+
+    try:
+        name = getattr(webbrowser.get(), "name", "")
+    except webbrowser.Error:
+        return False
+    return os.path.basename(str(name)) not in CONSOLE_BROWSERS
+
+
+def open_browser(url: str) -> bool:
+    """Open ``url`` with ``webbrowser`` from a process of its own: whatever the browser prints stays off
+    this command's stdout, and a browser that runs until closed does not hold up the login. False when
+    that process cannot be started."""
+    try:
+        subprocess.Popen(
+            [sys.executable, "-c", "import sys, webbrowser; webbrowser.open(sys.argv[1])", url],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        return False
+    return True
+
+
+def _pasted_query(text: str) -> dict[str, str]:
+    """The query of a pasted address (or of a bare ``code=...&state=...``)."""
+    text = text.strip().strip("<>\"'")
+    query = urlsplit(text).query if "?" in text else text
+    return {k: v[0] for k, v in parse_qs(query).items()}
+
+
+def _read_pasted(server: _RedirectServer, fd: int, say: Callable[[str], None]) -> None:
+    """Lines typed or pasted on ``fd`` (a terminal): the first address carrying this login's state is
+    its answer, as if the browser had reached the listener. Read with ``os.read``, never through
+    ``sys.stdin``, so this daemon thread holds no lock the interpreter needs at exit."""
+    pending = b""
+    while not server.answered.is_set():
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return
+        if not chunk:  # end of input: only the listener can answer now
+            return
+        pending = (pending + chunk)[-PASTE_LIMIT:]
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            text = line.decode("utf-8", errors="replace").strip()
+            if not text:
+                continue
+            query = _pasted_query(text)
+            if not hmac.compare_digest(query.get("state", "").encode(), server.expected_state):
+                say(
+                    "that is not the address this login's redirect ended on (its state does not match); "
+                    "paste the whole address from the browser's address bar"
+                )
+                continue
+            if server.keep(query):
+                server.answered.set()
+            return
+
+
+def _headless_help(redirect_uri: str, port: int, paste: bool) -> str:
+    """What to do when the browser is on another machine than this one."""
+    pasting = (
+        "copy the whole address from its address bar and paste it here, or "
+        if paste
+        else "run the login again from a terminal to paste the address it ended on, or "
+    )
+    return (
+        "No browser on this machine? Open the URL on any machine. If, after you allow access, its browser "
+        f"cannot reach {redirect_uri} (an error page), {pasting}"
+        f"before opening the URL, forward the port from the browser's machine: ssh -L {port}:127.0.0.1:{port} "
+        "THIS-MACHINE"
+    )
 
 
 def _printable(text: str) -> str:
@@ -207,9 +339,13 @@ def login(
     wait: float = 300.0,
     say: Callable[[str], None] = print,
     listening: Callable[[], None] | None = None,
+    browser: Callable[[str], bool] | None = None,
+    paste_fd: int | None = None,
 ) -> Credentials:
-    """Run the flow and store the credentials; returns them (never printed). ``listening()``
-    is called once the redirect's port is held, before anything is asked of the browser."""
+    """Run the flow and store the credentials; returns them (never said). ``listening()`` is called
+    once the redirect's port is held and a loopback authorization page has not refused the request,
+    before the URL is said. ``browser(url)`` opens it (None: no browser here, or not wanted);
+    ``paste_fd``: a terminal to read the redirected address from, pasted by hand."""
     authorization_url = authorization_endpoint(oauth_mode, base_url, authorization_url)
     state = secrets.token_urlsafe(32)
     try:
@@ -218,10 +354,9 @@ def login(
         raise ListenError(
             f"cannot listen on 127.0.0.1:{port} for the redirect ({exc.strerror}); choose another --port"
         ) from None
-    redirect_uri = f"http://127.0.0.1:{server.server_address[1]}{REDIRECT_PATH}"
+    held = server.server_address[1]
+    redirect_uri = f"http://127.0.0.1:{held}{REDIRECT_PATH}"
     try:
-        if listening is not None:
-            listening()
         query = urlencode(
             {
                 "client_id": app_id,
@@ -231,8 +366,18 @@ def login(
                 "state": state,
             }
         )
+        url = f"{authorization_url}?{query}"
+        if _is_loopback_url(authorization_url):  # the sandbox's page, or a stand-in's: ask it first
+            check_authorization_page(url)
+        if listening is not None:
+            listening()
         say("Open this URL in a browser and allow access:")
-        say(f"{authorization_url}?{query}")
+        say(url)
+        if browser is not None and browser(url):
+            say("(opening it in your browser; --no-browser not to)")
+        say(_headless_help(redirect_uri, held, paste_fd is not None))
+        if paste_fd is not None:
+            threading.Thread(target=_read_pasted, args=(server, paste_fd, say), daemon=True).start()
         say(f"Waiting up to {wait:.0f} s for the redirect to {redirect_uri} ...")
         answer = wait_for_redirect(server, wait)
     finally:

@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import __version__
-from .flags import declared_default, declared_settings
+from .flags import declared_default, declared_settings, destructive_actions
 from .help import BASE_URL_ENV, COMMAND_HELP, SANDBOX_DESCRIPTION, TOKEN_ENV, WIDTH
-from .output import PROG
+from .output import OUTPUT_FORMATS, PROG
 
 if TYPE_CHECKING:
     Subcommands = argparse._SubParsersAction["Parser"]
@@ -39,7 +39,12 @@ ALLOW_PATH_ONLY = (
 
 
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose mistakes are one line on standard error (exit 2), pointing at ``--help``."""
+    """An ``ArgumentParser`` whose mistakes are one line on standard error (exit 2), pointing at ``--help``.
+    Options are matched whole, never by a prefix: ``--app-secret VALUE`` must not pass for ``--app-secret-file``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -200,6 +205,25 @@ def _add_action_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
         help="also draw the output's daily series (the analytics actions) to FILE.png or FILE.svg, one line per "
         "metric (pip install 'modulex-pinterest[charts]')",
     )
+    p.add_argument(
+        "--output",
+        choices=OUTPUT_FORMATS,
+        default="json",
+        help="json: the output object, indented on a terminal, on one line when piped; jsonl: a list's items "
+        "one per line (anything else on one line); table: columns for people, fitted to the terminal",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show each HTTP exchange on stderr: method, path and query, status, time, request id (tokens, "
+        "secrets and codes are never shown)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=f"for an action that deletes ({', '.join(destructive_actions(manifest)) or 'none'}): check the "
+        "inputs and the credentials' presence, say what would be sent, and send nothing",
+    )
     _with_connection(_command(sub, "check"), manifest)
     p = _with_connection(_command(sub, "options"), manifest)
     p.add_argument("action", help="an action's name (see `actions`), or a trigger's (new_pin, new_board)")
@@ -225,6 +249,21 @@ def _add_agent_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
     _with_media(_with_connection(_command(sub, "mcp"), manifest), cwd=False)
 
 
+APP_SECRET_ENV = "PINTEREST_APP_SECRET"
+NO_SECRET_FLAG = (
+    "a secret on the command line is visible to every user of this machine (ps) and kept in the shell's "
+    f"history, so it is not taken: put it in a file only you can read and pass --app-secret-file FILE "
+    f"((umask 077; cat > app-secret.txt)), or set {APP_SECRET_ENV}"
+)
+
+
+class _RefuseSecret(argparse.Action):
+    """``--app-secret``: refused, its value (a secret) never repeated."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, *_: object) -> None:
+        raise argparse.ArgumentError(self, NO_SECRET_FLAG)
+
+
 def _add_auth_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
     """``auth login``, ``auth refresh``, ``auth import``: putting OAuth 2.0 credentials in a store."""
     auth = sub.add_parser(
@@ -246,7 +285,12 @@ def _add_auth_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
         auth=True,
     )
     p.add_argument("--app-id", required=True, help="the app's id, from Pinterest's developer portal")
-    p.add_argument("--app-secret-file", required=True, metavar="FILE", help="a file holding the app secret")
+    p.add_argument(
+        "--app-secret-file",
+        metavar="FILE",
+        help=f"a file holding the app secret, readable by you only (default: ${APP_SECRET_ENV})",
+    )
+    p.add_argument("--app-secret", nargs="?", action=_RefuseSecret, help=argparse.SUPPRESS)
     p.add_argument(
         "--credentials", required=True, metavar="FILE|URL", help="where to store the credentials: " + CREDENTIALS_HELP
     )
@@ -258,6 +302,12 @@ def _add_auth_commands(sub: Subcommands, manifest: Mapping[str, Any]) -> None:
     p.add_argument("--port", type=port, default=8085, help="loopback port for the redirect; 0: any free one")
     p.add_argument(
         "--wait", type=seconds, default=300.0, metavar="SECONDS", help="how long to wait for the browser, at most 86400"
+    )
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser (by default one is opened when this machine has one); the URL is printed "
+        "on stderr either way",
     )
     p = _with_connection(
         _command(auth_sub, "refresh", handler="auth refresh"),

@@ -22,13 +22,14 @@ import os
 import secrets
 import shlex
 import signal
+import stat
 import sys
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from .help import BASE_URL_ENV, TOKEN_ENV
-from .output import Failed, UsageError, reader_gone, say
+from .output import PROG, Failed, UsageError, reader_gone, say
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -93,8 +94,22 @@ def _start(sandbox: Sandbox, host: str, port: int) -> None:
         ) from None
 
 
+def private_if_file(stream: TextIO) -> None:
+    """A secret is about to be printed: when ``stream`` is a regular file (``> env.sh``), make it
+    readable by its owner only, whatever the shell's umask made it. Anything else is left alone."""
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode) and mode & 0o077:
+            os.fchmod(fd, stat.S_IMODE(mode) & 0o700)
+    except (AttributeError, ValueError, OSError):  # no descriptor, or a file that is not ours to change
+        pass
+
+
 def _print(args: argparse.Namespace, info: dict[str, object]) -> None:
-    """The sandbox's address and credentials, in one write: a reader polling the output sees all of it or nothing."""
+    """The sandbox's address and credentials, in one write: a reader polling the output sees all of it or
+    nothing. Written to a file, the file is made private first (it holds a token and the app secret)."""
+    private_if_file(sys.stdout)
     if args.env:
         lines = [f"export {ENV_NAMES[key]}={shlex.quote(str(value))}" for key, value in info.items()]
     else:
@@ -147,10 +162,25 @@ def _in_background(sandbox: Sandbox, host: str, port: int) -> tuple[int, int]:
     raise Failed("the sandbox's process ended before it was listening")
 
 
+def _stdout_is_a_pipe() -> bool:
+    """Standard output is a pipe or a socket (``$(...)``, ``| ...``): its reader may wait for the end."""
+    try:
+        mode = os.fstat(sys.stdout.fileno()).st_mode
+    except (AttributeError, ValueError, OSError):  # no stream, or one without a descriptor
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Serve the sandbox: in the foreground until Ctrl-C or SIGTERM, or in a process of its own."""
     from ..sandbox import DEMO_TOKEN, Sandbox
 
+    if args.env and not args.background and _stdout_is_a_pipe():
+        # `eval "$(... sandbox --env)"` waits for the command to end, and a foreground sandbox never does.
+        raise UsageError(
+            "--env into a pipe or $(...) without --background would serve forever before the shell could read "
+            f'the exports; add --background: eval "$({PROG} sandbox --env --background)"'
+        )
     public = not is_loopback_host(args.host)
     if public and not args.public:
         raise UsageError(

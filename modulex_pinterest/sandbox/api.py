@@ -6,7 +6,8 @@ Each endpoint follows its operation in Pinterest's OpenAPI description
 ``search_user_boards/get``, ``user_account/get``,
 ``oauth/token``, ``media/create``, ``media/list``, ``media/get``; the
 board and pin management operations are in ``manage.py``) plus the
-browser-facing authorization page ``GET /oauth/``. ``POST /pins`` takes every
+browser-facing authorization page ``GET /oauth/`` (``HEAD`` answers its status
+without issuing a code: 400 for an app the sandbox does not know). ``POST /pins`` takes every
 ``media_source`` type (``sources.py``); media uploads live in ``media.py``, and
 their upload endpoint, outside ``/v5``, in ``upload.py``.
 Order of checks: route (404), method (405), bearer token and scopes (401),
@@ -108,6 +109,7 @@ class Api:
             ("/v5/media/{media_id}", "GET", ("pins:read",), self.get_media),
             ("/v5/oauth/token", "POST", None, self.token),
             ("/oauth", "GET", None, self.authorize),
+            ("/oauth", "HEAD", None, self.authorize_check),
         ]
         # Before manage's: /v5/pins/analytics is not /v5/pins/{pin_id}.
         self.routes += analytics.Analytics(store).routes()
@@ -237,8 +239,9 @@ class Api:
             raise bad_request("Invalid request: the form is not UTF-8.") from None
         return json_response(200, self.auth.token(authorization, form))
 
-    def authorize(self, req: Request) -> Response:
-        """The consent page, auto-approved: redirect back with a fresh code and the state."""
+    def _consent_refusal(self, req: Request) -> Response | None:
+        """The consent page's error for a request it cannot authorize at all (an unknown app, no
+        redirect_uri), or None."""
         client_id, redirect_uri = req.arg("client_id"), req.arg("redirect_uri")
         if not client_id or not self.auth.app_exists(client_id):
             return consent_error(
@@ -250,6 +253,22 @@ class Api:
             return consent_error(
                 "The redirect_uri is missing or is not an http(s) URL, so there is nowhere to send the answer."
             )
+        return None
+
+    def authorize_check(self, req: Request) -> Response:
+        """``HEAD`` of the consent page: the status a browser would get (400 for an unknown app), no
+        code issued, so a login can find out at once that its request will be refused."""
+        refusal = self._consent_refusal(req)
+        if refusal is not None:
+            return refusal
+        return Response(200, b"", {"Content-Type": "text/html; charset=utf-8"})
+
+    def authorize(self, req: Request) -> Response:
+        """The consent page, auto-approved: redirect back with a fresh code and the state."""
+        refusal = self._consent_refusal(req)
+        if refusal is not None:
+            return refusal
+        client_id, redirect_uri = str(req.arg("client_id")), str(req.arg("redirect_uri"))
         answer: dict[str, str] = {}
         scopes = parse_scopes(req.arg("scope") or "")
         if req.arg("response_type") != "code":
