@@ -135,13 +135,24 @@ class RateBudget(Protocol):
         ``Retry-After`` or ``X-RateLimit-Remaining: 0``)."""
 
 
-class PageEvent(TypedDict):
-    """A page of a list arrived: ``pages`` read so far and ``items`` gathered so far
-    (a trigger's poll counts the items it read)."""
-
+class _PageCounts(TypedDict):
     event: Literal["page"]
     pages: int
     items: int
+
+
+class PageEvent(_PageCounts, total=False):
+    """A page of a list arrived: ``pages`` read so far and ``items`` gathered so far
+    (a trigger's poll counts the items it read).
+
+    A whole-list fetch (``fetch_all``) also says what the page added and where to go on:
+    ``page_items``, that page's items (the output's list is these, page after page), and
+    ``bookmark``, the bookmark that resumes after it (``None`` at the end of the list). A
+    host interrupted mid-fetch (Ctrl-C) can so show what was fetched and how to resume; one
+    that does not need them ignores them. Optional: older plugins send the counts alone."""
+
+    page_items: list[dict[str, Any]]
+    bookmark: str | None
 
 
 class WaitEvent(TypedDict):

@@ -2,9 +2,17 @@
 triggers, `poll`'s state folder and exit codes, Ctrl-C during a whole-list fetch, hints for common
 slips, and --output, --verbose and --dry-run."""
 
+import base64
+import json
 import os
+import re
 import resource
+import shlex
+import signal
 import subprocess
+import time
+
+import requests
 
 from test_cli import CLI, cli, strict_json
 
@@ -183,3 +191,203 @@ def test_misspelt_run_flag_suggests_the_flag(sandbox, tmp_path):
 def test_an_input_given_as_a_flag_points_to_input(sandbox, tmp_path):
     result = on_sandbox(sandbox, "run", "list_boards", "--page-size", "5", cwd=tmp_path)
     assert_usage_error(result, sandbox, "page_size is an input of list_boards: give it in --input")
+
+
+# ----- point 10: Ctrl-C during a whole-list fetch ----------------------------------------------
+
+
+def start_on_sandbox(sandbox, *args, cwd):
+    """The console script started (not waited for) with the sandbox's --base-url and demo token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
+    env["PINTEREST_ACCESS_TOKEN"] = sandbox.access_token
+    return subprocess.Popen(
+        [CLI, *args, "--base-url", sandbox.base_url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env,
+    )  # fmt: skip
+
+
+def test_ctrl_c_during_fetch_all_prints_what_was_fetched_and_the_bookmark(sandbox, tmp_path):
+    board = sandbox.add_large_board(pin_count=1000)
+    # Two pages answer at once; the third hangs until the sandbox stops: Ctrl-C comes while it waits.
+    sandbox.inject_fault("delay", count=2, delay=0.0, path_prefix=f"/v5/boards/{board}/pins")
+    sandbox.inject_fault("delay", count=1, delay=60.0, path_prefix=f"/v5/boards/{board}/pins")
+    inputs = {"board_id": board, "fetch_all": True, "page_size": 25, "max_items": 1000}
+    proc = start_on_sandbox(sandbox, "run", "list_pins", "--input", json.dumps(inputs), "--progress", cwd=tmp_path)
+    try:
+        for line in proc.stderr:  # an event, not a sleep: the second page's progress line
+            if "page 2:" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    partial = strict_json(out)
+    assert partial["success"] is False
+    assert partial["count"] == 50 and len(partial["pins"]) == 50
+    assert partial["board_id"] == board
+    assert partial["bookmark"]
+    note = err.strip().splitlines()[-1]
+    assert note.startswith("modulex-pinterest: interrupted after 50 pins; resume with --input ")
+    assert partial["error"] == note.removeprefix("modulex-pinterest: ")
+    resume = json.loads(shlex.split(note.split("--input ", 1)[1])[0])
+    assert resume == dict(inputs, bookmark=partial["bookmark"], max_items=950)
+
+    # The first 50 pins in order, then the resume goes on from the 51st: none lost, none twice.
+    first = on_sandbox(
+        sandbox, "run", "list_pins", "--input", json.dumps({"board_id": board, "page_size": 60}), cwd=tmp_path
+    )
+    expected = [pin["id"] for pin in strict_json(first.stdout)["pins"]]
+    assert [pin["id"] for pin in partial["pins"]] == expected[:50]
+    rest = on_sandbox(sandbox, "run", "list_pins", "--input", json.dumps(dict(resume, max_items=10)), cwd=tmp_path)
+    assert rest.returncode == 0, rest.stderr
+    assert [pin["id"] for pin in strict_json(rest.stdout)["pins"]] == expected[50:60]
+
+
+# ----- point 15: --output, --verbose, --dry-run --------------------------------------------------
+
+KITCHEN = "397233545249"  # a sandbox board with 21 pins
+
+
+def test_output_json_is_one_line_when_piped(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_boards", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1
+    assert strict_json(result.stdout)["count"] == len(sandbox.boards)
+
+
+def test_output_jsonl_prints_one_item_per_line_and_how_to_get_more(sandbox, tmp_path):
+    inputs = {"board_id": KITCHEN, "page_size": 5}
+    result = on_sandbox(sandbox, "run", "list_pins", "--input", json.dumps(inputs), "--output", "jsonl", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5
+    pins = [strict_json(line) for line in lines]
+    assert all(pin["board_id"] == KITCHEN and pin["id"] for pin in pins)
+    more = result.stderr.splitlines()[-1]
+    assert more.startswith("modulex-pinterest: more: resume with --input ")
+    resume = json.loads(shlex.split(more.split("--input ", 1)[1])[0])
+    nxt = on_sandbox(sandbox, "run", "list_pins", "--input", json.dumps(resume), "--output", "jsonl", cwd=tmp_path)
+    assert {strict_json(line)["id"] for line in nxt.stdout.splitlines()}.isdisjoint(pin["id"] for pin in pins)
+
+
+def test_output_jsonl_of_a_failure_is_the_object_on_one_line(sandbox, tmp_path):
+    inputs = {"board_id": "999999999999"}
+    result = on_sandbox(sandbox, "run", "list_pins", "--input", json.dumps(inputs), "--output", "jsonl", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.count("\n") == 1
+    assert strict_json(result.stdout)["success"] is False
+
+
+def test_output_table_fits_the_terminal(sandbox, tmp_path):
+    inputs = json.dumps({"board_id": KITCHEN, "page_size": 4})
+    result = on_sandbox(
+        sandbox, "run", "list_pins", "--input", inputs, "--output", "table", cwd=tmp_path, env={"COLUMNS": "70"}
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5 and lines[0].split()[0] == "ID"
+    assert all(len(line) <= 70 for line in lines), lines
+    assert all(line.split()[0].isdigit() for line in lines[1:])  # ids are never cut
+
+
+def test_output_table_of_an_object_lists_its_fields(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "get_user_account", "--output", "table", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["FIELD", "VALUE"]
+    assert ["username", "sandbox_user"] in [line.split() for line in lines]
+
+
+def authorized(sandbox, path, expired):
+    """A credentials file (0600) for the sandbox's app from a real code exchange; ``expired``: its access token is."""
+    redirect_uri = "http://127.0.0.1:8085/"
+    code = sandbox.issue_authorization_code(sandbox.app_id, redirect_uri, "boards:read,pins:read,user_accounts:read")
+    answer = requests.post(
+        f"{sandbox.base_url}/oauth/token", auth=(sandbox.app_id, sandbox.app_secret), timeout=10,
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+    )  # fmt: skip
+    answer.raise_for_status()
+    tokens = answer.json()
+    credentials = {
+        "mode": "oauth2",
+        "app_id": sandbox.app_id,
+        "app_secret": sandbox.app_secret,
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+        "expires_at": 1 if expired else int(time.time()) + tokens["expires_in"],
+    }
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        json.dump(credentials, handle)
+    return credentials, code
+
+
+def test_verbose_shows_each_exchange_and_no_secret(sandbox, tmp_path):
+    store = tmp_path / "pinterest.json"
+    before, code = authorized(sandbox, store, expired=True)  # the run refreshes first: a token request too
+    sandbox.clear_exchanges()
+    inputs = json.dumps({"page_size": 2})
+    result = cli(
+        "run", "list_boards", "--input", inputs, "--verbose", "--credentials", str(store),
+        "--base-url", sandbox.base_url, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    after = json.loads(store.read_text())
+    assert after["access_token"] != before["access_token"]  # refreshed: new tokens went through the exchange
+    exchanges = [line for line in result.stderr.splitlines() if line.startswith("modulex-pinterest: http: ")]
+    assert len(exchanges) == len(api_requests(sandbox)) == 2
+    assert re.fullmatch(r"modulex-pinterest: http: POST /v5/oauth/token -> 200 in \d+ ms", exchanges[0])
+    assert re.fullmatch(r"modulex-pinterest: http: GET /v5/boards\?page_size=2 -> 200 in \d+ ms", exchanges[1])
+    basic = base64.b64encode(f"{sandbox.app_id}:{sandbox.app_secret}".encode()).decode()
+    secrets = [
+        before["access_token"], before["refresh_token"], after["access_token"], after["refresh_token"],
+        sandbox.app_secret, basic, basic.rstrip("="), code,
+    ]  # fmt: skip
+    for secret in secrets:
+        assert secret not in result.stderr and secret not in result.stdout
+    for word in ("Authorization", "Bearer", "send: b'", "reply: '", "header:"):  # no headers, no http.client debug
+        assert word not in result.stderr
+
+
+def test_without_verbose_no_exchange_is_shown(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_boards", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "modulex-pinterest: http: " not in result.stderr
+
+
+def test_delete_pin_dry_run_sends_nothing(sandbox, tmp_path):
+    pins = strict_json(
+        on_sandbox(sandbox, "run", "list_pins", "--input", json.dumps({"board_id": KITCHEN}), cwd=tmp_path).stdout
+    )
+    pin = pins["pins"][0]["id"]
+    sandbox.clear_exchanges()
+    result = on_sandbox(sandbox, "run", "delete_pin", "--input", json.dumps({"pin_id": pin}), "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    answer = strict_json(result.stdout)
+    assert answer["dry_run"] is True and answer["success"] is True
+    assert answer["request"] == {"method": "DELETE", "url": f"{sandbox.base_url}/pins/{pin}"}
+    assert f"dry run: would send DELETE {sandbox.base_url}/pins/{pin}" in result.stderr
+    assert "nothing sent" in result.stderr
+    assert sandbox.exchanges == []
+    assert sandbox.get_pin(pin) is not None
+
+
+def test_dry_run_checks_the_inputs_by_the_plugins_rules(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "delete_board", "--input", '{"board_id": "12\\n"}', "--dry-run", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "board_id")
+    assert sandbox.exchanges == []
+
+
+def test_dry_run_of_an_action_that_deletes_nothing_is_a_usage_error(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "list_boards", "--dry-run", cwd=tmp_path)
+    assert_usage_error(result, sandbox, "--dry-run: list_boards deletes nothing", "(delete_board, delete_pin)")
+
+
+def test_dry_run_is_offered_for_the_manifests_destructive_actions(tmp_path, host):
+    manifest = host.manifest("pinterest")
+    destructive = sorted(
+        a["name"] for a in manifest["actions"] if manifest["request_semantics"][a["request"]["method"]]["destructive"]
+    )
+    assert destructive == ["delete_board", "delete_pin"]
+    text = " ".join(cli("run", "--help", cwd=tmp_path).stdout.split())
+    assert f"for an action that deletes ({', '.join(destructive)})" in text

@@ -434,9 +434,9 @@ def test_progress_events_reach_the_host_for_pages_and_waits(host):
             progress=events.append,
         )
     assert out["success"], out["error"]
-    assert events == [
-        {"event": "page", "pages": 1, "items": 1},
+    assert events == [  # a whole-list fetch's page events carry the page's items and the bookmark after it
+        {"event": "page", "pages": 1, "items": 1, "page_items": [{"id": "1", "name": "b"}], "bookmark": "b1"},
         {"event": "wait", "seconds": 0.01, "reason": "retry after HTTP 503"},
-        {"event": "page", "pages": 2, "items": 2},
-        {"event": "page", "pages": 3, "items": 3},
+        {"event": "page", "pages": 2, "items": 2, "page_items": [{"id": "3", "name": "b"}], "bookmark": "b3"},
+        {"event": "page", "pages": 3, "items": 3, "page_items": [{"id": "4", "name": "b"}], "bookmark": None},
     ]

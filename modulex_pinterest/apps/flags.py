@@ -72,6 +72,18 @@ def check_fields(inputs: Any, schema: Mapping[str, Any], name: str) -> None:
             )
 
 
+def is_destructive(manifest: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
+    """Whether an action destroys something: its request's method is ``destructive`` in the
+    manifest's ``request_semantics`` (``DELETE``), so no list of actions is kept here."""
+    method = str((entry.get("request") or {}).get("method", "")).upper()
+    return bool(((manifest.get("request_semantics") or {}).get(method) or {}).get("destructive"))
+
+
+def destructive_actions(manifest: Mapping[str, Any]) -> list[str]:
+    """The names of the manifest's actions that destroy something (:func:`is_destructive`)."""
+    return [entry["name"] for entry in manifest.get("actions") or () if is_destructive(manifest, entry)]
+
+
 def base_url(args: argparse.Namespace) -> str | None:
     """``--base-url``, else ``$PINTEREST_BASE_URL``, else ``None`` (Pinterest's). An empty one is a
     usage error: falling back to Pinterest's API would send a token meant for the sandbox to production."""

@@ -118,9 +118,11 @@ def fetch_all(
             return items + page[: cap - len(items)], bookmark
         items += page
         pages += 1
-        run.report({"event": "page", "pages": pages, "items": len(items)})
+        ended = bookmark is None or bookmark in followed
+        resume = None if ended else bookmark  # page_items and bookmark: what a host interrupted here can show
+        run.report({"event": "page", "pages": pages, "items": len(items), "page_items": page, "bookmark": resume})
         empty_pages = 0 if page else empty_pages + 1
-        if bookmark is None or bookmark in followed or empty_pages >= MAX_EMPTY_PAGES:
+        if ended or empty_pages >= MAX_EMPTY_PAGES:
             return items, None
         if run.bytes_read >= MAX_FETCH_BYTES:
             return items, bookmark

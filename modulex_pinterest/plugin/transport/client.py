@@ -9,9 +9,11 @@ HTTP status and Pinterest's code and message. When to retry is
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from requests.auth import AuthBase
@@ -38,6 +40,11 @@ from .retry import LATE_RESERVES, LATE_SLOT, Pacing, backoff, never_sent, pause_
 from .watchdog import WatchedHTTPAdapter, deadline_for_this_thread
 
 log = install_log_filter(__name__)
+http_log = install_log_filter("modulex_pinterest.plugin.http")
+"""One DEBUG line per HTTP exchange (method, path and query, status, time, request id), redacted:
+a host shows it by giving this logger a handler at DEBUG (the CLI's ``--verbose``). Headers and
+bodies are never logged, and http.client's own debug output is never turned on."""
+REQUEST_ID_HEADERS = ("x-request-id", "x-pinterest-rid", "x-amz-request-id")
 
 USER_AGENT = f"modulex-pinterest/{__version__} (+python-requests/{requests.__version__})"
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024  # of one decoded body: a bigger one is refused, in bounded memory
@@ -241,6 +248,49 @@ class PinterestClient:
         return self._decode(response, raw)
 
     def _send(self, method: str, url: str, payload: dict[str, Any], timeout: tuple[float, float]) -> requests.Response:
+        """The request (:meth:`_request`), logged to ``http_log`` when someone listens."""
+        if not http_log.isEnabledFor(logging.DEBUG):
+            return self._request(method, url, payload, timeout)
+        started = time.monotonic()
+        try:
+            response = self._request(method, url, payload, timeout)
+        except ApiError as error:
+            self._log_exchange(method, url, payload, None, started, error.detail)
+            raise
+        self._log_exchange(method, url, payload, response, started)
+        return response
+
+    def _log_exchange(
+        self,
+        method: str,
+        url: str,
+        payload: Mapping[str, Any],
+        response: requests.Response | None,
+        started: float,
+        failure: str | None = None,
+    ) -> None:
+        """One line for ``http_log``: ``GET /v5/boards?page_size=25 -> 200 in 41 ms (request id ...)``."""
+        sent = response.request.url if response is not None and response.request.url else url
+        if response is None and payload.get("params"):
+            sent = f"{url}?{urlencode(payload['params'], doseq=True)}"
+        parts = urlsplit(str(sent))
+        base = urlsplit(self._settings.base_url)
+        shown = parts.path + (f"?{parts.query}" if parts.query else "")
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+            shown = f"{parts.scheme}://{parts.netloc}{shown}"
+        elapsed = (time.monotonic() - started) * 1000
+        if response is None:
+            line = f"{method} {shown} -> failed after {elapsed:.0f} ms: {failure}"
+        else:
+            rid = next((response.headers[name] for name in REQUEST_ID_HEADERS if response.headers.get(name)), None)
+            line = f"{method} {shown} -> {response.status_code} in {elapsed:.0f} ms" + (
+                f" (request id {rid})" if rid else ""
+            )
+        http_log.debug("%s", redact(line, (self._token or "",)))
+
+    def _request(
+        self, method: str, url: str, payload: dict[str, Any], timeout: tuple[float, float]
+    ) -> requests.Response:
         """The request, with every requests failure turned into an ApiError saying whether it may have arrived."""
         payload = {"auth": self._auth, **payload}
         try:
