@@ -420,6 +420,7 @@ def _start_login(tmp_path, sandbox=None, *, base_url=None, app=None, credentials
             port,
             "--wait",
             "20",
+            "--no-browser",  # the test is the browser, even on a machine with a display
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -85,6 +85,8 @@ def _run(blocks, tmp_path):
     """Run the blocks in one bash session from an empty folder: (stdout, stderr, the folder)."""
     pids = tmp_path / "sandbox.pids"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_", "VIRTUAL_ENV"))}
+    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):  # `auth login` opens no browser: the test is the browser
+        env.pop(name, None)
     env["PATH"] = SCRIPTS + os.pathsep + env.get("PATH", "")
     work = tmp_path / "work"
     work.mkdir()

@@ -439,11 +439,20 @@ def _sandbox_app_hint(args: argparse.Namespace, base_url: str | None) -> str:
 
 
 def _paste_fd() -> int | None:
-    """Standard input's descriptor when it is a terminal, where a redirected address can be pasted."""
+    """Standard input's descriptor when it is a terminal this process may read, where a redirected
+    address can be pasted; not for a background job (reading would stop it: SIGTTIN)."""
     try:
-        return sys.stdin.fileno() if sys.stdin is not None and sys.stdin.isatty() else None
+        if sys.stdin is None or not sys.stdin.isatty():
+            return None
+        fd = sys.stdin.fileno()
     except (AttributeError, ValueError, OSError):  # no stream, or a closed or replaced one
         return None
+    try:
+        if hasattr(os, "tcgetpgrp") and os.tcgetpgrp(fd) != os.getpgrp():
+            return None  # a background job of this terminal
+    except OSError:  # not this process's controlling terminal: no job control to stop it
+        pass
+    return fd
 
 
 def cmd_auth_login(args: argparse.Namespace, host: Host) -> int:
