@@ -175,6 +175,23 @@ def test_a_base_url_without_v5_hints_at_it(sandbox, tmp_path):
     assert error.startswith("Not found (HTTP 404")
 
 
+def test_a_refresh_under_a_base_url_without_v5_hints_at_it_not_at_logging_in(sandbox, tmp_path):
+    """The token endpoint moves with the base URL (``.../oauth/token``): its 404 gets the hint too,
+    and a refresh that failed for a wrong URL is no reason to log in again."""
+    bare = sandbox.base_url.removesuffix("/v5")
+    credentials = {
+        "mode": "oauth2", "app_id": sandbox.app_id, "app_secret": sandbox.app_secret,
+        "access_token": "pina_old", "refresh_token": "pinr_old", "expires_at": 1,
+    }  # fmt: skip
+    (tmp_path / "creds.json").write_text(json.dumps(credentials))
+    result = cli("auth", "refresh", "--base-url", bare, "--credentials", "creds.json", cwd=tmp_path)
+    error = _error(result)
+    assert error.startswith("Authentication failed: could not refresh the OAuth access token: Not found (HTTP 404")
+    assert error.endswith(f"; the base URL {bare} has no /v5: did you mean {bare}/v5?"), error
+    assert "hint:" not in result.stderr and "log in" not in result.stderr
+    assert json.loads((tmp_path / "creds.json").read_text())["refresh_token"] == "pinr_old"
+
+
 def test_a_404_under_a_versioned_base_url_gives_no_such_hint(sandbox, tmp_path):
     error = _error(run_on_sandbox(sandbox, "get_board", {"board_id": "123456789"}, tmp_path))
     assert error.startswith("Board 123456789 not found (HTTP 404") and "did you mean" not in error

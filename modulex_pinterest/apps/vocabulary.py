@@ -36,7 +36,9 @@ FRESH_STATE = "pass no state (null)"
 OWN_FLAGS = {"file_roots": "--allow-path", "allow_private_network": "--allow-private-network"}
 """The settings whose flags are not their names (``--allow-path`` adds a directory to ``file_roots``)."""
 REFUSED_TOKEN = "Authentication failed:"
-"""How the plugin's messages for a refused token (a 401, a refused OAuth refresh) begin."""
+"""How the plugin's messages for a failed authentication begin; a refused token's (not a busy refresh
+lease's, say) also carry the 401 or the OAuth refusal (:data:`REFUSALS`)."""
+REFUSALS = ("HTTP 401", "invalid_grant")
 LOGIN = f"{PROG} auth login --app-id ID --app-secret-file FILE --credentials"
 
 
@@ -85,7 +87,7 @@ class Vocabulary:
         base = (self.base_url or "").rstrip("/")
         if base and is_loopback_host(urlsplit(base).hostname or "") and f"Could not reach {base}" in error:
             found.append(f"hint: is the sandbox running there? Start one with `{PROG} sandbox --background`")
-        if error.startswith(REFUSED_TOKEN):
+        if error.startswith(REFUSED_TOKEN) and any(refusal in error for refusal in REFUSALS):
             if self.credentials is not None:
                 refused = "their OAuth refresh was" if "refresh" in error else "they were"
                 found.append(

@@ -100,8 +100,8 @@ class ApiError(PluginError):
         self.retry_after = retry_after
         self.sent = sent
         self.oauth_error = oauth_error  # the OAuth "error" field of a token endpoint's answer, e.g. "invalid_grant"
-        # The base_url setting the request was sent under (set by the client; None for an absolute URL such
-        # as the token endpoint's), so that a message can name a server that is not Pinterest's.
+        # The base_url setting the request was sent under (set by the client; None for a URL outside it,
+        # such as a token_url set apart), so that a message can name a server that is not Pinterest's.
         self.base_url: str | None = None
 
     @property

@@ -149,8 +149,8 @@ class PinterestClient:
     def _call(self, method: str, path: str, payload: dict[str, Any], category: str | None) -> JsonObject:
         """Send, retrying as :func:`.retry.retry_wait` and the method's semantics allow
         (a 401 once more with a fresh token); the decoded JSON object or an ApiError."""
-        absolute = path.startswith(("https://", "http://"))
-        url = path if absolute else self._settings.base_url + path
+        url = path if path.startswith(("https://", "http://")) else self._settings.base_url + path
+        under_base_url = url.startswith(self._settings.base_url + "/")  # the token endpoint too, unless set apart
         resend = manifest.spec().semantics[method].resend
         attempt = 0
         reauthorized = False
@@ -159,7 +159,7 @@ class PinterestClient:
                 self._pace(category)
                 return self._once(method, url, payload, category)
             except ApiError as error:
-                if not absolute:  # sent under the base_url setting: a message may name it
+                if under_base_url:  # a message may name the server by the base_url setting
                     error.base_url = self._settings.base_url
                 # A 401 that a new access token may cure (not one for a missing scope): once.
                 if error.status == 401 and self._reauthorize and not reauthorized and not is_scope_error(error):
