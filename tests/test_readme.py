@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from readme_blocks import marked_shell_blocks
+from readme_blocks import blocks, marked_shell_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -132,7 +132,7 @@ def _run(blocks, tmp_path):
 
 def _compact(stdout):
     """The output with the JSON's layout taken out (indented on a terminal, compact in a pipe)."""
-    return re.sub(r'(?<=[:,\[{])\s+|\s+(?=[\]}])', "", stdout)
+    return re.sub(r"(?<=[:,\[{])\s+|\s+(?=[\]}])", "", stdout)
 
 
 def _check_readme(stdout, errors, work):
@@ -183,3 +183,14 @@ def test_the_docs_run_as_written(name, tmp_path):
         pytest.skip(f"{name} has no <!-- tested --> shell blocks")
     stdout, errors, work = _run(blocks, tmp_path)
     CHECKS.get(name, lambda *_: None)(stdout, errors, work)
+
+
+def test_ci_readme_knows_how_to_follow_every_block_of_the_readme():
+    """``.ci/readme`` follows the README's blocks by their section and fails on one it does not know:
+    a block added to the README without saying there how to follow it fails here first, in seconds."""
+    script = ROOT / ".ci" / "readme"
+    if not script.is_file():
+        pytest.skip("no checkout beside the tests")
+    known = set(re.findall(r"\b([a-z0-9-]+\.(?:sh|python|json))\b", script.read_text()))
+    unknown = [b.file_name for b in blocks(README) if b.language != "text" and f"{b.slug}.{b.language}" not in known]
+    assert unknown == [], f"README blocks .ci/readme does not know how to follow: {unknown}"
