@@ -71,6 +71,32 @@ def new_pin_poll() -> Graph:
     return Graph(trigger, ids_to_chat(trigger.poll_items, "events"))
 
 
+def handle(data: dict[str, Any]) -> str:
+    """An edge end as the editor writes it: compact JSON with sorted keys, quotes as ``œ``."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).replace('"', "œ")
+
+
+def for_the_editor(data: dict[str, Any]) -> None:
+    """What the editor adds to a flow (node kinds and places left to right, edge handles), in a stable
+    order so that a rebuild can be compared."""
+    edges = sorted(data["edges"], key=lambda edge: (edge["source"], edge["target"]))
+    depth: dict[str, int] = {node["id"]: 0 for node in data["nodes"]}
+    for _ in edges:  # longest path from a start: each edge at most once per round
+        for edge in edges:
+            depth[edge["target"]] = max(depth[edge["target"]], depth[edge["source"]] + 1)
+    rows: dict[int, int] = {}
+    for node in sorted(data["nodes"], key=lambda node: (depth[node["id"]], node["id"])):
+        column = depth[node["id"]]
+        node.update(type="genericNode", position={"x": 440 * column, "y": 360 * rows.get(column, 0)})
+        rows[column] = rows.get(column, 0) + 1
+    for edge in edges:
+        edge["sourceHandle"] = handle(edge["data"]["sourceHandle"])
+        edge["targetHandle"] = handle(edge["data"]["targetHandle"])
+        edge["id"] = f"xy-edge__{edge['source']}{edge['sourceHandle']}-{edge['target']}{edge['targetHandle']}"
+    data["nodes"].sort(key=lambda node: node["id"])
+    data["edges"] = edges
+
+
 FLOWS = {
     "boards_to_pins": (boards_to_pins, "List Boards -> Parser -> List Pins: the first board's pins"),
     "create_pin": (create_pin, "Create Pin: a new pin's id"),
@@ -83,6 +109,7 @@ def flows() -> dict[str, str]:
     found = {}
     for name, (build, description) in FLOWS.items():
         dumped = build().dump(name=name.replace("_", " ").capitalize(), description=description)
+        for_the_editor(dumped["data"])
         found[f"{name}.json"] = json.dumps(dumped, indent=2, sort_keys=True) + "\n"
     return found
 
