@@ -391,3 +391,10 @@ def test_dry_run_is_offered_for_the_manifests_destructive_actions(tmp_path, host
     assert destructive == ["delete_board", "delete_pin"]
     text = " ".join(cli("run", "--help", cwd=tmp_path).stdout.split())
     assert f"for an action that deletes ({', '.join(destructive)})" in text
+
+
+def test_misspelt_trigger_given_to_run_suggests_it_and_poll(sandbox, tmp_path):
+    result = on_sandbox(sandbox, "run", "new_pn", cwd=tmp_path)
+    assert_usage_error(
+        result, sandbox, "no action 'new_pn': did you mean new_pin (a trigger: `modulex-pinterest poll`)?"
+    )

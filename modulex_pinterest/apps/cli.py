@@ -234,10 +234,14 @@ def _action_entry(host: Host, name: str) -> dict[str, Any]:
     nearest action (or, for a trigger's name, ``poll``)."""
     manifest = host.manifest(PLUGIN)
     actions = [entry["name"] for entry in manifest["actions"]]
+    triggers = [entry["name"] for entry in manifest.get("triggers", ())]
     if name not in actions:
-        if name in {entry["name"] for entry in manifest.get("triggers", ())}:
+        if name in triggers:
             raise UsageError(f"{name} is a trigger, not an action: poll it with `{PROG} poll {name} --state FILE`")
-        raise UsageError(f"no action {name!r}{did_you_mean(name, actions)} (actions: {', '.join(actions)})")
+        hint = did_you_mean(name, actions + triggers)
+        if hint.removeprefix(": did you mean ").removesuffix("?") in triggers:  # nearest a trigger: say how to poll it
+            hint = hint.removesuffix("?") + f" (a trigger: `{PROG} poll`)?"
+        raise UsageError(f"no action {name!r}{hint} (actions: {', '.join(actions)})")
     return host.action(PLUGIN, name)
 
 
