@@ -398,3 +398,10 @@ def test_misspelt_trigger_given_to_run_suggests_it_and_poll(sandbox, tmp_path):
     assert_usage_error(
         result, sandbox, "no action 'new_pn': did you mean new_pin (a trigger: `modulex-pinterest poll`)?"
     )
+
+
+def test_run_help_names_the_new_flags_and_the_interrupt_exit_code(tmp_path):
+    text = " ".join(cli("run", "--help", cwd=tmp_path).stdout.split())
+    for flag in ("--output {json,jsonl,table}", "--verbose", "--dry-run"):
+        assert flag in text
+    assert "130 interrupted (Ctrl-C: a fetch_all prints what it fetched and how to resume)" in text

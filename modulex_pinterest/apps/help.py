@@ -56,11 +56,13 @@ COMMAND_HELP: dict[str, CommandHelp] = {
         "from a non-public address only with --allow-private-network. With --chart FILE.png (or .svg), an "
         "output with a daily series (the analytics actions) is also drawn there, one line per metric (pip "
         "install 'modulex-pinterest[charts]').",
-        f"{PROG} run list_boards --input '{{\"page_size\": 5}}'\n{PROG} run list_pins --input @inputs.json --progress\n"
+        f"{PROG} run list_boards --input '{{\"page_size\": 5}}' --output table\n"
+        f"{PROG} run list_pins --input @inputs.json --progress --output jsonl\n"
+        f'{PROG} run delete_pin --input \'{{"pin_id": "813744226420795884"}}\' --dry-run\n'
         f'{PROG} run get_account_analytics --input \'{{"date_range": "last_30_days"}}\' --chart views.png\n'
         f'{PROG} run create_pin_from_file --input \'{{"board_id": "397233545249", "title": "A chart", '
         f'"file_path": "chart.png"}}\'',
-        EXITS_ACTION,
+        EXITS_ACTION + "; 130 interrupted (Ctrl-C: a fetch_all prints what it fetched and how to resume)",
     ),
     "check": CommandHelp(
         'test the credentials ("test connection"): names the account',
