@@ -375,6 +375,7 @@ def test_delete_pin_dry_run_sends_nothing(sandbox, tmp_path):
 def test_dry_run_checks_the_inputs_by_the_plugins_rules(sandbox, tmp_path):
     result = on_sandbox(sandbox, "run", "delete_board", "--input", '{"board_id": "12\\n"}', "--dry-run", cwd=tmp_path)
     assert_usage_error(result, sandbox, "board_id")
+    assert result.stderr.count("\n") == 1  # not even the server's name: only the mistake
     assert sandbox.exchanges == []
 
 

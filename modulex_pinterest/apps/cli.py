@@ -259,7 +259,7 @@ def cmd_run(args: argparse.Namespace, host: Host) -> int:
     check_fields(inputs, entry.get("input_schema") or {}, args.action)
     if args.chart is not None:
         _check_chart(args.chart, args.action, entry)
-    credentials, settings = _prepare(args, host)
+    credentials, settings = _prepare(args, host, name_server=not args.dry_run)  # a dry run names the URL itself
     if args.dry_run:
         return _dry_run(args, host, entry, inputs, settings)
     if args.verbose:
