@@ -121,7 +121,7 @@ def test_refused_before_anything_is_sent_or_fetched(media, sandbox, tmp_path, vi
         "a loopback video_url": (
             "create_video_pin",
             {"board_id": media.board, "title": "t", "video_url": video_server.url, "cover_image_url": COVER},
-            "allow_private_network",
+            "allow others with --allow-private-network",  # the flag's name, not the setting's
         ),
     }
     for what, (action, inputs, named) in refusals.items():
