@@ -406,3 +406,11 @@ def test_run_help_names_the_new_flags_and_the_interrupt_exit_code(tmp_path):
     for flag in ("--output {json,jsonl,table}", "--verbose", "--dry-run"):
         assert flag in text
     assert "130 interrupted (Ctrl-C: a fetch_all prints what it fetched and how to resume)" in text
+
+
+def test_output_table_says_how_to_get_the_next_page(sandbox, tmp_path):
+    inputs = json.dumps({"board_id": KITCHEN, "page_size": 4})
+    result = on_sandbox(sandbox, "run", "list_pins", "--input", inputs, "--output", "table", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"bookmark": ' in result.stderr.splitlines()[-1]
+    assert result.stderr.splitlines()[-1].startswith("modulex-pinterest: more: resume with --input ")

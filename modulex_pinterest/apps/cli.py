@@ -278,7 +278,7 @@ def cmd_run(args: argparse.Namespace, host: Host) -> int:
         say(note)
         return 130
     code = _finish(output, reports, show=lambda value: print_output(value, args.output, entry))
-    if args.output == "jsonl" and code == 0 and output.get("bookmark") and not inputs.get("fetch_all"):
+    if args.output != "json" and code == 0 and output.get("bookmark"):  # the bookmark is not in the lines printed
         say(f"more: resume with --input {shlex.quote(json.dumps(dict(inputs, bookmark=output['bookmark'])))}")
     if args.chart is not None and code == 0:
         _write_chart(args.chart, args.action, output)
