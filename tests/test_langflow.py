@@ -319,3 +319,35 @@ def test_a_video_pin_from_a_local_file_shows_its_upload_in_the_nodes_status(sand
     logged = [str(entry.message) for entry in node._logs]
     assert "uploading the video: 100% of 0.2 MB" in logged, logged
     assert any(text.startswith("Pinterest is processing the video (media ") for text in logged), logged
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
+
+
+def test_an_image_pin_from_a_previous_nodes_base64_or_a_file_under_the_allowed_folders(
+    sandbox, tmp_path, no_pinterest_env
+):
+    import base64
+
+    class Message:  # a previous node's text output
+        def __init__(self, text):
+            self.text = text
+
+    values = {"access_token": sandbox.access_token, "base_url": sandbox.base_url, "board_id": sandbox.boards[0]["id"]}
+    encoded = Message(base64.b64encode(PNG).decode())
+    made = runtime.run_action(
+        "create_pin_from_file", {**values, "title": "From base64", "image_base64": encoded, "content_type": "image/png"}
+    )
+    assert sandbox.get_pin(made["id"])["title"] == "From base64"
+    (tmp_path / "chart.png").write_bytes(PNG)
+    before = len(sandbox.exchanges)
+    with pytest.raises(runtime.ActionFailed, match="file_path"):  # no allowed folder: refused, nothing sent
+        runtime.run_action("create_pin_from_file", {**values, "title": "t", "file_path": str(tmp_path / "chart.png")})
+    assert len(sandbox.exchanges) == before
+    allowed = {
+        **values,
+        "file_roots": [str(tmp_path)],
+        "title": "From a file",
+        "file_path": str(tmp_path / "chart.png"),
+    }
+    assert sandbox.get_pin(runtime.run_action("create_pin_from_file", allowed)["id"])["title"] == "From a file"

@@ -140,6 +140,20 @@ def connection_inputs(manifest: Mapping[str, Any], schema: Mapping[str, Any], tr
                 },
             )
         )
+        found.append(
+            (
+                "HandleInput",
+                {
+                    "name": "schedule",
+                    "display_name": "Schedule",
+                    "info": (
+                        "Optional: wire the Schedule trigger's output here to show what runs this poll; "
+                        "its value is not used."
+                    ),
+                    "input_types": ["JSON", "Data"],
+                },
+            )
+        )
     found.append(
         (
             "SecretStrInput",

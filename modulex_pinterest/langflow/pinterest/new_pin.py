@@ -3,7 +3,7 @@
 Generated from plugin.yaml and schemas/ by `python -m modulex_pinterest.langflow.generate`: do not edit.
 """
 
-from lfx.io import BoolInput, DropdownInput, IntInput, Output, SecretStrInput, StrInput
+from lfx.io import BoolInput, DropdownInput, HandleInput, IntInput, Output, SecretStrInput, StrInput
 
 from modulex_pinterest.langflow.component import PinterestComponent
 
@@ -73,6 +73,15 @@ class PinterestNewPin(PinterestComponent):
             ),
             value="",
             required=True,
+        ),
+        HandleInput(
+            name="schedule",
+            display_name="Schedule",
+            info=(
+                "Optional: wire the Schedule trigger's output here to show what runs this poll; its value is not "
+                "used."
+            ),
+            input_types=["JSON", "Data"],
         ),
         SecretStrInput(
             name="access_token",
