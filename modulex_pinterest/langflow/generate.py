@@ -65,6 +65,8 @@ def argument(key: str, value: Any, indent: str) -> str:
     if isinstance(value, list):
         inner = "".join(f"{indent}    {literal(item)},\n" for item in value)
         return f"{indent}{key}=[\n{inner}{indent}],\n"
+    if len(indent) + 4 + len(text) <= 120:  # fits on a line of its own, as ruff format puts it
+        return f"{indent}{key}=(\n{indent}    {text}\n{indent}),\n"
     pieces = textwrap.wrap(value, WIDTH, drop_whitespace=False, break_long_words=True, break_on_hyphens=False)
     inner = "".join(f"{indent}    {literal(piece)}\n" for piece in pieces)
     return f"{indent}{key}=(\n{inner}{indent}),\n"

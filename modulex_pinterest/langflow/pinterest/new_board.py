@@ -40,8 +40,7 @@ class PinterestNewBoard(PinterestComponent):
             name="schedule",
             display_name="Schedule",
             info=(
-                "Optional: wire the Schedule trigger's output here to show what runs this poll; its value is not "
-                "used."
+                "Optional: wire the Schedule trigger's output here to show what runs this poll; its value is not used."
             ),
             input_types=["JSON", "Data"],
         ),

@@ -78,8 +78,7 @@ class PinterestNewPin(PinterestComponent):
             name="schedule",
             display_name="Schedule",
             info=(
-                "Optional: wire the Schedule trigger's output here to show what runs this poll; its value is not "
-                "used."
+                "Optional: wire the Schedule trigger's output here to show what runs this poll; its value is not used."
             ),
             input_types=["JSON", "Data"],
         ),
