@@ -351,3 +351,25 @@ def test_an_image_pin_from_a_previous_nodes_base64_or_a_file_under_the_allowed_f
         "file_path": str(tmp_path / "chart.png"),
     }
     assert sandbox.get_pin(runtime.run_action("create_pin_from_file", allowed)["id"])["title"] == "From a file"
+
+
+def test_settings_fields_are_read_as_the_plugin_takes_them(no_pinterest_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    manifest = runtime.manifest()
+    offered = runtime.offered_settings(manifest, runtime.entry("create_video_pin")["input_schema"])
+    expected = [
+        s["name"] for s in manifest["settings"] if "cli" in s.get("faces", []) or s["name"] in runtime.MEDIA_SETTINGS
+    ]
+    assert [s["name"] for s in offered] == expected and expected[-2:] == ["file_roots", "allow_private_network"]
+    assert "file_roots" not in {
+        s["name"] for s in runtime.offered_settings(manifest, runtime.entry("list_pins")["input_schema"])
+    }
+    values = {"access_token": "t", "timeout": "10", "deadline": "", "max_retries": "2", "file_roots": ["clips"]}
+    credentials, store, settings = runtime.connection(values, offered)
+    assert credentials == {"mode": "access_token", "access_token": "t"} and store is None
+    assert settings == {"timeout": 10, "max_retries": 2, "file_roots": [str(tmp_path / "clips")]}
+    assert runtime.connection({**values, "timeout": "[5, 30]"}, offered)[2]["timeout"] == [5, 30]
+    with pytest.raises(runtime.NodeError, match="^deadline: not a number"):
+        runtime.connection({**values, "deadline": "soon"}, offered)
+    with pytest.raises(runtime.NodeError, match="^credential_store: "):
+        runtime.connection({"credential_store": str(tmp_path / "no-such-store.json")}, offered)

@@ -273,19 +273,18 @@ def _base_url(value: Any) -> Any:
 
 
 def _setting(setting: Mapping[str, Any], value: Any) -> Any:
-    """A setting's field value as the plugin takes it: text for a string, JSON (or a number) else."""
+    """A setting's field value as the plugin takes it: a string's text as it is; File Roots' folders
+    (a list, or one a line) made absolute; any other text read as JSON (``30``, ``[5, 30]``, ``true``)."""
     kinds = setting.get("type")
     kinds = kinds if isinstance(kinds, list) else [kinds]
-    if "array" in kinds and isinstance(value, list | str) and "string" not in kinds:
-        listed = _listed(setting["name"], value)
-        if setting["name"] == "file_roots":
-            return [os.path.abspath(os.path.expanduser(str(path))) for path in listed]
-        return listed
+    name = setting["name"]
+    if name == "file_roots":
+        return [os.path.abspath(os.path.expanduser(str(path))) for path in _listed(name, value)]
     if isinstance(value, str) and "string" not in kinds:
         try:
             return json.loads(value)
         except ValueError:
-            raise NodeError(f"{setting['name']}: not a {' or '.join(map(str, kinds))}: {value.strip()[:60]}") from None
+            raise NodeError(f"{name}: not a {' or '.join(map(str, kinds))}: {value.strip()[:60]}") from None
     return value
 
 
