@@ -373,3 +373,22 @@ def test_settings_fields_are_read_as_the_plugin_takes_them(no_pinterest_env, tmp
         runtime.connection({**values, "deadline": "soon"}, offered)
     with pytest.raises(runtime.NodeError, match="^credential_store: "):
         runtime.connection({"credential_store": str(tmp_path / "no-such-store.json")}, offered)
+
+
+def test_oauth_through_a_credential_store_refreshes_once_and_stores_the_rotation(sandbox, tmp_path, no_pinterest_env):
+    import time
+
+    from modulex_pinterest.host import CredentialsFile
+    from test_oauth import authorize
+
+    path = tmp_path / "pinterest.json"
+    grant = {**authorize(sandbox), "expires_at": int(time.time()) - 60}  # expired: the first call refreshes
+    CredentialsFile(str(path)).save(grant)
+    before = len(sandbox.exchanges)  # after the authorization code's exchange
+    values = {"credential_store": str(path), "access_token": "", "base_url": sandbox.base_url}
+    assert runtime.run_action("list_boards", values)["boards"]
+    stored = CredentialsFile(str(path)).read()
+    assert stored["refresh_token"] != grant["refresh_token"]  # rotated, and kept where every worker reads it
+    assert stored["expires_at"] > time.time()
+    assert runtime.run_action("list_boards", values)["boards"]
+    assert len([e for e in sandbox.exchanges[before:] if e.path.endswith("/oauth/token")]) == 1  # one refresh
