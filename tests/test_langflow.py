@@ -392,3 +392,33 @@ def test_oauth_through_a_credential_store_refreshes_once_and_stores_the_rotation
     assert stored["expires_at"] > time.time()
     assert runtime.run_action("list_boards", values)["boards"]
     assert len([e for e in sandbox.exchanges[before:] if e.path.endswith("/oauth/token")]) == 1  # one refresh
+
+
+def test_pickers_refresh_as_the_editor_asks(sandbox, no_pinterest_env):
+    board, other = sandbox.boards[0], sandbox.boards[1]
+    section = sandbox.sections(board["id"])[0]
+    values = {"access_token": sandbox.access_token, "base_url": sandbox.base_url}
+
+    def placed():
+        return {"board_id": {"options": [], "value": ""}, "board_section_id": {"options": [], "value": ""}}
+
+    config = placed()
+    runtime.refresh_pickers("list_pins", config, values, "board_section_id")  # the editor's last question only
+    assert config["board_id"]["options"][0] == f"{board['name']} ({board['id']})"  # still filled
+    assert config["board_section_id"]["options"] == []
+    config = placed()
+    config["board_id"]["value"] = board["id"]  # typed (or saved) as a bare id
+    runtime.refresh_pickers("list_pins", config, {**values, "board_id": board["id"]}, None)
+    assert config["board_id"]["value"] == f"{board['name']} ({board['id']})"  # shown as its choice
+    assert f"{section['name']} ({section['id']})" in config["board_section_id"]["options"]
+    config["board_section_id"]["value"] = f"{section['name']} ({section['id']})"
+    chosen = f"{other['name']} ({other['id']})"
+    runtime.refresh_pickers("list_pins", config, {**values, "board_id": chosen}, "board_id")
+    assert config["board_id"]["value"] == f"{board['name']} ({board['id']})"  # left as the editor set it
+    assert config["board_section_id"]["value"] == ""  # the other board has no such section
+    assert config["board_section_id"]["options"] == [f"{s['name']} ({s['id']})" for s in sandbox.sections(other["id"])]
+    config = placed()
+    runtime.refresh_pickers("list_pins", config, {"base_url": sandbox.base_url}, None)
+    assert config["board_id"]["options"] == [] and config["board_id"]["placeholder"].startswith(
+        "no choices: access_token"
+    )

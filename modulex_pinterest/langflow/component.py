@@ -76,24 +76,10 @@ class PinterestComponent(Component):
         return DataFrame(events)
 
     def update_build_config(self, build_config: Any, field_value: Any, field_name: str | None = None) -> Any:
-        """Fill the pickers the change of ``field_name`` concerns (all of them when a node is placed),
-        asking the plugin with the values chosen so far; a chosen value no longer offered is cleared.
-        A picker that cannot be filled yet (no token, no parent chosen) is left empty."""
-        name = self.action or self.trigger
+        """The editor asks when a node is placed and when a field with ``real_time_refresh`` changes:
+        the pickers are filled by the plugin (:func:`.runtime.refresh_pickers`)."""
         values = self._field_values()
         if field_name is not None:
             values[runtime.field_name(field_name)] = field_value
-        for field in runtime.dependents(name, field_name):
-            key = runtime.attribute_name(field)
-            if key not in build_config:
-                continue
-            try:
-                options = runtime.choices(name, field, values)
-            except (runtime.NodeError, runtime.ActionFailed) as exc:
-                options, build_config[key]["placeholder"] = [], f"no choices: {exc}"[:300]
-            else:
-                build_config[key]["placeholder"] = ""
-            build_config[key]["options"] = options
-            if field != field_name and build_config[key].get("value") not in options:
-                build_config[key]["value"] = ""
+        runtime.refresh_pickers(self.action or self.trigger, build_config, values, field_name)
         return build_config

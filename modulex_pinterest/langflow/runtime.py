@@ -21,7 +21,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .. import PLUGIN
@@ -350,6 +350,41 @@ def dependents(action: str, field: str | None) -> list[str]:
     if field is None or field not in inputs:
         return list(pickers)
     return [name for name, spec in pickers.items() if name == field or field in spec.get("depends_on", [])]
+
+
+def refresh_pickers(
+    action: str, build_config: MutableMapping[str, Any], values: Mapping[str, Any], changed: str | None
+) -> None:
+    """Fill a node's pickers in ``build_config`` (Langflow's template: field -> its settings) after
+    ``changed`` (an attribute name, or ``None`` when the node is placed): that picker and those that
+    depend on it, and any still empty (the editor may keep only its last answer). A chosen value is
+    shown as its choice's label; one its new parent no longer offers is cleared. A picker that cannot
+    be filled yet (no token, no parent chosen) is left empty, its placeholder saying why."""
+    field = field_name(changed) if changed is not None else None
+    pickers: dict[str, Any] = (entry(action).get("ui") or {}).get("options") or {}
+    wanted = dependents(action, field)
+    wanted += [
+        name for name in pickers if name not in wanted and not build_config.get(attribute_name(name), {}).get("options")
+    ]
+    for name in wanted:
+        config = build_config.get(attribute_name(name))
+        if config is None:
+            continue
+        try:
+            options = choices(action, name, values)
+        except (NodeError, ActionFailed) as exc:
+            options, config["placeholder"] = [], f"no choices: {exc}"[:300]
+        else:
+            config["placeholder"] = ""
+        config["options"] = options
+        value = text_of(config.get("value"))
+        if name == field or not isinstance(value, str) or not value.strip():
+            continue
+        match = next((option for option in options if picked(option) == picked(value.strip())), None)
+        if match is not None:
+            config["value"] = match
+        elif field in pickers[name].get("depends_on", []):
+            config["value"] = ""
 
 
 def poll(trigger: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
