@@ -197,9 +197,10 @@ def test_an_input_given_as_a_flag_points_to_input(sandbox, tmp_path):
 
 
 def start_on_sandbox(sandbox, *args, cwd):
-    """The console script started (not waited for) with the sandbox's --base-url and demo token."""
+    """The console script started (not waited for) with the sandbox's --base-url and demo token, and a
+    rate budget folder of its own (a 429's pause stays with it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINTEREST_", "MODULEX_"))}
-    env["PINTEREST_ACCESS_TOKEN"] = sandbox.access_token
+    env.update(PINTEREST_ACCESS_TOKEN=sandbox.access_token, MODULEX_PINTEREST_BUDGET_DIR=str(cwd))
     return subprocess.Popen(
         [CLI, *args, "--base-url", sandbox.base_url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env,
@@ -208,19 +209,27 @@ def start_on_sandbox(sandbox, *args, cwd):
 
 def test_ctrl_c_during_fetch_all_prints_what_was_fetched_and_the_bookmark(sandbox, tmp_path):
     board = sandbox.add_large_board(pin_count=1000)
-    # Two pages answer at once; the third hangs until the sandbox stops: Ctrl-C comes while it waits.
-    sandbox.inject_fault("delay", count=2, delay=0.0, path_prefix=f"/v5/boards/{board}/pins")
-    sandbox.inject_fault("delay", count=1, delay=60.0, path_prefix=f"/v5/boards/{board}/pins")
+    # Two pages answer at once; the third is a 429 asking for 30 s: Ctrl-C comes during that wait,
+    # once its progress line is read (an event: the fault is used up, later requests are answered).
+    pins_path = f"/v5/boards/{board}/pins"
+    sandbox.inject_fault("delay", count=2, delay=0.0, path_prefix=pins_path)
+    sandbox.inject_fault("status", count=1, status=429, headers={"Retry-After": "30"}, path_prefix=pins_path)
     inputs = {"board_id": board, "fetch_all": True, "page_size": 25, "max_items": 1000}
-    proc = start_on_sandbox(sandbox, "run", "list_pins", "--input", json.dumps(inputs), "--progress", cwd=tmp_path)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    proc = start_on_sandbox(sandbox, "run", "list_pins", "--input", json.dumps(inputs), "--progress", cwd=busy)
+    seen = []
     try:
-        for line in proc.stderr:  # an event, not a sleep: the second page's progress line
-            if "page 2:" in line:
+        for line in proc.stderr:
+            seen.append(line)
+            if "waiting 30 s" in line:
                 break
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
+    err = "".join(seen) + err
+    assert "page 2: 50 items so far" in err
     assert proc.returncode == 130, err
     partial = strict_json(out)
     assert partial["success"] is False
