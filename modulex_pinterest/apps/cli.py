@@ -133,9 +133,7 @@ def _prepare(
     return credentials, settings
 
 
-def _finish(
-    output: dict[str, Any], reports: Sequence[Failure] = (), show: Callable[[Any], None] = print_json
-) -> int:
+def _finish(output: dict[str, Any], reports: Sequence[Failure] = (), show: Callable[[Any], None] = print_json) -> int:
     """Print the plugin's answer; its exit code (0 success, 1 failure, 2 a refused setting:
     ``reports``, the call's failure reports, say which)."""
     _refuse_invalid_settings(output, reports)
@@ -296,9 +294,7 @@ def _show_http_exchanges() -> None:
     logger.setLevel(logging.DEBUG)
 
 
-def _dry_run(
-    args: argparse.Namespace, host: Host, entry: dict[str, Any], inputs: Any, settings: dict[str, Any]
-) -> int:
+def _dry_run(args: argparse.Namespace, host: Host, entry: dict[str, Any], inputs: Any, settings: dict[str, Any]) -> int:
     """``--dry-run``: for a destructive action (the manifest's ``request_semantics``), the inputs
     checked by the plugin's own rules and the request that would be sent, printed; nothing sent.
     The plugin is run without credentials: it checks the inputs, then stops at the credentials."""
