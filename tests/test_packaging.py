@@ -250,6 +250,7 @@ ALLOWED_IMPORTS = {
     # The engine faces: a person runs them inside Airflow or the ModuleX runtime.
     "airflow": {"contract", "host", "apps", "airflow"},
     "modulex_tools": {"contract", "host", "apps", "modulex_tools"},
+    "langflow": {"contract", "host", "langflow"},
     "sandbox": {"sandbox"},
 }
 
