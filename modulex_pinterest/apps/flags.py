@@ -20,6 +20,16 @@ from .output import UsageError, refuse_constant
 BOM = "\ufeff"
 
 
+MEDIA_FLAGS = {"file_roots": "--allow-path", "allow_private_network": "--allow-private-network"}
+"""The media actions' two settings, whose flags are not their names (``--allow-path`` adds a directory
+to ``file_roots``)."""
+
+
+def flag(setting: str) -> str:
+    """A declared setting's flag, as the parser adds it: ``max_retries`` is ``--max-retries``."""
+    return MEDIA_FLAGS.get(setting, "--" + setting.replace("_", "-"))
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``": did you mean list_boards?"``: the nearest of ``choices`` to a misspelt ``word``
     (:func:`difflib.get_close_matches`), or ``""`` when none is close."""

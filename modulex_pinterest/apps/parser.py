@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import __version__
-from .flags import declared_default, declared_settings, destructive_actions
+from .flags import MEDIA_FLAGS, declared_default, declared_settings, destructive_actions, flag
 from .help import BASE_URL_ENV, COMMAND_HELP, SANDBOX_DESCRIPTION, TOKEN_ENV, WIDTH
 from .output import OUTPUT_FORMATS, PROG
 
@@ -143,7 +143,7 @@ def _with_connection(
         parse, metavar = _flag_type(entry)
         text = entry["description"]
         parser.add_argument(
-            "--" + entry["name"].replace("_", "-"),
+            flag(entry["name"]),
             type=parse,
             metavar=metavar,
             help=f"{text[:1].lower()}{text[1:]} {_shown_default(manifest, entry)}".strip(),
@@ -165,14 +165,14 @@ def _with_media(parser: argparse.ArgumentParser, cwd: bool) -> argparse.Argument
     current directory too) and downloads from non-public addresses (``allow_private_network``)."""
     parser.set_defaults(allow_cwd=cwd)
     parser.add_argument(
-        "--allow-path",
+        MEDIA_FLAGS["file_roots"],
         action="append",
         type=directory,
         metavar="DIR",
         help=(ALLOW_PATH_CWD if cwd else ALLOW_PATH_ONLY) + "; repeatable",
     )
     parser.add_argument(
-        "--allow-private-network",
+        MEDIA_FLAGS["allow_private_network"],
         action="store_true",
         help="let video_url be downloaded from loopback, private or link-local addresses (a local server, "
         "the sandbox); default: refused. Image URLs only passed on to Pinterest are never fetched",

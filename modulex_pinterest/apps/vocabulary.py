@@ -7,7 +7,7 @@ setting is its flag (``--allow-path``, ``--base-url``, or ``$PINTEREST_BASE_URL`
 where the URL came from) and the state is the ``--state`` file. The flag of a setting the
 manifest declares for the command line is derived from the same declarations the parser makes
 its flags from (:func:`.flags.declared_settings`): its name as a flag (:func:`flag`); the media
-actions' two settings have flags of their own (:data:`OWN_FLAGS`). A setting the command line
+actions' two settings have flags of their own (:data:`~.flags.MEDIA_FLAGS`). A setting the command line
 has no flag for (``token_url``) keeps the plugin's words.
 
 Next steps only the command line can give (log in again, start the sandbox) are :meth:`Vocabulary.hints`,
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .flags import declared_settings
+from .flags import MEDIA_FLAGS, declared_settings, flag
 from .help import BASE_URL_ENV, TOKEN_ENV
 from .output import PROG
 from .serve import is_loopback_host
@@ -33,18 +33,11 @@ SETTING = re.compile(r"setting '([a-z_]+)'")
 """How the plugin names a setting in a message (``plugin/messages.py``'s ``setting()``)."""
 FRESH_STATE = "pass no state (null)"
 """How the plugin says to start a trigger afresh (``plugin/messages.py``'s ``FRESH_STATE``)."""
-OWN_FLAGS = {"file_roots": "--allow-path", "allow_private_network": "--allow-private-network"}
-"""The settings whose flags are not their names (``--allow-path`` adds a directory to ``file_roots``)."""
 REFUSED_TOKEN = "Authentication failed:"
 """How the plugin's messages for a failed authentication begin; a refused token's (not a busy refresh
 lease's, say) also carry the 401 or the OAuth refusal (:data:`REFUSALS`)."""
 REFUSALS = ("HTTP 401", "invalid_grant")
 LOGIN = f"{PROG} auth login --app-id ID --app-secret-file FILE --credentials"
-
-
-def flag(setting: str) -> str:
-    """A declared setting's flag, as the parser adds it: ``max_retries`` is ``--max-retries``."""
-    return "--" + setting.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -69,7 +62,7 @@ class Vocabulary:
             names["base_url"] = f"${BASE_URL_ENV}"
             base_url = os.environ[BASE_URL_ENV]
         if hasattr(args, "allow_path"):
-            names.update(OWN_FLAGS)
+            names.update(MEDIA_FLAGS)
         store = getattr(args, "store", None)
         return cls(names, getattr(args, "state", None), base_url, getattr(store, "location", None))
 
