@@ -247,6 +247,22 @@ def test_a_secret_on_the_command_line_is_refused_and_never_repeated(tmp_path, sa
     assert sandbox.exchanges == [] and not (tmp_path / "c.json").exists()
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [("--app-secret-fil", SECRET), (f"--app-secret-fil={SECRET}",), (SECRET,), ("--app-secret-file", "a.txt", SECRET)],
+)
+def test_a_value_after_an_unknown_argument_is_counted_not_repeated(tmp_path, sandbox, flags):
+    result = cli(
+        "auth", "login", "--app-id", sandbox.app_id, "--credentials", str(tmp_path / "c.json"), *flags, cwd=tmp_path
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert SECRET not in result.stderr and "unrecognized arguments:" in result.stderr
+    assert "1 value (not repeated: values may be secrets)" in result.stderr
+    if flags[0].split("=")[0] == "--app-secret-fil":
+        assert "--app-secret-fil and" in result.stderr and "did you mean --app-secret-file?" in result.stderr
+    assert sandbox.exchanges == [] and not (tmp_path / "c.json").exists()
+
+
 def test_the_app_secret_may_come_from_the_environment_and_a_loose_file_is_warned_of(tmp_path, sandbox):
     args = ["auth", "login", "--app-id", sandbox.app_id, "--credentials", str(tmp_path / "c.json"), "--wait", "0.1"]
     args += ["--base-url", sandbox.base_url, "--port", "0"]

@@ -619,8 +619,19 @@ def _parse(argv: Sequence[str] | None, host: Host) -> argparse.Namespace:
             why = f" ({NOT_LOADED})" if os.environ.get(AUTOLOAD_ENV) else f" (no {PLUGIN} plugin is installed)"
         elif getattr(args, "command_parser", None) is not None:  # the command's own --help, and the nearest flag
             why = _unknown_flag_hint(args, unknown[0], manifest)
-        (getattr(args, "command_parser", None) or parser).error(f"unrecognized arguments: {' '.join(unknown)}{why}")
+        (getattr(args, "command_parser", None) or parser).error(
+            f"unrecognized arguments: {_unrecognized(unknown)}{why}"
+        )
     return args
+
+
+def _unrecognized(unknown: Sequence[str]) -> str:
+    """The unknown arguments by their flags only: a value after a mistyped flag
+    (``--app-secret-fil VALUE``, ``--tokn=VALUE``) may be a secret, so it is counted, not repeated."""
+    flags = [word.split("=", 1)[0] for word in unknown if word.startswith("-")]
+    values = len(unknown) - len(flags) + sum("=" in word for word in unknown if word.startswith("-"))
+    left = f"{values} value{'s' if values != 1 else ''} (not repeated: values may be secrets)" if values else ""
+    return " and ".join(part for part in (" ".join(flags), left) if part)
 
 
 def _unknown_flag_hint(args: argparse.Namespace, unknown: str, manifest: dict[str, Any]) -> str:
