@@ -133,6 +133,9 @@ def test_every_action_and_trigger_has_a_node_with_its_title_description_and_fiel
                 assert kind == "DropdownInput" and args["real_time_refresh"] and args["combobox"]
                 assert args["input_types"] == ["Message"]  # a wire (a Parser's text) may give it too
         assert by_field["access_token"][0] == "SecretStrInput" and by_field["access_token"][1]["load_from_db"]
+        refills = bool(ui.get("options"))  # a new token or store fills the pickers again
+        assert by_field["access_token"][1].get("real_time_refresh", False) == refills
+        assert by_field["credential_store"][1].get("real_time_refresh", False) == refills
         assert ("state_file" in by_field) == (item in manifest["triggers"])
         method_names = [args["method"] for _, args in outputs]
         if item in manifest["triggers"]:
@@ -294,6 +297,9 @@ def test_a_placed_node_fills_its_pickers_and_a_chosen_board_refills_the_sections
     config["board_id"]["value"] = first
     config = node.update_build_config(config, first, "board_id")
     assert config["board_section_id"]["options"][0].endswith(f"({sandbox.sections(sandbox.boards[0]['id'])[0]['id']})")
+    fresh = dotdict(node.to_frontend_node()["data"]["node"]["template"])
+    fresh = node.update_build_config(fresh, sandbox.access_token, "access_token")  # a token chosen after placing
+    assert fresh["board_id"]["options"][0] == first
 
 
 def test_a_renamed_field_reaches_the_plugin_under_its_own_name(sandbox, no_pinterest_env):

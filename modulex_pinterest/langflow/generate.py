@@ -215,7 +215,12 @@ def node_inputs(manifest: Mapping[str, Any], item: Mapping[str, Any], trigger: b
     order += [name for name in properties if name not in order]
     required = set(schema.get("required") or ())
     found = [field_input(name, properties[name], ui, name in required) for name in order]
-    found += connection_inputs(manifest, schema, trigger)
+    connection = connection_inputs(manifest, schema, trigger)
+    if ui.get("options"):  # the pickers are filled again when the credentials change
+        for _, args in connection:
+            if args["name"] in runtime.CONNECTION_FIELDS:
+                args["real_time_refresh"] = True
+    found += connection
     names = [args["name"] for _, args in found]
     if len(set(names)) != len(names):
         raise ValueError(f"{item['name']}: two fields named alike in {names}")

@@ -113,6 +113,7 @@ class PinterestCreateCarouselPin(PinterestComponent):
             ),
             value="PINTEREST_ACCESS_TOKEN",
             load_from_db=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="credential_store",
@@ -123,6 +124,7 @@ class PinterestCreateCarouselPin(PinterestComponent):
             ),
             value="",
             advanced=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="base_url",

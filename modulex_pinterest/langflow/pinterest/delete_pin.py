@@ -41,6 +41,7 @@ class PinterestDeletePin(PinterestComponent):
             ),
             value="PINTEREST_ACCESS_TOKEN",
             load_from_db=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="credential_store",
@@ -51,6 +52,7 @@ class PinterestDeletePin(PinterestComponent):
             ),
             value="",
             advanced=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="base_url",

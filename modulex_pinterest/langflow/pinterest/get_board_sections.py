@@ -74,6 +74,7 @@ class PinterestGetBoardSections(PinterestComponent):
             ),
             value="PINTEREST_ACCESS_TOKEN",
             load_from_db=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="credential_store",
@@ -84,6 +85,7 @@ class PinterestGetBoardSections(PinterestComponent):
             ),
             value="",
             advanced=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="base_url",

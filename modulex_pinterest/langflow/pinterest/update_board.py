@@ -62,6 +62,7 @@ class PinterestUpdateBoard(PinterestComponent):
             ),
             value="PINTEREST_ACCESS_TOKEN",
             load_from_db=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="credential_store",
@@ -72,6 +73,7 @@ class PinterestUpdateBoard(PinterestComponent):
             ),
             value="",
             advanced=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="base_url",

@@ -97,6 +97,7 @@ class PinterestUpdatePin(PinterestComponent):
             ),
             value="PINTEREST_ACCESS_TOKEN",
             load_from_db=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="credential_store",
@@ -107,6 +108,7 @@ class PinterestUpdatePin(PinterestComponent):
             ),
             value="",
             advanced=True,
+            real_time_refresh=True,
         ),
         StrInput(
             name="base_url",
