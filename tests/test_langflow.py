@@ -428,3 +428,25 @@ def test_pickers_refresh_as_the_editor_asks(sandbox, no_pinterest_env):
     assert config["board_id"]["options"] == [] and config["board_id"]["placeholder"].startswith(
         "no choices: access_token"
     )
+
+
+def test_polls_of_one_state_file_take_turns_so_two_workers_report_a_pin_once(sandbox, tmp_path, no_pinterest_env):
+    import threading
+
+    board = sandbox.boards[0]["id"]
+    values = {"access_token": sandbox.access_token, "base_url": sandbox.base_url, "board_id": board}
+    values["state_file"] = str(tmp_path / "shared.state")
+    assert runtime.poll("new_pin", values) == []
+    pin = runtime.run_action("create_pin", {**values, "title": "Once", "media_url": "https://images.example.com/1.jpg"})
+    found, start = [], threading.Barrier(4)
+
+    def worker():
+        start.wait()
+        found.extend(event["id"] for event in runtime.poll("new_pin", values))
+
+    workers = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(60)
+    assert found == [pin["id"]]

@@ -39,6 +39,7 @@ SETTINGS_FACE = "cli"  # the settings plugin.yaml offers on the command line are
 MEDIA_SETTINGS = ("file_roots", "allow_private_network")  # offered on nodes that read local files
 CONNECTION_FIELDS = ("access_token", "credential_store")
 STATE_FIELD = "state_file"
+POLL_LOCK_WAIT = 120.0  # seconds a poll waits for another poll of the same state file
 MAX_CHOICES = 1000  # a picker lists at most this many choices (pages of the options hook)
 
 # Attributes of Langflow's Component that an input of the same name would hide: such an
@@ -390,24 +391,38 @@ def refresh_pickers(
 def poll(trigger: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Poll a trigger once with the state in the node's state file: the new events (each new item
     once; the first poll primes and reports none unless asked to). The state is stored only after a
-    successful poll, so a failed one repeats its events next time instead of losing them."""
+    successful poll, so a failed one repeats its events next time instead of losing them. Polls of
+    one state file take turns (an OS lock on ``FILE.lock``), so two workers running the same
+    scheduled flow at once cannot both report an item."""
+    from filelock import FileLock, Timeout  # imported when first used, as the host's stores do
+
     item = entry(trigger)
     path = text_of(values.get(STATE_FIELD))
     if _blank(path):
         raise NodeError(f"{STATE_FIELD}: name a file that keeps this trigger's state between polls")
     path = os.path.abspath(os.path.expanduser(str(path).strip()))
-    state = read_state(path, manifest()["trigger_state_max_bytes"])
     credentials, store, settings = connection(values, offered_settings(manifest(), item["input_schema"]))
     inputs = action_inputs(item, values)
-    output = shared_host(store).poll(PLUGIN, trigger, inputs, credentials, settings, state, store=store)
-    if not output.get("success"):
-        raise ActionFailed(output)
+    lock = FileLock(f"{path}.lock")
     try:
-        write_state(path, output["state"])
+        lock.acquire(timeout=POLL_LOCK_WAIT)
+    except Timeout:
+        raise NodeError(f"{STATE_FIELD}: another poll has held {path} for {POLL_LOCK_WAIT:g} s") from None
     except OSError as exc:
-        raise NodeError(
-            f"{STATE_FIELD}: cannot store the state in {path} ({exc.strerror}): the next poll repeats these events"
-        ) from None
+        raise NodeError(f"{STATE_FIELD}: cannot lock {path}.lock ({exc.strerror})") from None
+    try:
+        state = read_state(path, manifest()["trigger_state_max_bytes"])
+        output = shared_host(store).poll(PLUGIN, trigger, inputs, credentials, settings, state, store=store)
+        if not output.get("success"):
+            raise ActionFailed(output)
+        try:
+            write_state(path, output["state"])
+        except OSError as exc:
+            raise NodeError(
+                f"{STATE_FIELD}: cannot store the state in {path} ({exc.strerror}): the next poll repeats these events"
+            ) from None
+    finally:
+        lock.release()
     return [event for event in output.get("events") or [] if isinstance(event, dict)]
 
 
