@@ -103,7 +103,7 @@ def test_a_bad_token_fails_the_flow_with_the_plugins_401_message(sandbox, tmp_pa
     answer = lfx_run(flow("boards_to_pins"), tmp_path, sandbox, token="pina_not-a-real-token-5ec7e7")
     assert answer["success"] is False
     assert "List Boards" in answer["exception_message"]
-    assert "Authentication failed: the access token was refused" in answer["exception_message"]
+    assert "Authentication failed" in answer["exception_message"]  # the plugin's words for Pinterest's 401
     assert "HTTP 401" in answer["exception_message"]
     assert "5ec7e7" not in json.dumps(answer)
 
