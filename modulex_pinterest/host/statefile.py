@@ -15,6 +15,8 @@ import os
 import tempfile
 from typing import Any
 
+TEMPORARY_PREFIX = ".state-"
+
 
 class StateFileError(ValueError):
     """A state file that cannot be read or written; the message names it and says what to do."""
@@ -45,20 +47,53 @@ def read_state(path: str, max_bytes: int) -> dict[str, Any] | None:
     return state
 
 
-def write_state(path: str, state: dict[str, Any]) -> None:
-    """Replace the state at ``path`` atomically, with mode 0600 (an ``OSError`` when it cannot)."""
+class PendingState:
+    """A new state written and flushed to a temporary file beside ``path``, not yet in place."""
+
+    def __init__(self, path: str, temporary: str) -> None:
+        self.path = path
+        self._temporary: str | None = temporary
+
+    def commit(self) -> None:
+        """Rename the new state over the old one (atomically); :class:`OSError` if that fails."""
+        assert self._temporary is not None, "committed or discarded already"
+        try:
+            os.replace(self._temporary, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        self._temporary = None
+
+    def discard(self) -> None:
+        """Remove the temporary file (the old state stays)."""
+        if self._temporary is not None:
+            try:
+                os.unlink(self._temporary)
+            except OSError:
+                pass
+            self._temporary = None
+
+
+def prepare_state(path: str, state: dict[str, Any]) -> PendingState:
+    """Write ``state`` to a temporary file beside ``path`` (mode 0600), flushed to disk, where a full
+    disk or a quota shows before anything is said about the poll; :class:`OSError` if that fails."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=directory)
+    fd, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), 0o600)
             json.dump(state, handle, separators=(",", ":"))
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
     except BaseException:
         try:
             os.unlink(temporary)
         except OSError:
             pass
         raise
+    return PendingState(path, temporary)
+
+
+def write_state(path: str, state: dict[str, Any]) -> None:
+    """Replace the state at ``path`` atomically, with mode 0600 (an ``OSError`` when it cannot)."""
+    prepare_state(path, state).commit()
