@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from modulex_pinterest.apps.mcp_server import _reporter
-from modulex_pinterest.apps.output import UploadThrottle, progress_text
+from modulex_pinterest.host.progress import UploadThrottle, progress_text
 from test_cli import cli, strict_json
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)

@@ -35,9 +35,9 @@ from contextlib import redirect_stdout
 from typing import Any, NamedTuple, Protocol
 
 from ..contract import Credentials, CredentialStore, Progress
+from ..host.progress import UploadThrottle, progress_text
 from . import chart
 from .agent_tools import action_for_tool, tool_definitions
-from .output import UploadThrottle, progress_text
 
 log = logging.getLogger(__name__)
 

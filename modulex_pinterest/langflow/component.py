@@ -16,6 +16,7 @@ from lfx.custom.custom_component.component import Component
 from lfx.schema.data import Data
 from lfx.schema.dataframe import DataFrame
 
+from ..host.progress import progress_printer
 from . import runtime
 
 
@@ -40,7 +41,7 @@ class PinterestComponent(Component):
 
     def _output(self) -> dict[str, Any]:
         if getattr(self, "_modulex_output", None) is None:
-            progress = runtime.progress_to(self._show)
+            progress = progress_printer(self._show)
             self._modulex_output = runtime.run_action(self.action, self._field_values(), progress)
         assert self._modulex_output is not None
         return self._modulex_output

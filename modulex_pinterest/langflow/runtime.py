@@ -21,7 +21,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .. import PLUGIN
@@ -424,39 +424,3 @@ def poll(trigger: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     finally:
         lock.release()
     return [event for event in output.get("events") or [] if isinstance(event, dict)]
-
-
-def progress_text(event: Mapping[str, Any]) -> str | None:
-    """A progress event in words for a node's status (``uploading the video: 40% of 12.5 MB``)."""
-    kind = event.get("event")
-    if kind == "page":
-        return f"page {event.get('pages')}: {event.get('items')} items so far"
-    if kind == "wait":
-        reason = f" ({event['reason']})" if event.get("reason") else ""
-        return f"waiting {float(event.get('seconds') or 0):g} s{reason}"
-    if kind == "upload":
-        sent, total = int(event.get("bytes") or 0), int(event.get("total") or 0)
-        share = f"{100 * sent // total}% of " if total else ""
-        return f"uploading the video: {share}{(total or sent) / 1e6:.1f} MB"
-    if kind == "processing":
-        return f"Pinterest is processing the video (media {event.get('media_id')}): {event.get('status')}"
-    return None
-
-
-def progress_to(show: Callable[[str], None]) -> Progress:
-    """A ``progress`` callback showing each event in words, a video's upload at most every 10 %
-    (and at its end), so a large file is a dozen lines, not one per chunk."""
-    shown: list[int] = []
-
-    def receive(event: Mapping[str, Any]) -> None:
-        if event.get("event") == "upload":
-            total = int(event.get("total") or 0)
-            tenth = 10 * int(event.get("bytes") or 0) // total if total else 0
-            if shown and tenth == shown[-1]:
-                return
-            shown.append(tenth)
-        text = progress_text(event)
-        if text is not None:
-            show(text)
-
-    return receive
