@@ -23,7 +23,6 @@ machine's, shared with every other task, CLI run and MCP server on this machine
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -33,7 +32,8 @@ from airflow.sdk import BaseHook
 from .. import PLUGIN
 from ..apps.output import progress_printer
 from ..contract import Credentials, CredentialStore, FailureReport, Progress
-from ..host import CredentialsFile, Host, open_store
+from ..host import CredentialsFile
+from ..host.shared import shared_host, shared_store
 from . import CONN_TYPE, DEFAULT_CONN_ID, offered_settings, plugin_manifest
 
 if TYPE_CHECKING:
@@ -58,34 +58,9 @@ class PinterestConnection:
     store: CredentialStore | None = None
 
 
-_lock = threading.Lock()
-_hosts: dict[int, Host] = {}  # id of a Redis store (kept in _stores for good), or 0: the host
-_stores: dict[str, _Store] = {}  # spec -> store: a Redis store keeps one connection pool
-
-
-def shared_host(store: CredentialStore | None = None) -> Host:
-    """The process's reference host for calls with ``store``, created on first use: one per
-    Redis store, whose rate budget lives in the same Redis (shared by every worker on every
-    machine, as the CLI does), and, for everything else, one host on the machine's budget
-    (``MachineRateBudget``, shared by every process on this machine)."""
-    budget_of = getattr(store, "rate_budget", None)
-    key = id(store) if budget_of is not None else 0
-    with _lock:
-        if key not in _hosts:
-            _hosts[key] = Host(budget=budget_of() if budget_of is not None else None)
-        return _hosts[key]
-
-
 def setting_keys() -> tuple[str, ...]:
     """The connection extra's setting keys: the settings plugin.yaml offers to Airflow."""
     return tuple(entry["name"] for entry in offered_settings())
-
-
-def _store(spec: str) -> _Store:
-    with _lock:
-        if spec not in _stores:
-            _stores[spec] = open_store(spec)
-        return _stores[spec]
 
 
 def _field(extra: dict[str, Any], name: str) -> Any:
@@ -157,7 +132,7 @@ def pinterest_connection(conn: Any, settings: dict[str, Any] | None = None) -> P
     oauth["expires_at"] = _expires_at(conn_id, _field(extra, "expires_at"))
     spec = _field(extra, "credential_store")
     if spec:
-        store = _store(str(spec))
+        store = shared_store(str(spec))
         _seed(store, conn_id, oauth)
         return PinterestConnection(merged, store=store)
     given = [name for name in SEED_FIELDS if oauth[name]]

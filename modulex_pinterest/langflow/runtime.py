@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .. import PLUGIN
 from ..contract import Credentials, CredentialStore, Progress
-from ..host import Host, StoreError, open_store
+from ..host import StoreError
+from ..host.shared import shared_host, shared_store
 from ..host.statefile import read_state, write_state
 
 if TYPE_CHECKING:
@@ -106,22 +106,6 @@ def picked(text: str) -> str:
     """The value a picker's chosen label carries (:func:`label`); a typed value as it is."""
     found = LABEL.match(text)
     return found.group("value") if found else text
-
-
-_lock = threading.Lock()
-_hosts: dict[int, Host] = {}
-_stores: dict[str, CredentialsFile | RedisStore] = {}
-
-
-def shared_host(store: CredentialStore | None = None) -> Host:
-    """The process's reference host: one per Redis store (its rate budget lives in that Redis,
-    shared by every machine), else one on this machine's budget."""
-    budget_of = getattr(store, "rate_budget", None)
-    key = id(store) if budget_of is not None else 0
-    with _lock:
-        if key not in _hosts:
-            _hosts[key] = Host(budget=budget_of() if budget_of is not None else None)
-        return _hosts[key]
 
 
 def manifest() -> dict[str, Any]:
@@ -290,16 +274,13 @@ def _setting(setting: Mapping[str, Any], value: Any) -> Any:
 
 
 def _store(spec: str) -> CredentialsFile | RedisStore:
-    with _lock:
-        if spec not in _stores:
-            store = open_store(spec)
-            if store.read() is None:
-                raise StoreError(
-                    f"no credentials stored at {store!r}: write them with `modulex-pinterest auth login` "
-                    "or `auth import`"
-                )
-            _stores[spec] = store
-        return _stores[spec]
+    store = shared_store(spec)
+    if store.read() is None:
+        raise StoreError(
+            f"no credentials stored at {store.location}: write them with `modulex-pinterest auth login` "
+            "or `auth import`"
+        )
+    return store
 
 
 def run_action(action: str, values: Mapping[str, Any], progress: Progress | None = None) -> dict[str, Any]:
