@@ -298,8 +298,11 @@ def test_a_placed_node_fills_its_pickers_and_a_chosen_board_refills_the_sections
     config = node.update_build_config(config, first, "board_id")
     assert config["board_section_id"]["options"][0].endswith(f"({sandbox.sections(sandbox.boards[0]['id'])[0]['id']})")
     fresh = dotdict(node.to_frontend_node()["data"]["node"]["template"])
-    fresh = node.update_build_config(fresh, sandbox.access_token, "access_token")  # a token chosen after placing
-    assert fresh["board_id"]["options"][0] == first
+    # The editor asks again for the token field with the global variable's NAME as its value (load_from_db):
+    # the pickers still ask with the token Langflow resolved from it, not with that name (a 401).
+    fresh["access_token"].update(value="PINTEREST_ACCESS_TOKEN", load_from_db=True)  # as the editor's template has it
+    fresh = node.update_build_config(fresh, "PINTEREST_ACCESS_TOKEN", "access_token")
+    assert fresh["board_id"]["options"][0] == first, fresh["board_id"].get("placeholder")
 
 
 def test_a_renamed_field_reaches_the_plugin_under_its_own_name(sandbox, no_pinterest_env):

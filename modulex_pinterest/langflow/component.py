@@ -80,7 +80,10 @@ class PinterestComponent(Component):
         """The editor asks when a node is placed and when a field with ``real_time_refresh`` changes:
         the pickers are filled by the plugin (:func:`.runtime.refresh_pickers`)."""
         values = self._field_values()
-        if field_name is not None:
+        changed = (build_config.get(field_name) or {}) if field_name is not None else {}
+        # A global variable's field (load_from_db) sends the variable's NAME as field_value; the
+        # component already holds the value Langflow resolved from it, so that one is kept.
+        if field_name is not None and not changed.get("load_from_db"):
             values[runtime.field_name(field_name)] = field_value
         runtime.refresh_pickers(self.action or self.trigger, build_config, values, field_name)
         return build_config
