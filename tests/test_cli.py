@@ -218,8 +218,7 @@ def test_a_setting_the_plugin_refuses_is_a_usage_error_in_its_words(tmp_path, sa
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
-        "modulex-pinterest: error: Invalid settings: --rate-limit must be a positive "
-        "number of requests per second\n"
+        "modulex-pinterest: error: Invalid settings: --rate-limit must be a positive number of requests per second\n"
     )
     assert sandbox.exchanges == []
 
