@@ -7,8 +7,9 @@ and trigger of the installed manifest is there, drags List Pins onto the canvas,
 its Base URL, checks that the Board ID picker offers exactly the sandbox's boards, picks a board
 that has sections, checks that the section picker then offers exactly that board's sections,
 picks one, runs the node with its Run button and reads its output from the output inspector:
-the sandbox's pins of that section, no other. Screenshots: ``ARTIFACTS/langflow-list-pins.png``
-(and ``ARTIFACTS/langflow-failure.png`` when a step fails). With ``--flow-screenshot FILE`` it
+the sandbox's pins of that section, no other. Screenshots: ``ARTIFACTS/langflow-list-pins-node.png``
+(the node, run) and ``ARTIFACTS/langflow-list-pins-output.png`` (its output), or
+``ARTIFACTS/langflow-failure.png`` when a step fails. With ``--flow-screenshot FILE`` it
 then wires List Boards -> Parser (``{boards[0][id]}``) -> List Pins in a second flow, runs it and
 saves the README's picture to FILE.
 
@@ -119,13 +120,22 @@ def check_sidebar(page: Page, titles: list[str]) -> None:
 
 
 def drag_node(page: Page, title: str, x: int, y: int) -> Locator:
-    """Drag the sidebar's ``title`` onto the canvas at (x, y); the placed node."""
+    """Drag the sidebar's ``title`` onto the canvas at (x, y); the placed node. A drop the canvas
+    missed (it may still be settling after the flow opened) is dragged again, three times at most."""
     before = page.locator(".react-flow__node").count()
     item = page.locator("[data-testid$=_draggable]").filter(
         has=page.locator("[data-testid=display-name]", has_text=re.compile(f"^{re.escape(title)}$"))
     )
-    item.first.drag_to(page.locator(".react-flow__pane"), target_position={"x": x, "y": y}, timeout=STEP)
-    page.wait_for_function("n => document.querySelectorAll('.react-flow__node').length > n", arg=before, timeout=STEP)
+    for attempt in range(3):
+        item.first.drag_to(page.locator(".react-flow__pane"), target_position={"x": x, "y": y}, timeout=STEP)
+        try:
+            page.wait_for_function(
+                "n => document.querySelectorAll('.react-flow__node').length > n", arg=before, timeout=STEP // 3
+            )
+            break
+        except Exception:
+            if attempt == 2:
+                raise CheckFailed(f"dragging {title} onto the canvas placed no node (three drags)") from None
     node = page.locator(".react-flow__node").filter(has=page.get_by_test_id(f"title-{title}")).last
     node.wait_for(timeout=STEP)
     return node
@@ -143,13 +153,19 @@ def is_update(response: Response, field: str) -> bool:
 def dropdown_options(page: Page, node: Locator, field: str) -> list[str]:
     """Open the node's ``field`` picker; the labels it offers (the popover stays open)."""
     node.get_by_test_id(f"dropdown_str_{field}").click(timeout=STEP)
-    popover = page.locator("[role=dialog][data-state=open]").last
+    popover = open_picker(page)
     try:
         popover.locator("[role=option]:not([data-disabled=true])").first.wait_for(timeout=STEP)
     except Exception as exc:
-        shown = popover.inner_text() if popover.count() else "nothing"
-        raise CheckFailed(f"the {field} picker offers no choices (it shows: {shown!r})") from exc
+        shown = node.get_by_test_id(f"value-dropdown-dropdown_str_{field}").inner_text(timeout=STEP)
+        listed = popover.inner_text() if popover.count() else "nothing"
+        raise CheckFailed(f"the {field} picker offers no choices: it reads {shown!r} and lists {listed!r}") from exc
     return popover.locator("[role=option]").evaluate_all("els => els.map(e => e.textContent.trim())")
+
+
+def open_picker(page: Page) -> Locator:
+    """The open dropdown's popover (not another open dialog, such as an advertisement)."""
+    return page.locator("[role=dialog][data-state=open]").filter(has=page.locator("[role=listbox]")).last
 
 
 def pick(page: Page, node: Locator, field: str, choices: list[dict[str, Any]], chosen: dict[str, Any]) -> None:
@@ -160,7 +176,7 @@ def pick(page: Page, node: Locator, field: str, choices: list[dict[str, Any]], c
             raise CheckFailed(f"the {field} picker does not offer {choice['label']} ({choice['value']}): {shown}")
     if len(shown) != len(choices):
         raise CheckFailed(f"the {field} picker offers {len(shown)} choices, the sandbox has {len(choices)}: {shown}")
-    option = page.locator("[role=dialog][data-state=open] [role=option]").filter(has_text=f"({chosen['value']})")
+    option = open_picker(page).locator("[role=option]").filter(has_text=f"({chosen['value']})")
     with page.expect_response(lambda response: is_update(response, field), timeout=STEP):
         option.first.click(timeout=STEP)
     expect(node.get_by_test_id(f"value-dropdown-dropdown_str_{field}")).to_contain_text(chosen["value"], timeout=STEP)
@@ -217,12 +233,15 @@ def check_list_pins(page: Page, url: str, want: dict[str, Any], base_url: str, a
     pick(page, node, "board_id", want["boards"], want["board"])
     pick(page, node, "board_section_id", want["sections"], want["section"])
     run_node(page, node, "List Pins")
+    shot = artifacts / "langflow-list-pins-node.png"
+    page.screenshot(path=str(shot))
+    print(f"langflow browser: screenshot {shot}")
     output = read_output(page, node)
     got = [pin.get("id") for pin in output.get("pins", [])]
     if not output.get("success") or got != want["pins"]:
         raise CheckFailed(f"List Pins' output is not the section's pins {want['pins']}: {json.dumps(output)[:500]}")
     print(f"langflow browser: List Pins ran; its output holds the section's {len(got)} pins")
-    shot = artifacts / "langflow-list-pins.png"
+    shot = artifacts / "langflow-list-pins-output.png"
     page.screenshot(path=str(shot))
     print(f"langflow browser: screenshot {shot}")
     page.keyboard.press("Escape")
