@@ -120,12 +120,15 @@ def check_sidebar(page: Page, titles: list[str]) -> None:
 
 
 def drag_node(page: Page, title: str, x: int, y: int) -> Locator:
-    """Drag the sidebar's ``title`` onto the canvas at (x, y); the placed node. A drop the canvas
-    missed (it may still be settling after the flow opened) is dragged again, three times at most."""
-    before = page.locator(".react-flow__node").count()
+    """Search ``title`` in the sidebar and drag it onto the canvas at (x, y); the placed node. A drop
+    the canvas missed (it may still be settling after the flow opened) is dragged again, three times
+    at most; a drop that placed another node fails."""
+    search(page, title)
     item = page.locator("[data-testid$=_draggable]").filter(
         has=page.locator("[data-testid=display-name]", has_text=re.compile(f"^{re.escape(title)}$"))
     )
+    item.first.wait_for(timeout=STEP)
+    before = page.locator(".react-flow__node").count()
     for attempt in range(3):
         item.first.drag_to(page.locator(".react-flow__pane"), target_position={"x": x, "y": y}, timeout=STEP)
         try:
@@ -136,9 +139,12 @@ def drag_node(page: Page, title: str, x: int, y: int) -> Locator:
         except Exception:
             if attempt == 2:
                 raise CheckFailed(f"dragging {title} onto the canvas placed no node (three drags)") from None
-    node = page.locator(".react-flow__node").filter(has=page.get_by_test_id(f"title-{title}")).last
-    node.wait_for(timeout=STEP)
-    return node
+            print(f"langflow browser: the canvas missed the drop of {title}; dragging it again")
+    node = page.locator(".react-flow__node").filter(has=page.get_by_test_id(f"title-{title}"))
+    if not node.count():
+        placed = page.locator(".react-flow__node [data-testid=node-name]").all_inner_texts()
+        raise CheckFailed(f"dragging {title} placed another node: the canvas holds {placed}")
+    return node.last
 
 
 def is_update(response: Response, field: str) -> bool:
@@ -289,10 +295,8 @@ def connect(page: Page, source: str, target: str) -> None:
 def wired_flow(page: Page, url: str, want: dict[str, Any], out: Path) -> None:
     """List Boards -> Parser ({boards[0][id]}) -> List Pins, wired and run in the editor; its picture."""
     open_blank_flow(page, url)
-    search(page, "Pinterest")
     drag_node(page, "List Boards", 30, 150)
     pins = drag_node(page, "List Pins", 810, 150)
-    search(page, "Parser")
     parser = drag_node(page, "Parser", 420, 150)
     parser.get_by_test_id("textarea_str_pattern").fill("{boards[0][id]}", timeout=STEP)
     connect(
