@@ -12,6 +12,7 @@ import json
 import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -107,8 +108,8 @@ def test_a_video_url_trickling_its_body_ends_at_the_deadline_with_the_media_id(s
     events = [(r.method, r.path) for r in server.requests]
     assert not out["success"]
     assert out["error"].startswith(
-        "While uploading the video: Request to Pinterest timed out: 'video_url' was still arriving at the "
-        "action's deadline ("
+        f"While uploading the video: Request to video_url's server ({urlsplit(video.base_url).netloc}) timed "
+        "out: 'video_url' was still arriving at the action's deadline ("
     ), out["error"]
     assert "of 10485760 bytes downloaded); the upload stopped; no pin was created" in out["error"]
     assert (out["media_id"], out["media_status"]) == ("4242", "registered")

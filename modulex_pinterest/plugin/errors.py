@@ -103,6 +103,8 @@ class ApiError(PluginError):
         # The base_url setting the request was sent under (set by the client; None for a URL outside it,
         # such as a token_url set apart), so that a message can name a server that is not Pinterest's.
         self.base_url: str | None = None
+        # Who the request went to when it was not the API at all (a video_url's server), for messages.
+        self.server: str | None = None
 
     @property
     def in_transit(self) -> bool:

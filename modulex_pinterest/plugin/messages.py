@@ -128,7 +128,10 @@ def _auth_next(error: ApiError) -> str:
 
 
 def _server(error: ApiError) -> str:
-    """Who the request went to: Pinterest, or the base URL when the host set another (a sandbox, a proxy)."""
+    """Who the request went to: Pinterest, or the base URL when the host set another (a sandbox, a proxy),
+    or the server named on the error (a download's)."""
+    if error.server is not None:
+        return error.server
     base = error.base_url
     return "Pinterest" if base is None or base == manifest.spec().base_url.rstrip("/") else base
 

@@ -174,6 +174,7 @@ class _Download:
         self._watches = self._closing.enter_context(deadline_for_this_thread(run.deadline))
         self._response: requests.Response | None = None
         self.received = 0
+        self.host = ""  # the last host asked (after redirects), to name it in messages
 
     @property
     def cut(self) -> bool:
@@ -205,6 +206,7 @@ class _Download:
             raise self._late()
         connect, read = self._run.settings.timeout
         timeout = (min(connect, remaining), min(read, remaining))
+        self.host = urlsplit(url).netloc.rpartition("@")[2]  # never a URL's user:password
         try:
             self._response = self._session.get(url, stream=True, allow_redirects=False, timeout=timeout)
         except PrivateAddressError as exc:
@@ -251,11 +253,13 @@ class _Download:
         before all ``size`` bytes arrived (not when the storage's answer was the late part)."""
         if not self.cut or self.received >= size:
             return error
-        return TimedOut(
+        late = TimedOut(
             f"'video_url' was still arriving at the action's deadline ({self.received} of {size} bytes "
             "downloaded); the upload stopped",
             sent=error.sent,
         )
+        late.server = f"video_url's server ({self.host})"
+        return late
 
     def close(self) -> None:
         if self._response is not None:
