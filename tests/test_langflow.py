@@ -10,6 +10,7 @@ import ast
 import importlib.util
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -133,9 +134,9 @@ def test_every_action_and_trigger_has_a_node_with_its_title_description_and_fiel
                 assert kind == "DropdownInput" and args["real_time_refresh"] and args["combobox"]
                 assert args["input_types"] == ["Message"]  # a wire (a Parser's text) may give it too
         assert by_field["access_token"][0] == "SecretStrInput" and by_field["access_token"][1]["load_from_db"]
-        refills = bool(ui.get("options"))  # a new token or store fills the pickers again
-        assert by_field["access_token"][1].get("real_time_refresh", False) == refills
-        assert by_field["credential_store"][1].get("real_time_refresh", False) == refills
+        refills = bool(ui.get("options"))  # a new token, store or server fills the pickers again
+        for source in ("access_token", "credential_store", "base_url"):
+            assert by_field[source][1].get("real_time_refresh", False) == refills, (item["name"], source)
         assert ("state_file" in by_field) == (item in manifest["triggers"])
         method_names = [args["method"] for _, args in outputs]
         if item in manifest["triggers"]:
@@ -431,6 +432,14 @@ def test_pickers_refresh_as_the_editor_asks(sandbox, no_pinterest_env):
     assert config["board_id"]["options"] == [] and config["board_id"]["placeholder"].startswith(
         "no choices: access_token"
     )
+    config = placed()  # placed while Base URL named a port nothing listens on, then set to the sandbox's
+    with socket.socket() as bound:  # bound, not listening: connecting is refused
+        bound.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{bound.getsockname()[1]}/v5"
+        runtime.refresh_pickers("list_pins", config, {**values, "base_url": nowhere}, None)
+    assert config["board_id"]["options"] == [] and "Could not reach" in config["board_id"]["placeholder"]
+    runtime.refresh_pickers("list_pins", config, values, "base_url")
+    assert config["board_id"]["options"][0] == f"{board['name']} ({board['id']})"
 
 
 def test_polls_of_one_state_file_take_turns_so_two_workers_report_a_pin_once(sandbox, tmp_path, no_pinterest_env):

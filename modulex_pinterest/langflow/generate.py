@@ -216,9 +216,9 @@ def node_inputs(manifest: Mapping[str, Any], item: Mapping[str, Any], trigger: b
     required = set(schema.get("required") or ())
     found = [field_input(name, properties[name], ui, name in required) for name in order]
     connection = connection_inputs(manifest, schema, trigger)
-    if ui.get("options"):  # the pickers are filled again when the credentials change
+    if ui.get("options"):  # the pickers are filled again when the credentials or the server change
         for _, args in connection:
-            if args["name"] in runtime.CONNECTION_FIELDS:
+            if args["name"] in runtime.PICKER_SOURCES:
                 args["real_time_refresh"] = True
     found += connection
     names = [args["name"] for _, args in found]

@@ -38,6 +38,8 @@ TOKEN_VARIABLE = "PINTEREST_ACCESS_TOKEN"  # the Langflow global variable a node
 SETTINGS_FACE = "cli"  # the settings plugin.yaml offers on the command line are a node's advanced fields
 MEDIA_SETTINGS = ("file_roots", "allow_private_network")  # offered on nodes that read local files
 CONNECTION_FIELDS = ("access_token", "credential_store")
+PICKER_SOURCES = (*CONNECTION_FIELDS, "base_url")
+"""The fields whose change fills a node's pickers again: the credentials, and the server they are asked of."""
 STATE_FIELD = "state_file"
 POLL_LOCK_WAIT = 120.0  # seconds a poll waits for another poll of the same state file
 MAX_CHOICES = 1000  # a picker lists at most this many choices (pages of the options hook)

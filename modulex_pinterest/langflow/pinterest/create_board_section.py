@@ -70,6 +70,7 @@ class PinterestCreateBoardSection(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

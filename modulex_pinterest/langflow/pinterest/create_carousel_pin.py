@@ -135,6 +135,7 @@ class PinterestCreateCarouselPin(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

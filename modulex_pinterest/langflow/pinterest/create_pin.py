@@ -125,6 +125,7 @@ class PinterestCreatePin(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

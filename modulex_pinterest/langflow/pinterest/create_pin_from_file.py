@@ -144,6 +144,7 @@ class PinterestCreatePinFromFile(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

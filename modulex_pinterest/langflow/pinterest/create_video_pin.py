@@ -173,6 +173,7 @@ class PinterestCreateVideoPin(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

@@ -63,6 +63,7 @@ class PinterestDeleteBoard(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

@@ -63,6 +63,7 @@ class PinterestDeletePin(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

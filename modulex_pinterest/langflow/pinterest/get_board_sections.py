@@ -96,6 +96,7 @@ class PinterestGetBoardSections(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

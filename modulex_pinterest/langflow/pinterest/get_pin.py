@@ -62,6 +62,7 @@ class PinterestGetPin(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

@@ -124,6 +124,7 @@ class PinterestGetPinAnalytics(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

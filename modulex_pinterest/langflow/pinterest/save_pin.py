@@ -90,6 +90,7 @@ class PinterestSavePin(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

@@ -84,6 +84,7 @@ class PinterestUpdateBoard(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",

@@ -119,6 +119,7 @@ class PinterestUpdatePin(PinterestComponent):
             ),
             advanced=True,
             value="",
+            real_time_refresh=True,
         ),
         StrInput(
             name="timeout",
