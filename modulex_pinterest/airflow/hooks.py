@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, cast
 from airflow.sdk import BaseHook
 
 from .. import PLUGIN
-from ..apps.output import progress_printer
 from ..contract import Credentials, CredentialStore, FailureReport, Progress
 from ..host import CredentialsFile
+from ..host.progress import progress_printer
 from ..host.shared import shared_host, shared_store
 from . import CONN_TYPE, DEFAULT_CONN_ID, offered_settings, plugin_manifest
 

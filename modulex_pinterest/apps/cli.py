@@ -287,10 +287,12 @@ def _show_http_exchanges() -> None:
     """``--verbose``: the plugin's one line per HTTP exchange (already redacted) on stderr."""
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: http: %(message)s"))
     logger = logging.getLogger(HTTP_LOGGER)
-    logger.addHandler(handler)
+    if not any(getattr(handler, "modulex_verbose", False) for handler in logger.handlers):  # main() may run again
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(f"{PROG}: http: %(message)s"))
+        handler.modulex_verbose = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import hmac
 import http.client
-import ipaddress
 import json
 import os
 import secrets
@@ -36,6 +35,7 @@ from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlsplit
 from .. import MASK
 from ..contract import Credentials
 from ..host import StoreError
+from .serve import is_loopback_host
 
 # (app credentials, code, redirect_uri) -> the plugin's answer (Host.exchange_code)
 Exchange = Callable[[Credentials, str, str], dict[str, Any]]
@@ -70,13 +70,7 @@ def _origin(url: str) -> str:
 
 
 def _is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def authorization_endpoint(

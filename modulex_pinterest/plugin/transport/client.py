@@ -286,7 +286,7 @@ class PinterestClient:
             line = f"{method} {shown} -> {response.status_code} in {elapsed:.0f} ms" + (
                 f" (request id {rid})" if rid else ""
             )
-        http_log.debug("%s", redact(line, (self._token or "",)))
+        http_log.debug("%s", redact(line, self._secrets))
 
     def _request(
         self, method: str, url: str, payload: dict[str, Any], timeout: tuple[float, float]
