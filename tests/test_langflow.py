@@ -134,6 +134,7 @@ def test_every_action_and_trigger_has_a_node_with_its_title_description_and_fiel
                 assert kind == "DropdownInput" and args["real_time_refresh"] and args["combobox"]
                 assert args["input_types"] == ["Message"]  # a wire (a Parser's text) may give it too
         assert by_field["access_token"][0] == "SecretStrInput" and by_field["access_token"][1]["load_from_db"]
+        assert by_field["credential_store"][0] == "SecretStrInput"  # a Redis URL may hold a password
         refills = bool(ui.get("options"))  # a new token, store or server fills the pickers again
         for source in ("access_token", "credential_store", "base_url"):
             assert by_field[source][1].get("real_time_refresh", False) == refills, (item["name"], source)
@@ -280,6 +281,7 @@ def test_langflow_shows_the_fields_in_the_manifests_order_with_their_types():
     assert fields["board_id"]["required"] and fields["board_id"]["_input_type"] == "DropdownInput"
     assert fields["page_size"]["type"] == "int" and fields["page_size"]["advanced"]
     assert fields["access_token"]["password"] and fields["access_token"]["value"] == "PINTEREST_ACCESS_TOKEN"
+    assert fields["credential_store"]["password"] and not fields["credential_store"]["load_from_db"]
     assert [(o["name"], o["types"]) for o in template["outputs"]] == [("output", ["JSON"]), ("rows", ["Table"])]
 
 

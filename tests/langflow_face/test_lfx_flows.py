@@ -61,6 +61,8 @@ def test_the_flows_store_the_current_nodes_and_no_secret():
                 assert template["code"]["value"] == source.read_text(), f"{path.name}: rebuild the example flows"
                 token = template["access_token"]
                 assert (token["value"], token["load_from_db"]) == ("PINTEREST_ACCESS_TOKEN", True)
+                store = template["credential_store"]  # a Redis URL may hold a password: a password field
+                assert (store["value"], store["password"]) == ("", True)
 
 
 def _action_of(code):

@@ -50,14 +50,16 @@ class PinterestCreateBoardSection(PinterestComponent):
             load_from_db=True,
             real_time_refresh=True,
         ),
-        StrInput(
+        SecretStrInput(
             name="credential_store",
             display_name="Credential Store",
             info=(
                 "OAuth 2.0 instead of a token: a credentials file or redis://HOST:PORT/DB?key=KEY written by "
-                "`modulex-pinterest auth login`; refreshed tokens are stored there, shared by every worker."
+                "`modulex-pinterest auth login`; refreshed tokens are stored there, shared by every worker. A URL"
+                " with a password is best kept in a Langflow global variable."
             ),
             value="",
+            load_from_db=False,
             advanced=True,
             real_time_refresh=True,
         ),
