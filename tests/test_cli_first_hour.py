@@ -79,6 +79,24 @@ def test_poll_checks_the_state_folder_before_polling(sandbox, tmp_path):
     assert api_requests(sandbox) == []
 
 
+def test_polls_of_one_state_file_in_several_processes_report_a_new_pin_once(sandbox, tmp_path):
+    """Four `poll` processes on one state file (workers of one schedule): the first poll's request is held
+    1.5 s at the server, so without taking turns the others would read the same old state and report the
+    pin too. With the state file's turn lock each pin is reported once."""
+    board = sandbox.boards[0]["id"]
+    args = ["poll", "new_pin", "--input", json.dumps({"board_id": board}), "--state", str(tmp_path / "s.json")]
+    assert on_sandbox(sandbox, *args, cwd=tmp_path).returncode == 0  # primes
+    pin_input = {"board_id": board, "title": "Once", "media_url": "https://images.example.com/once.jpg"}
+    made = on_sandbox(sandbox, "run", "create_pin", "--input", json.dumps(pin_input), cwd=tmp_path)
+    pin = json.loads(made.stdout)["id"]
+    sandbox.inject_fault("delay", count=1, delay=1.5, method="GET", path_prefix=f"/v5/boards/{board}/pins")
+    polls = [start_on_sandbox(sandbox, *args, cwd=tmp_path) for _ in range(4)]
+    answers = [poll.communicate(timeout=120) for poll in polls]
+    assert [poll.returncode for poll in polls] == [0, 0, 0, 0], [err for _, err in answers]
+    reported = [event["id"] for out, _ in answers for event in json.loads(out)["events"]]
+    assert reported == [pin]
+
+
 def test_poll_state_in_a_missing_folder_is_a_usage_error(sandbox, tmp_path):
     state = tmp_path / "no-such-folder" / "state.json"
     result = on_sandbox(sandbox, "poll", "new_board", "--state", str(state), cwd=tmp_path)

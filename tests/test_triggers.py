@@ -259,7 +259,9 @@ def test_the_poll_command_keeps_its_state_in_a_file(sandbox, create, board, tmp_
     assert [e["title"] for e in json.loads(capsys.readouterr().out)["events"]] == ["from the cli"]
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["events"] == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]  # no temporary file left
+    # No temporary file left; the polls' turn lock stays beside the state, empty and private.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.lock"]
+    assert stat.S_IMODE(os.stat(tmp_path / "state.json.lock").st_mode) == 0o600
     # A failed poll keeps the file as it was.
     before = state_file.read_bytes()
     other = ["poll", "new_pin", "--input", json.dumps({"board_id": sandbox.boards[1]["id"]}), "--state"]

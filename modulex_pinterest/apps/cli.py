@@ -359,13 +359,27 @@ def cmd_poll(args: argparse.Namespace, host: Host) -> int:
     poll; after a successful one the new state is written beside the file first, then the answer
     printed, then the state put in place: a state that cannot be written makes the answer a failed
     poll (no events, the old state, exit 1), so the same events come again next time, never lost."""
-    from .statefile import check_folder, prepare_state, read_state
+    from ..host.statefile import StateFileError, taking_turns
+    from .statefile import check_folder
 
     inputs = read_input(args.input)
     check_fields(inputs, _trigger_entry(host, args.trigger).get("input_schema") or {}, args.trigger)
-    state = read_state(args.state, host.manifest(PLUGIN)["trigger_state_max_bytes"])
     check_folder(args.state)  # before any request: a poll whose state cannot be stored is in vain
     credentials, settings = _prepare(args, host)
+    try:
+        with taking_turns(args.state):  # another poll of this file (a worker, a flow) goes first or after
+            return _poll(args, host, inputs, credentials, settings)
+    except StateFileError as exc:
+        raise Failed(str(exc)) from None
+
+
+def _poll(
+    args: argparse.Namespace, host: Host, inputs: Any, credentials: Credentials | None, settings: dict[str, Any]
+) -> int:
+    """:func:`cmd_poll`'s turn: read the state, poll, write the state beside, print, put it in place."""
+    from .statefile import prepare_state, read_state
+
+    state = read_state(args.state, host.manifest(PLUGIN)["trigger_state_max_bytes"])
     output = host.poll(PLUGIN, args.trigger, inputs, credentials, settings, state, store=args.store)
     if not output.get("success"):
         return _finish(output)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 TEMPORARY_PREFIX = ".state-"
+TURN_WAIT = 120.0  # seconds a poll waits while another poll of the same state file runs
 
 
 class StateFileError(ValueError):
@@ -97,3 +100,24 @@ def prepare_state(path: str, state: dict[str, Any]) -> PendingState:
 def write_state(path: str, state: dict[str, Any]) -> None:
     """Replace the state at ``path`` atomically, with mode 0600 (an ``OSError`` when it cannot)."""
     prepare_state(path, state).commit()
+
+
+@contextmanager
+def taking_turns(path: str, wait: float = TURN_WAIT) -> Iterator[None]:
+    """Hold ``path``'s poll turn, from reading the state to storing the next one: an OS lock on
+    ``FILE.lock`` (0600; a process that dies lets go), so two polls of one state file (two workers
+    of a scheduled flow, a CLI run beside one) cannot both report an item. :class:`StateFileError`
+    when the turn does not come within ``wait`` seconds or the lock cannot be made."""
+    from filelock import FileLock, Timeout  # imported when first used, as the stores do
+
+    lock = FileLock(f"{path}.lock", mode=0o600)
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise StateFileError(f"another poll has held the state file {path} for {wait:g} s") from None
+    except OSError as exc:
+        raise StateFileError(f"cannot lock the state file {path} ({exc.strerror}: {path}.lock)") from None
+    try:
+        yield
+    finally:
+        lock.release()

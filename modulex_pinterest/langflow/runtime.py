@@ -20,14 +20,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .. import PLUGIN
 from ..contract import Credentials, CredentialStore, Progress
 from ..host import StoreError
 from ..host.shared import shared_host, shared_store
-from ..host.statefile import read_state, write_state
+from ..host.statefile import StateFileError, read_state, taking_turns, write_state
 
 if TYPE_CHECKING:
     from ..host.redis_store import RedisStore
@@ -41,7 +42,6 @@ CONNECTION_FIELDS = ("access_token", "credential_store")
 PICKER_SOURCES = (*CONNECTION_FIELDS, "base_url")
 """The fields whose change fills a node's pickers again: the credentials, and the server they are asked of."""
 STATE_FIELD = "state_file"
-POLL_LOCK_WAIT = 120.0  # seconds a poll waits for another poll of the same state file
 MAX_CHOICES = 1000  # a picker lists at most this many choices (pages of the options hook)
 
 # Attributes of Langflow's Component that an input of the same name would hide: such an
@@ -371,14 +371,22 @@ def refresh_pickers(
             config["value"] = ""
 
 
+@contextmanager
+def _turn(path: str) -> Iterator[None]:
+    """:func:`~..host.statefile.taking_turns`, its refusal said as the node's."""
+    try:
+        with taking_turns(path):
+            yield
+    except StateFileError as exc:
+        raise NodeError(f"{STATE_FIELD}: {exc}") from None
+
+
 def poll(trigger: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Poll a trigger once with the state in the node's state file: the new events (each new item
     once; the first poll primes and reports none unless asked to). The state is stored only after a
     successful poll, so a failed one repeats its events next time instead of losing them. Polls of
     one state file take turns (an OS lock on ``FILE.lock``), so two workers running the same
     scheduled flow at once cannot both report an item."""
-    from filelock import FileLock, Timeout  # imported when first used, as the host's stores do
-
     item = entry(trigger)
     path = text_of(values.get(STATE_FIELD))
     if _blank(path):
@@ -386,14 +394,7 @@ def poll(trigger: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     path = os.path.abspath(os.path.expanduser(str(path).strip()))
     credentials, store, settings = connection(values, offered_settings(manifest(), item["input_schema"]))
     inputs = action_inputs(item, values)
-    lock = FileLock(f"{path}.lock")
-    try:
-        lock.acquire(timeout=POLL_LOCK_WAIT)
-    except Timeout:
-        raise NodeError(f"{STATE_FIELD}: another poll has held {path} for {POLL_LOCK_WAIT:g} s") from None
-    except OSError as exc:
-        raise NodeError(f"{STATE_FIELD}: cannot lock {path}.lock ({exc.strerror})") from None
-    try:
+    with _turn(path):
         state = read_state(path, manifest()["trigger_state_max_bytes"])
         output = shared_host(store).poll(PLUGIN, trigger, inputs, credentials, settings, state, store=store)
         if not output.get("success"):
@@ -404,6 +405,4 @@ def poll(trigger: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise NodeError(
                 f"{STATE_FIELD}: cannot store the state in {path} ({exc.strerror}): the next poll repeats these events"
             ) from None
-    finally:
-        lock.release()
     return [event for event in output.get("events") or [] if isinstance(event, dict)]
