@@ -209,6 +209,16 @@ class Failure(TypedDict):
     retryable: bool
 
 
+SETTING_WORDS = "setting '{name}'"
+"""How a plugin's message names a host setting (``.format(name=...)``), and :data:`FRESH_STATE_WORDS`
+how it says to start a trigger afresh: one form each, so that a host can say them in its own words (a
+command line puts the setting's flag in its place, and "delete the state file FILE")."""
+FRESH_STATE_WORDS = "pass no state (null)"
+HTTP_LOGGER = "modulex_pinterest.plugin.http"
+"""The :mod:`logging` logger the reference plugin writes one redacted line per HTTP exchange to, at
+DEBUG (headers and bodies never); a host shows them when asked (``--verbose``)."""
+
+
 FailureReport = Callable[[Failure], None]
 """Receives, once, the :class:`Failure` of a failed call, for a host that decides whether
 to run it again (an engine's retries). It must return quickly; a plugin ignores what it raises."""

@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .. import PLUGIN
-from ..contract import Credentials
+from ..contract import HTTP_LOGGER, Credentials
 from ..host import Host, HostError, StoreError, open_store
 from ..host.sealing import KEY_VARIABLE, new_key
 from .flags import check_fields, declared_settings, destructive_actions, did_you_mean, is_destructive, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
 from .output import (
-    HTTP_LOGGER,
     PROG,
     Failed,
     OutputError,

@@ -19,7 +19,6 @@ from typing import Any, NoReturn
 from ..host import progress
 
 PROG = "modulex-pinterest"
-HTTP_LOGGER = "modulex_pinterest.plugin.http"  # the plugin logs each HTTP exchange here, redacted (--verbose)
 
 
 class UsageError(Exception):

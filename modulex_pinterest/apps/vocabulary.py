@@ -24,15 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..contract import FRESH_STATE_WORDS, SETTING_WORDS
 from .flags import MEDIA_FLAGS, declared_settings, flag
 from .help import BASE_URL_ENV, TOKEN_ENV
 from .output import PROG
 from .serve import is_loopback_host
 
-SETTING = re.compile(r"setting '([a-z_]+)'")
-"""How the plugin names a setting in a message (``plugin/messages.py``'s ``setting()``)."""
-FRESH_STATE = "pass no state (null)"
-"""How the plugin says to start a trigger afresh (``plugin/messages.py``'s ``FRESH_STATE``)."""
+SETTING = re.compile(re.escape(SETTING_WORDS).replace(re.escape("{name}"), "([a-z_]+)"))
+"""How a plugin names a setting in a message (:data:`~..contract.SETTING_WORDS`)."""
 REFUSED_TOKEN = "Authentication failed:"
 """How the plugin's messages for a failed authentication begin; a refused token's (not a busy refresh
 lease's, say) also carry the 401 or the OAuth refusal (:data:`REFUSALS`)."""
@@ -70,7 +69,7 @@ class Vocabulary:
         """``text`` (a plugin's message) with each setting named by its flag, and the state by its file."""
         text = SETTING.sub(lambda match: self.names.get(match[1], match[0]), text)
         if self.state_file is not None:
-            text = text.replace(FRESH_STATE, f"delete the state file {self.state_file}")
+            text = text.replace(FRESH_STATE_WORDS, f"delete the state file {self.state_file}")
         return text
 
     def hints(self, error: str) -> list[str]:

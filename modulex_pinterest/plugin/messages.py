@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..contract import SETTING_WORDS
 from .errors import ApiError, ErrorKind
 from .redaction import redact
 from .spec import manifest
@@ -31,17 +32,13 @@ SCOPE_CODE = 3
 TRIAL_ACCESS_CODE = 29
 
 
-FRESH_STATE = "pass no state (null)"
-"""How a trigger's message says to start afresh. One phrase, so that a host can say it in its own
-words (a command line: delete its state file)."""
-
 VERSION_SEGMENT = re.compile(r"v[0-9]+")
 
 
 def setting(name: str) -> str:
-    """How every message names a host setting: ``setting 'file_roots'``. One form, so that a host
-    can say it in its own words (a command line puts the setting's flag in its place)."""
-    return f"setting '{name}'"
+    """How every message names a host setting: ``setting 'file_roots'``
+    (:data:`~...contract.SETTING_WORDS`)."""
+    return SETTING_WORDS.format(name=name)
 
 
 def clip(text: str, limit: int) -> str:

@@ -51,8 +51,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ...contract import FRESH_STATE_WORDS as FRESH_STATE
 from ..errors import ApiError, BadResponse, InputError
-from ..messages import FRESH_STATE, MAX_DETAIL
+from ..messages import MAX_DETAIL
 from ..run import Run
 from ..spec import manifest
 from ..spec.model import Request, Trigger

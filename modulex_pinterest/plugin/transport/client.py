@@ -20,6 +20,7 @@ from requests.auth import AuthBase
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ... import __version__
+from ...contract import HTTP_LOGGER
 from ..errors import (
     RETRYABLE_STATUSES,
     ApiError,
@@ -40,7 +41,7 @@ from .retry import LATE_RESERVES, LATE_SLOT, Pacing, backoff, never_sent, pause_
 from .watchdog import WatchedHTTPAdapter, deadline_for_this_thread
 
 log = install_log_filter(__name__)
-http_log = install_log_filter("modulex_pinterest.plugin.http")
+http_log = install_log_filter(HTTP_LOGGER)
 """One DEBUG line per HTTP exchange (method, path and query, status, time, request id), redacted:
 a host shows it by giving this logger a handler at DEBUG (the CLI's ``--verbose``). Headers and
 bodies are never logged, and http.client's own debug output is never turned on."""
