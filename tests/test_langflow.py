@@ -463,4 +463,5 @@ def test_polls_of_one_state_file_take_turns_so_two_workers_report_a_pin_once(san
         thread.start()
     for thread in workers:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in workers), "a poll never got its turn"
     assert found == [pin["id"]]
