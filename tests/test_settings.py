@@ -15,6 +15,7 @@ from modulex_pinterest.apps import flags
 from modulex_pinterest.apps.cli import main
 from modulex_pinterest.apps.parser import build_parser
 from modulex_pinterest.host import Host
+from modulex_pinterest.host.declared import declared_settings
 from modulex_pinterest.plugin import settings as plugin_settings
 from modulex_pinterest.plugin.settings import Settings, check_value, declarations
 
@@ -142,7 +143,7 @@ def test_the_manifest_schema_refuses_an_unknown_setting_key_or_type():
 
 
 def test_each_setting_declared_for_the_cli_is_a_flag_of_each_command_that_calls_pinterest(manifest):
-    cli_settings = flags.declared_settings(manifest, "cli")
+    cli_settings = declared_settings(manifest, "cli")
     assert {entry["name"] for entry in cli_settings} >= {"base_url", "timeout", "deadline", "max_retries", "rate_limit"}
     parser = build_parser(manifest)
     for command in CONNECTION_COMMANDS + AUTH_COMMANDS:
@@ -161,7 +162,7 @@ def test_the_cli_help_of_a_setting_is_its_declared_description(manifest, capsys)
     with pytest.raises(SystemExit):
         build_parser(manifest).parse_args(["run", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
-    for entry in flags.declared_settings(manifest, "cli"):
+    for entry in declared_settings(manifest, "cli"):
         description = " ".join(entry["description"].split())
         assert f"--{entry['name'].replace('_', '-')} " in shown
         assert description[1:] in shown, entry["name"]

@@ -21,7 +21,7 @@ import json
 from typing import Any
 
 from .. import PLUGIN, __version__
-from ..apps.flags import declared_default, declared_settings
+from ..host.declared import declared_default, declared_settings
 
 CONN_TYPE = "pinterest"
 DEFAULT_CONN_ID = "pinterest_default"

@@ -26,8 +26,9 @@ from urllib.parse import quote
 from .. import PLUGIN
 from ..contract import HTTP_LOGGER, Credentials
 from ..host import Host, HostError, StoreError, open_store
+from ..host.declared import declared_settings
 from ..host.sealing import KEY_VARIABLE, new_key
-from .flags import check_fields, declared_settings, destructive_actions, did_you_mean, is_destructive, read_input
+from .flags import check_fields, destructive_actions, did_you_mean, is_destructive, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
 from .output import (

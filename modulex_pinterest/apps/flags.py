@@ -118,23 +118,6 @@ def file_roots(args: argparse.Namespace) -> list[str] | None:
     return list(dict.fromkeys(roots))  # in order, each once
 
 
-def declared_settings(manifest: Mapping[str, Any], face: str) -> list[dict[str, Any]]:
-    """The settings a plugin's manifest (as the host gives it) offers on ``face`` (``"cli"``,
-    ``"airflow"``), in its order: entries of its ``settings`` list whose ``faces`` name it."""
-    return [dict(entry) for entry in manifest.get("settings") or () if face in entry.get("faces", ())]
-
-
-def declared_default(manifest: Mapping[str, Any], entry: Mapping[str, Any]) -> Any:
-    """A declared setting's default: its ``default``, or the manifest value its ``default_from``
-    names (a dotted path: ``api.rate_limit``); ``None`` when it has neither."""
-    if "default_from" not in entry:
-        return entry.get("default")
-    node: Any = manifest
-    for key in str(entry["default_from"]).split("."):
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return node
-
-
 def settings(args: argparse.Namespace, declared: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The host settings given on the command line (or in the environment): the ``declared`` ones
     (:func:`declared_settings` for ``"cli"``), then the media actions' own; unset ones are left to the plugin."""

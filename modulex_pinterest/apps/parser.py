@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import __version__
-from .flags import MEDIA_FLAGS, declared_default, declared_settings, destructive_actions, flag
+from ..host.declared import declared_default, declared_settings
+from .flags import MEDIA_FLAGS, destructive_actions, flag
 from .help import BASE_URL_ENV, COMMAND_HELP, SANDBOX_DESCRIPTION, TOKEN_ENV, WIDTH
 from .output import OUTPUT_FORMATS, PROG
 

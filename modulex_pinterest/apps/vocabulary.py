@@ -25,7 +25,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..contract import FRESH_STATE_WORDS, SETTING_WORDS
-from .flags import MEDIA_FLAGS, declared_settings, flag
+from ..host.declared import declared_settings
+from .flags import MEDIA_FLAGS, flag
 from .help import BASE_URL_ENV, TOKEN_ENV
 from .output import PROG
 from .serve import is_loopback_host

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from ..host.declared import declared_default
 from . import runtime
 
 BUNDLE = "pinterest"
@@ -192,8 +193,10 @@ def connection_inputs(manifest: Mapping[str, Any], schema: Mapping[str, Any], tr
     )
     for setting in runtime.offered_settings(manifest, schema):
         unit = f" ({setting['unit']})" if setting.get("unit") else ""
-        shown = setting.get("default")
+        shown = declared_default(manifest, setting)
         default = f" Empty: {json.dumps(shown)}." if shown not in (None, [], False) else ""
+        if setting["name"] == "base_url":  # as on the command line, the environment's comes first
+            default = f" Empty: ${runtime.BASE_URL_ENV} when set, else {shown}."
         args: dict[str, Any] = {
             "name": setting["name"],
             "display_name": setting["name"].replace("_", " ").title().replace("Url", "URL"),

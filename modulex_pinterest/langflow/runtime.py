@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .. import PLUGIN
 from ..contract import Credentials, CredentialStore, Progress
 from ..host import StoreError
+from ..host.declared import declared_settings
 from ..host.shared import shared_host, shared_store
 from ..host.statefile import StateFileError, read_state, taking_turns, write_state
 
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 
 BASE_URL_ENV = "PINTEREST_BASE_URL"  # the command line's too (apps/help.py)
 TOKEN_VARIABLE = "PINTEREST_ACCESS_TOKEN"  # the Langflow global variable a node's token names by default
-SETTINGS_FACE = "cli"  # the settings plugin.yaml offers on the command line are a node's advanced fields
-MEDIA_SETTINGS = ("file_roots", "allow_private_network")  # offered on nodes that read local files
+FACE = "langflow"  # the settings plugin.yaml offers to Langflow are a node's advanced fields
+MEDIA_SETTINGS = ("file_roots", "allow_private_network")  # only on nodes that read local files
 CONNECTION_FIELDS = ("access_token", "credential_store")
 PICKER_SOURCES = (*CONNECTION_FIELDS, "base_url")
 """The fields whose change fills a node's pickers again: the credentials, and the server they are asked of."""
@@ -124,12 +125,12 @@ def entry(name: str) -> dict[str, Any]:
 
 def offered_settings(plugin_manifest: Mapping[str, Any], schema: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The settings a node offers as advanced fields, in the manifest's order: those plugin.yaml
-    offers on the command line, and the media ones on a node with a local file field."""
+    offers to Langflow, the media ones only on a node with a local file field."""
     media = _reads_files(schema)
     return [
-        dict(setting)
-        for setting in plugin_manifest.get("settings") or ()
-        if SETTINGS_FACE in setting.get("faces", ()) or (media and setting["name"] in MEDIA_SETTINGS)
+        setting
+        for setting in declared_settings(plugin_manifest, FACE)
+        if media or setting["name"] not in MEDIA_SETTINGS
     ]
 
 

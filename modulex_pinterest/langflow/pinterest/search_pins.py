@@ -61,7 +61,8 @@ class PinterestSearchPins(PinterestComponent):
             display_name="Base URL",
             info=(
                 "The API's base URL, e.g. the sandbox's; https unless its host is loopback. Another base URL than"
-                " Pinterest's moves the OAuth token endpoint with it (URL/oauth/token)."
+                " Pinterest's moves the OAuth token endpoint with it (URL/oauth/token). Empty: "
+                "$PINTEREST_BASE_URL when set, else https://api.pinterest.com/v5."
             ),
             advanced=True,
             value="",
@@ -101,7 +102,7 @@ class PinterestSearchPins(PinterestComponent):
             display_name="Rate Limit",
             info=(
                 "Requests per second per grant, shared by every process using the same credentials (requests per "
-                "second)."
+                "second). Empty: 100."
             ),
             advanced=True,
             value="",
