@@ -28,6 +28,7 @@ from ..contract import HTTP_LOGGER, Credentials
 from ..host import Host, HostError, StoreError, open_store
 from ..host.declared import declared_settings
 from ..host.sealing import KEY_VARIABLE, new_key
+from ..host.stores import holding_credentials
 from .flags import check_fields, destructive_actions, did_you_mean, is_destructive, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
@@ -151,11 +152,8 @@ def _open_store(spec: str, must_exist: bool = True) -> CredentialsFile | RedisSt
     """``--credentials``: a file path or a redis:// URL, read once here so a typo is a usage error."""
     try:
         store = open_store(spec)
-        if must_exist and store.read() is None:
-            raise UsageError(
-                f"no credentials stored at {store.location}: write them with `modulex-pinterest auth login` "
-                "or `auth import`"
-            )
+        if must_exist:
+            holding_credentials(store)
     except (StoreError, ValueError) as exc:  # ValueError: a malformed redis:// URL
         raise UsageError(str(exc)) from None
     return store

@@ -226,3 +226,14 @@ def open_store(spec: str) -> CredentialsFile | RedisStore:
             ) from None
         return RedisStore(spec)
     return CredentialsFile(spec)
+
+
+def holding_credentials(store: CredentialsFile | RedisStore) -> CredentialsFile | RedisStore:
+    """``store``, or :class:`StoreError` when it holds no credentials yet (a face that only uses a
+    grant cannot start one: ``auth login`` or ``auth import`` writes it first)."""
+    if store.read() is None:
+        raise StoreError(
+            f"no credentials stored at {store.location}: write them with `modulex-pinterest auth login` "
+            "or `auth import`"
+        )
+    return store

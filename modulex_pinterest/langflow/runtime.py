@@ -30,6 +30,7 @@ from ..host import StoreError
 from ..host.declared import declared_settings
 from ..host.shared import shared_host, shared_store
 from ..host.statefile import StateFileError, read_state, taking_turns, write_state
+from ..host.stores import holding_credentials
 
 if TYPE_CHECKING:
     from ..host.redis_store import RedisStore
@@ -277,13 +278,7 @@ def _setting(setting: Mapping[str, Any], value: Any) -> Any:
 
 
 def _store(spec: str) -> CredentialsFile | RedisStore:
-    store = shared_store(spec)
-    if store.read() is None:
-        raise StoreError(
-            f"no credentials stored at {store.location}: write them with `modulex-pinterest auth login` "
-            "or `auth import`"
-        )
-    return store
+    return holding_credentials(shared_store(spec))
 
 
 def run_action(action: str, values: Mapping[str, Any], progress: Progress | None = None) -> dict[str, Any]:
