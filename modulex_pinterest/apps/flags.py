@@ -14,8 +14,9 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..host.statefile import refuse_constant
 from .help import BASE_URL_ENV
-from .output import UsageError, refuse_constant
+from .output import UsageError
 
 BOM = "\ufeff"
 

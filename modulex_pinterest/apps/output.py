@@ -14,7 +14,7 @@ import shlex
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from ..host import progress
 
@@ -96,11 +96,6 @@ def say(message: str) -> None:
         print(f"{PROG}: {' '.join(message.splitlines())}", file=sys.stderr, flush=True)
     except (OSError, ValueError):  # standard error closed or gone: nobody to tell
         pass
-
-
-def refuse_constant(name: str) -> NoReturn:
-    """``json.loads``'s ``parse_constant``: NaN and Infinity are not JSON (RFC 8259)."""
-    raise ValueError(f"{name} is not a JSON value")
 
 
 # ----- run --output json|jsonl|table --------------------------------------------------------

@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 TEMPORARY_PREFIX = ".state-"
 TURN_WAIT = 120.0  # seconds a poll waits while another poll of the same state file runs
@@ -25,8 +25,9 @@ class StateFileError(ValueError):
     """A state file that cannot be read or written; the message names it and says what to do."""
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def refuse_constant(name: str) -> NoReturn:
+    """``json.loads``'s ``parse_constant``: NaN and Infinity are not JSON (RFC 8259)."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def read_state(path: str, max_bytes: int) -> dict[str, Any] | None:
@@ -42,7 +43,7 @@ def read_state(path: str, max_bytes: int) -> dict[str, Any] | None:
     if len(data) > max_bytes:
         raise StateFileError(f"the state file {path} is larger than {max_bytes} bytes: it is not a trigger's state")
     try:
-        state = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+        state = json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise StateFileError(f"the state file {path} is not JSON: delete it to prime the trigger again") from None
     if not isinstance(state, dict):
