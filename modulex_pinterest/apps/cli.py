@@ -29,7 +29,7 @@ from ..host import Host, HostError, StoreError, open_store
 from ..host.declared import declared_settings
 from ..host.sealing import KEY_VARIABLE, new_key
 from ..host.stores import holding_credentials
-from .flags import check_fields, destructive_actions, did_you_mean, is_destructive, read_input
+from .flags import check_fields, destructive_actions, did_you_mean, is_destructive, nearest, read_input
 from .flags import settings as settings_from
 from .help import TOKEN_ENV
 from .output import (
@@ -234,9 +234,9 @@ def _action_entry(host: Host, name: str) -> dict[str, Any]:
     if name not in actions:
         if name in triggers:
             raise UsageError(f"{name} is a trigger, not an action: poll it with `{PROG} poll {name} --state FILE`")
-        hint = did_you_mean(name, actions + triggers)
-        if hint.removeprefix(": did you mean ").removesuffix("?") in triggers:  # nearest a trigger: say how to poll it
-            hint = hint.removesuffix("?") + f" (a trigger: `{PROG} poll`)?"
+        close = nearest(name, actions + triggers)
+        poll = f" (a trigger: `{PROG} poll`)" if close in triggers else ""  # nearest a trigger: say how to poll it
+        hint = f": did you mean {close}{poll}?" if close else ""
         raise UsageError(f"no action {name!r}{hint} (actions: {', '.join(actions)})")
     return host.action(PLUGIN, name)
 

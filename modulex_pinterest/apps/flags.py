@@ -34,8 +34,14 @@ def flag(setting: str) -> str:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``": did you mean list_boards?"``: the nearest of ``choices`` to a misspelt ``word``
     (:func:`difflib.get_close_matches`), or ``""`` when none is close."""
+    close = nearest(word, choices)
+    return f": did you mean {close}?" if close else ""
+
+
+def nearest(word: str, choices: Iterable[str]) -> str | None:
+    """The one of ``choices`` nearest to a misspelt ``word``, or ``None`` when none is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f": did you mean {close[0]}?" if close else ""
+    return close[0] if close else None
 
 
 def read_input(text: str | None) -> Any:
